@@ -1,0 +1,47 @@
+# cshyper top-level build. `make run` and `make test` are all a user needs;
+# both install what is missing first (scripts/deps.sh is quiet when nothing is).
+
+BUILD       ?= build
+CROSS       ?= aarch64-linux-gnu-
+PLAT        ?= qemu-virt
+ARCH        ?= aarch64
+# Debian's pytest lives in the system interpreter, not in any pyenv on PATH.
+PYTHON      ?= /usr/bin/python3
+GIC         ?= 3
+
+.DEFAULT_GOAL := all
+.PHONY: all run test bench clean deps images hv kmod unit fuzz system-test format-check
+
+all: hv
+
+include hv/hv.mk
+include tests/unit/unit.mk
+include tests/fuzz/fuzz.mk
+include guests/guests.mk
+include mvm/kmod/kmod.mk
+
+deps:
+	@scripts/deps.sh
+
+# Everything the tests and `make run` need.
+build-all: deps
+	@$(MAKE) --no-print-directory hv images kmod
+
+run: build-all
+	@scripts/run-qemu.sh --gic $(GIC)
+
+system-test: build-all
+	$(PYTHON) -m pytest -q tests/system
+
+test: build-all
+	@$(MAKE) --no-print-directory unit fuzz
+	$(PYTHON) -m pytest -q tests/system
+
+bench: build-all
+	@$(PYTHON) bench/run.py
+
+format-check:
+	@clang-format --dry-run --Werror $$(git ls-files 'hv/*.c' 'hv/*.h' 'include/*.h' 'tests/unit/*.c' 'tests/fuzz/*.c')
+
+clean:
+	rm -rf $(BUILD)

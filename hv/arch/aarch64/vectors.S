@@ -1,0 +1,94 @@
+/*
+ * EL2 exception vectors (Arm ARM D1.10.2: 16 entries of 0x80 bytes, 2 KiB
+ * aligned). Every entry saves a struct trap_frame on the current stack and
+ * calls exception_handle(frame, kind).
+ */
+#include <arch/asm.h>
+
+.macro save_frame
+	sub	sp, sp, #TF_SIZE
+	stp	x0, x1, [sp, #0 * 8]
+	stp	x2, x3, [sp, #2 * 8]
+	stp	x4, x5, [sp, #4 * 8]
+	stp	x6, x7, [sp, #6 * 8]
+	stp	x8, x9, [sp, #8 * 8]
+	stp	x10, x11, [sp, #10 * 8]
+	stp	x12, x13, [sp, #12 * 8]
+	stp	x14, x15, [sp, #14 * 8]
+	stp	x16, x17, [sp, #16 * 8]
+	stp	x18, x19, [sp, #18 * 8]
+	stp	x20, x21, [sp, #20 * 8]
+	stp	x22, x23, [sp, #22 * 8]
+	stp	x24, x25, [sp, #24 * 8]
+	stp	x26, x27, [sp, #26 * 8]
+	stp	x28, x29, [sp, #28 * 8]
+	add	x0, sp, #TF_SIZE		/* sp before the exception */
+	stp	x30, x0, [sp, #TF_X30]
+	mrs	x0, elr_el2
+	mrs	x1, spsr_el2
+	stp	x0, x1, [sp, #TF_ELR]
+	mrs	x0, esr_el2
+	mrs	x1, far_el2
+	stp	x0, x1, [sp, #TF_ESR]
+.endm
+
+.macro restore_frame_and_eret
+	ldp	x0, x1, [sp, #TF_ELR]
+	msr	elr_el2, x0
+	msr	spsr_el2, x1
+	ldp	x0, x1, [sp, #0 * 8]
+	ldp	x2, x3, [sp, #2 * 8]
+	ldp	x4, x5, [sp, #4 * 8]
+	ldp	x6, x7, [sp, #6 * 8]
+	ldp	x8, x9, [sp, #8 * 8]
+	ldp	x10, x11, [sp, #10 * 8]
+	ldp	x12, x13, [sp, #12 * 8]
+	ldp	x14, x15, [sp, #14 * 8]
+	ldp	x16, x17, [sp, #16 * 8]
+	ldp	x18, x19, [sp, #18 * 8]
+	ldp	x20, x21, [sp, #20 * 8]
+	ldp	x22, x23, [sp, #22 * 8]
+	ldp	x24, x25, [sp, #24 * 8]
+	ldp	x26, x27, [sp, #26 * 8]
+	ldp	x28, x29, [sp, #28 * 8]
+	ldr	x30, [sp, #TF_X30]
+	add	sp, sp, #TF_SIZE
+	eret
+.endm
+
+.macro vector kind
+	.balign 0x80
+	save_frame
+	mov	x0, sp
+	mov	x1, #\kind
+	b	exception_entry
+.endm
+
+	.section .text.vectors, "ax"
+	.balign 0x800
+	.global el2_vectors
+el2_vectors:
+	/* Current EL with SP_EL0: never used, the hypervisor runs on SP_EL2. */
+	vector VEC_FROM_CURRENT + VEC_SYNC + 16
+	vector VEC_FROM_CURRENT + VEC_IRQ + 16
+	vector VEC_FROM_CURRENT + VEC_FIQ + 16
+	vector VEC_FROM_CURRENT + VEC_SERROR + 16
+	/* Current EL with SP_EL2: the hypervisor itself. */
+	vector VEC_FROM_CURRENT + VEC_SYNC
+	vector VEC_FROM_CURRENT + VEC_IRQ
+	vector VEC_FROM_CURRENT + VEC_FIQ
+	vector VEC_FROM_CURRENT + VEC_SERROR
+	/* Lower EL, AArch64: the guests. */
+	vector VEC_FROM_LOWER64 + VEC_SYNC
+	vector VEC_FROM_LOWER64 + VEC_IRQ
+	vector VEC_FROM_LOWER64 + VEC_FIQ
+	vector VEC_FROM_LOWER64 + VEC_SERROR
+	/* Lower EL, AArch32: not supported for guests. */
+	vector VEC_FROM_LOWER32 + VEC_SYNC
+	vector VEC_FROM_LOWER32 + VEC_IRQ
+	vector VEC_FROM_LOWER32 + VEC_FIQ
+	vector VEC_FROM_LOWER32 + VEC_SERROR
+
+exception_entry:
+	bl	exception_handle
+	restore_frame_and_eret

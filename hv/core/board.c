@@ -1,0 +1,431 @@
+/*
+ * Board discovery from the device tree handed over at boot. Every piece is
+ * parsed by its own function; each one either fills its part of
+ * struct board_info or fails with a message naming what is wrong, because
+ * that message is all the user sees when the hypervisor cannot boot.
+ */
+#include <core/board.h>
+#include <lib/string.h>
+#include <shyper/errno.h>
+
+/*
+ * GIC device tree binding (Linux, interrupt-controller/arm,gic.yaml and
+ * arm,gic-v3.yaml): interrupts are <type number flags>.
+ */
+#define GIC_IRQ_CELLS		3
+#define GIC_IRQ_TYPE_SPI	0
+#define GIC_IRQ_TYPE_PPI	1
+/* GIC architecture specification (IHI 0069H) 2.2: INTID ranges. */
+#define GIC_PPI_BASE		16
+#define GIC_NR_PPIS		16
+#define GIC_SPI_BASE		32
+#define GIC_SPI_LAST		1019
+/* arm,gic-v3.yaml: default number of redistributor regions. */
+#define GICV3_DEFAULT_RD_REGIONS	1
+
+/* GICv2 reg entries (arm,gic.yaml). */
+enum { GICV2_REG_GICD, GICV2_REG_GICC, GICV2_REG_GICH, GICV2_REG_GICV };
+/* GICv3 reg entries: distributor, then the redistributor regions. */
+enum { GICV3_REG_GICD, GICV3_REG_GICR };
+
+/* arm,arch_timer.yaml: secure, non-secure, virtual, hypervisor timers. */
+#define TIMER_NR_IRQS		4
+
+static int fail(struct board_info *out, int err, const char *msg)
+{
+	out->error = msg;
+	return err;
+}
+
+/* Is property @name exactly the one string @str? */
+static bool prop_is_string(const struct dt *dt, int node, const char *name,
+			   const char *str)
+{
+	int len;
+	const char *val = dt_getprop(dt, node, name, &len);
+
+	return val && (size_t)len == strlen(str) + 1 &&
+	       !memcmp(val, str, (size_t)len);
+}
+
+/* Does the node name equal @base, with or without a unit address? */
+static bool name_is(const char *name, const char *base)
+{
+	size_t n = strlen(base);
+
+	return name && !strncmp(name, base, n) &&
+	       (name[n] == '\0' || name[n] == '@');
+}
+
+/* Convert one <type number flags> specifier into a GIC INTID. */
+static int gic_spec_to_intid(const uint8_t *spec, uint32_t *intid)
+{
+	uint32_t type = dt_be32(spec);
+	uint32_t num = dt_be32(spec + sizeof(uint32_t));
+
+	if (type == GIC_IRQ_TYPE_SPI && num <= GIC_SPI_LAST - GIC_SPI_BASE) {
+		*intid = num + GIC_SPI_BASE;
+		return 0;
+	}
+	if (type == GIC_IRQ_TYPE_PPI && num < GIC_NR_PPIS) {
+		*intid = num + GIC_PPI_BASE;
+		return 0;
+	}
+	return -SHYPER_EBADMSG;
+}
+
+/* INTID of interrupt @index of @node; -SHYPER_ENOENT if it has none. */
+static int read_intid(const struct dt *dt, int node, int index,
+		      uint32_t *intid)
+{
+	const size_t spec_size = GIC_IRQ_CELLS * sizeof(uint32_t);
+	int len;
+	const uint8_t *irqs = dt_getprop(dt, node, "interrupts", &len);
+
+	if (!irqs)
+		return len;
+	if ((size_t)len % spec_size)
+		return -SHYPER_EBADMSG;
+	if (index < 0 || (size_t)index >= (size_t)len / spec_size)
+		return -SHYPER_ENOENT;
+	return gic_spec_to_intid(irqs + (size_t)index * spec_size, intid);
+}
+
+static int add_ram(struct board_info *out, uint64_t base, uint64_t size)
+{
+	size_t i;
+
+	if (size == 0)
+		return 0;
+	if (base + (size - 1) < base)
+		return fail(out, -SHYPER_EBADMSG,
+			    "memory: a reg region wraps around the address space");
+	if (out->nr_ram == BOARD_MAX_RAM)
+		return fail(out, -SHYPER_E2BIG,
+			    "memory: more than BOARD_MAX_RAM regions");
+	/* Insertion sort: there are at most BOARD_MAX_RAM entries. */
+	for (i = out->nr_ram; i > 0 && out->ram[i - 1].base > base; i--)
+		out->ram[i] = out->ram[i - 1];
+	out->ram[i].base = base;
+	out->ram[i].size = size;
+	out->nr_ram++;
+	return 0;
+}
+
+static int parse_memory(const struct dt *dt, struct board_info *out)
+{
+	uint64_t base, size;
+	int node, i, ret;
+	size_t r;
+
+	for (node = dt_first_subnode(dt, dt->root); node >= 0;
+	     node = dt_next_subnode(dt, node)) {
+		const char *name = dt_node_name(dt, node);
+
+		if (!name || strncmp(name, "memory", sizeof("memory") - 1) ||
+		    !prop_is_string(dt, node, "device_type", "memory"))
+			continue;
+		for (i = 0; (ret = dt_read_reg(dt, node, i, &base, &size)) == 0;
+		     i++) {
+			ret = add_ram(out, base, size);
+			if (ret)
+				return ret;
+		}
+		/* -SHYPER_ENOENT after at least one entry: the normal end. */
+		if (ret == -SHYPER_ENOENT && i > 0)
+			continue;
+		if (ret == -SHYPER_ENOTSUP)
+			return fail(out, ret,
+				    "memory: root #address-cells/#size-cells must be 1 or 2");
+		return fail(out, -SHYPER_EBADMSG,
+			    "memory: node without a valid reg");
+	}
+	if (out->nr_ram == 0)
+		return fail(out, -SHYPER_ENODEV,
+			    "no /memory node with device_type \"memory\"");
+
+	for (r = 0; r < out->nr_ram; r++) {
+		if (r > 0 && out->ram[r - 1].base + (out->ram[r - 1].size - 1) >=
+			     out->ram[r].base)
+			return fail(out, -SHYPER_EINVAL,
+				    "memory: overlapping RAM regions");
+		out->total_ram += out->ram[r].size;
+	}
+	return 0;
+}
+
+static enum board_cpu_enable cpu_enable_method(const struct dt *dt, int node)
+{
+	int len;
+	const char *m = dt_stringlist_get(dt, node, "enable-method", 0, &len);
+
+	if (!m)
+		return len == -SHYPER_ENOENT ? BOARD_CPU_ENABLE_NONE :
+					       BOARD_CPU_ENABLE_OTHER;
+	if (!strcmp(m, "psci"))
+		return BOARD_CPU_ENABLE_PSCI;
+	if (!strcmp(m, "spin-table"))
+		return BOARD_CPU_ENABLE_SPIN_TABLE;
+	return BOARD_CPU_ENABLE_OTHER;
+}
+
+static int parse_cpus(const struct dt *dt, struct board_info *out)
+{
+	uint64_t mpidr;
+	int cpus, node, ret;
+	size_t i;
+
+	cpus = dt_path_offset(dt, "/cpus");
+	if (cpus < 0)
+		return fail(out, -SHYPER_ENODEV, "no /cpus node");
+
+	for (node = dt_first_subnode(dt, cpus); node >= 0;
+	     node = dt_next_subnode(dt, node)) {
+		if (!name_is(dt_node_name(dt, node), "cpu") ||
+		    !prop_is_string(dt, node, "device_type", "cpu"))
+			continue;
+		ret = dt_read_reg(dt, node, 0, &mpidr, NULL);
+		if (ret == -SHYPER_ENOTSUP)
+			return fail(out, ret,
+				    "cpus: /cpus #address-cells must be 1 or 2");
+		if (ret < 0)
+			return fail(out, -SHYPER_EBADMSG,
+				    "cpus: cpu node without a valid reg");
+		for (i = 0; i < out->nr_cpus; i++) {
+			if (out->cpus[i].mpidr == mpidr)
+				return fail(out, -SHYPER_EINVAL,
+					    "cpus: two cpu nodes with the same reg");
+		}
+		out->nr_cpus_found++;
+		if (out->nr_cpus < BOARD_MAX_CPUS) {
+			out->cpus[out->nr_cpus].mpidr = mpidr;
+			out->cpus[out->nr_cpus].enable_method =
+				cpu_enable_method(dt, node);
+			out->nr_cpus++;
+		}
+	}
+	if (out->nr_cpus_found == 0)
+		return fail(out, -SHYPER_ENODEV,
+			    "no /cpus/cpu node with device_type \"cpu\"");
+	return 0;
+}
+
+static const struct {
+	const char *compat;
+	enum board_psci_version version;
+} psci_compats[] = {
+	{ "arm,psci-1.0", BOARD_PSCI_1_0 },
+	{ "arm,psci-0.2", BOARD_PSCI_0_2 },
+	{ "arm,psci", BOARD_PSCI_0_1 },
+};
+
+/* First enabled node compatible with @compat, or a negative value. */
+static int find_enabled(const struct dt *dt, const char *compat)
+{
+	int node;
+
+	for (node = dt_find_compatible(dt, -1, compat); node >= 0;
+	     node = dt_find_compatible(dt, node, compat)) {
+		if (dt_node_is_enabled(dt, node))
+			return node;
+	}
+	return node;
+}
+
+static int parse_psci(const struct dt *dt, struct board_info *out)
+{
+	size_t i;
+	int node = -SHYPER_ENOENT;
+
+	for (i = 0; i < sizeof(psci_compats) / sizeof(psci_compats[0]); i++) {
+		node = find_enabled(dt, psci_compats[i].compat);
+		if (node >= 0)
+			break;
+	}
+	if (node < 0)
+		return fail(out, -SHYPER_ENODEV,
+			    "no psci node compatible \"arm,psci-1.0\", \"arm,psci-0.2\" or \"arm,psci\"");
+	out->psci.version = psci_compats[i].version;
+
+	if (prop_is_string(dt, node, "method", "smc"))
+		out->psci.method = BOARD_PSCI_SMC;
+	else if (prop_is_string(dt, node, "method", "hvc"))
+		out->psci.method = BOARD_PSCI_HVC;
+	else
+		return fail(out, -SHYPER_EBADMSG,
+			    "psci: method must be \"smc\" or \"hvc\"");
+	return 0;
+}
+
+/* reg entry @index; an absent optional entry reads as base 0, size 0. */
+static int read_gic_reg(const struct dt *dt, int node, int index,
+			bool optional, uint64_t *base, uint64_t *size)
+{
+	int ret = dt_read_reg(dt, node, index, base, size);
+
+	if (ret == -SHYPER_ENOENT && optional) {
+		*base = 0;
+		*size = 0;
+		return 0;
+	}
+	return ret;
+}
+
+static int parse_gicv2(const struct dt *dt, int node, struct board_gic *gic)
+{
+	int ret;
+
+	ret = read_gic_reg(dt, node, GICV2_REG_GICD, false, &gic->gicd_base,
+			   &gic->gicd_size);
+	if (!ret)
+		ret = read_gic_reg(dt, node, GICV2_REG_GICC, false,
+				   &gic->gicc_base, &gic->gicc_size);
+	if (!ret)
+		ret = read_gic_reg(dt, node, GICV2_REG_GICH, true,
+				   &gic->gich_base, &gic->gich_size);
+	if (!ret)
+		ret = read_gic_reg(dt, node, GICV2_REG_GICV, true,
+				   &gic->gicv_base, &gic->gicv_size);
+	return ret;
+}
+
+static int parse_gicv3(const struct dt *dt, int node, struct board_gic *gic)
+{
+	uint32_t nr_rd = GICV3_DEFAULT_RD_REGIONS;
+	int ret;
+
+	ret = dt_prop_u32(dt, node, "#redistributor-regions", &nr_rd);
+	if (ret && ret != -SHYPER_ENOENT)
+		return ret;
+	/* Every redistributor region must have its reg entry. */
+	if (nr_rd < 1 || nr_rd > INT32_MAX - GICV3_REG_GICR)
+		return -SHYPER_EBADMSG;
+	gic->nr_redist_regions = nr_rd;
+	ret = read_gic_reg(dt, node, GICV3_REG_GICD, false, &gic->gicd_base,
+			   &gic->gicd_size);
+	if (!ret)
+		ret = read_gic_reg(dt, node, GICV3_REG_GICR, false,
+				   &gic->gicr_base, &gic->gicr_size);
+	if (!ret)
+		ret = dt_read_reg(dt, node, GICV3_REG_GICR + (int)nr_rd - 1,
+				  NULL, NULL);
+	return ret;
+}
+
+static const struct {
+	const char *compat;
+	unsigned int version;
+} gic_compats[] = {
+	{ "arm,gic-v3", 3 },
+	{ "arm,cortex-a15-gic", 2 },
+	{ "arm,gic-400", 2 },
+};
+
+static int parse_gic(const struct dt *dt, struct board_info *out)
+{
+	struct board_gic *gic = &out->gic;
+	int node = -SHYPER_ENOENT, ret;
+	size_t i;
+
+	for (i = 0; i < sizeof(gic_compats) / sizeof(gic_compats[0]); i++) {
+		node = find_enabled(dt, gic_compats[i].compat);
+		if (node >= 0)
+			break;
+	}
+	if (node < 0)
+		return fail(out, -SHYPER_ENODEV,
+			    "no GIC node compatible \"arm,gic-v3\", \"arm,cortex-a15-gic\" or \"arm,gic-400\"");
+	gic->version = gic_compats[i].version;
+
+	ret = gic->version == 3 ? parse_gicv3(dt, node, gic) :
+				  parse_gicv2(dt, node, gic);
+	if (ret == -SHYPER_ENOTSUP)
+		return fail(out, ret, "gic: parent #address-cells/#size-cells must be 1 or 2");
+	if (ret)
+		return fail(out, -SHYPER_EBADMSG,
+			    gic->version == 3 ?
+			    "gic: reg needs the distributor and every redistributor region" :
+			    "gic: reg needs the distributor and CPU interface");
+
+	ret = read_intid(dt, node, 0, &gic->maint_intid);
+	if (ret == -SHYPER_ENOENT)
+		gic->maint_intid = 0;
+	else if (ret)
+		return fail(out, -SHYPER_EBADMSG,
+			    "gic: malformed maintenance interrupt");
+	return 0;
+}
+
+#define PL011_COMPAT	"arm,pl011"
+
+static int parse_uart(const struct dt *dt, struct board_info *out)
+{
+	struct board_uart *uart = &out->uart;
+	int node, ret;
+
+	/* Prefer the console firmware chose, if we can drive it. */
+	node = dt_chosen_stdout(dt);
+	if (node < 0 || !dt_node_is_compatible(dt, node, PL011_COMPAT) ||
+	    !dt_node_is_enabled(dt, node))
+		node = find_enabled(dt, PL011_COMPAT);
+	if (node < 0)
+		return 0;
+
+	ret = dt_read_reg(dt, node, 0, &uart->base, &uart->size);
+	if (ret)
+		return fail(out, ret == -SHYPER_ENOTSUP ? ret : -SHYPER_EBADMSG,
+			    "uart: pl011 node without a valid reg");
+	ret = read_intid(dt, node, 0, &uart->intid);
+	if (ret == -SHYPER_ENOENT)
+		uart->intid = 0;
+	else if (ret)
+		return fail(out, -SHYPER_EBADMSG,
+			    "uart: malformed pl011 interrupts");
+	uart->present = true;
+	return 0;
+}
+
+static int parse_timer(const struct dt *dt, struct board_info *out)
+{
+	struct board_timer *t = &out->timer;
+	uint32_t *intids[TIMER_NR_IRQS] = {
+		&t->sec_phys_intid, &t->phys_intid,
+		&t->virt_intid, &t->hyp_phys_intid,
+	};
+	int node, i;
+
+	node = find_enabled(dt, "arm,armv8-timer");
+	if (node < 0)
+		return 0;
+	for (i = 0; i < TIMER_NR_IRQS; i++) {
+		if (read_intid(dt, node, i, intids[i]))
+			return fail(out, -SHYPER_EBADMSG,
+				    "timer: interrupts needs 4 GIC <type num flags> entries");
+	}
+	t->present = true;
+	return 0;
+}
+
+int board_parse(const struct dt *dt, struct board_info *out)
+{
+	int ret;
+
+	if (!out)
+		return -SHYPER_EINVAL;
+	memset(out, 0, sizeof(*out));
+	if (!dt)
+		return fail(out, -SHYPER_EINVAL, "no device tree");
+
+	ret = parse_memory(dt, out);
+	if (!ret)
+		ret = parse_cpus(dt, out);
+	if (!ret)
+		ret = parse_psci(dt, out);
+	if (!ret)
+		ret = parse_gic(dt, out);
+	if (!ret)
+		ret = parse_uart(dt, out);
+	if (!ret)
+		ret = parse_timer(dt, out);
+	return ret;
+}

@@ -1,0 +1,20 @@
+/* The hypervisor's physical memory: a frame pool over board RAM and a heap. */
+#ifndef CORE_MEM_H
+#define CORE_MEM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define HV_HEAP_SIZE (4UL << 20)
+
+/* Sets up frames and heap from hv.board; returns 0 or a negative error. */
+int mem_init(uint64_t image_start, uint64_t image_end, uint64_t dtb_pa,
+	     uint64_t dtb_size);
+uint64_t mem_alloc_frames(size_t nr, size_t align_frames);
+int mem_free_frames(uint64_t pa, size_t nr);
+size_t mem_free_frame_count(void);
+void *hv_alloc(size_t size);
+int hv_free(void *p);
+size_t hv_heap_free(void);
+
+#endif

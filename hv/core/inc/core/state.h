@@ -1,0 +1,43 @@
+/*
+ * The state root. Every piece of long-lived hypervisor state hangs off this
+ * one struct (or from memory it points to), so that a live update can hand it
+ * to a new image as a whole. File-scope statics elsewhere hold only what is
+ * derived from the board at every boot (GIC bases, interrupt handler table,
+ * boot page tables), never VM or allocator state.
+ */
+#ifndef CORE_STATE_H
+#define CORE_STATE_H
+
+#include <arch/asm.h>
+#include <arch/spinlock.h>
+#include <core/board.h>
+#include <core/console.h>
+#include <core/cpu.h>
+#include <core/frame.h>
+#include <core/heap.h>
+#include <core/log.h>
+#include <stdint.h>
+
+#define HV_STATE_MAGIC 0x53485950U /* "SHYP" */
+#define HV_STATE_VERSION 1
+
+struct hv_state {
+	uint32_t magic;
+	uint32_t version;
+	enum log_level log_level;
+	struct board_info board;
+	uint64_t dtb_pa;
+	unsigned nr_cpus;
+	struct cpu cpus[HV_MAX_CPUS];
+	struct console console;
+	spinlock_t frames_lock;
+	struct frame_pool frames;
+	spinlock_t heap_lock;
+	struct heap heap;
+	uint64_t heap_base, heap_size;
+	uint64_t reserved_base, reserved_end; /* image, tables, frame map */
+};
+
+extern struct hv_state hv;
+
+#endif

@@ -1,0 +1,37 @@
+#include <arch/gic.h>
+#include <core/cpu.h>
+#include <core/irq.h>
+#include <core/log.h>
+#include <shyper/errno.h>
+
+/* Rebuilt by every boot from code addresses, so not part of the state root. */
+static irq_handler_t handlers[GIC_MAX_INTID + 1];
+
+int irq_register(uint32_t intid, irq_handler_t handler)
+{
+	if (intid > GIC_MAX_INTID)
+		return -SHYPER_EINVAL;
+	if (handlers[intid] && handlers[intid] != handler)
+		return -SHYPER_EBUSY;
+	handlers[intid] = handler;
+	return 0;
+}
+
+void irq_handle_pending(void)
+{
+	for (;;) {
+		uint32_t ack = gic_ack();
+		uint32_t intid = gic_ack_intid(ack);
+
+		if (intid >= GIC_SPURIOUS_FIRST)
+			return;
+		this_cpu()->irqs++;
+		if (handlers[intid])
+			handlers[intid](intid);
+		else
+			log_warn("unexpected interrupt %u, disabled", intid);
+		gic_eoi(ack);
+		if (!handlers[intid])
+			gic_disable(intid, this_cpu_id());
+	}
+}

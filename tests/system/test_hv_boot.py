@@ -1,0 +1,111 @@
+"""The hypervisor alone on the reference board: boot on every core, IPIs,
+timers, the panic path, and clear errors for boards it cannot run on."""
+import os
+import re
+
+import pexpect
+import pytest
+
+from conftest import HV_IMAGE, ROOT
+
+PROMPT = "cshyper> "
+
+
+def header_version():
+    text = open(os.path.join(ROOT, "include", "shyper", "version.h")).read()
+    version = re.search(r'SHYPER_VERSION_STRING "([^"]+)"', text).group(1)
+    abi = re.search(r"SHYPER_ABI_VERSION (\d+)", text).group(1)
+    return version, abi
+
+
+def boot_to_shell(qemu, gic, smp=4, mem="1G"):
+    child = qemu(HV_IMAGE, gic=gic, smp=smp, mem=mem)
+    version, abi = header_version()
+    child.expect_exact(f"cshyper {version} (ABI {abi}) on qemu-virt, EL2")
+    child.expect(r"board: (\d+) cores, (\d+) MiB RAM at 0x40000000, GICv(\d)")
+    cores, ram, gicv = (int(x) for x in child.match.groups())
+    assert (cores, ram, gicv) == (smp, 1024 if mem == "1G" else None, gic)
+    child.expect_exact(f"cpus: {smp} of {smp} cores online")
+    child.expect_exact("console ready")
+    child.expect_exact(PROMPT)
+    return child
+
+
+def run(child, command):
+    """Types a shell command and returns what it printed before the next prompt."""
+    child.sendline(command)
+    child.expect_exact(PROMPT)
+    return child.before
+
+
+@pytest.mark.parametrize("gic", [2, 3])
+def test_all_cores_ipis_and_timers(qemu, gic):
+    child = boot_to_shell(qemu, gic)
+    # The boot log already ran both checks once; run them again on demand.
+    out = run(child, "ipi")
+    pairs = re.findall(r"ipi: cpu(\d) -> cpu(\d) -> cpu\1: \d+ us", out)
+    assert sorted((int(a), int(b)) for a, b in pairs) == [
+        (a, b) for a in range(4) for b in range(4) if a != b]
+    assert "12/12 round trips between online cores ok" in out
+
+    out = run(child, "timer")
+    assert sorted(int(c) for c in re.findall(r"timer: cpu(\d) tick", out)) == [0, 1, 2, 3]
+    assert "4/4 cores took the EL2 timer interrupt" in out
+
+    out = run(child, "cpus")
+    assert len(re.findall(r"cpu\d mpidr 0x\d+ online", out)) == 4
+    # Every core has taken interrupts: IPIs and its own timer.
+    for irqs, timer in re.findall(r"online\s+irqs (\d+) timer (\d+)", out):
+        assert int(irqs) > 0 and int(timer) >= 2
+    child.sendline("poweroff")
+    child.expect(pexpect.EOF)
+
+
+def test_two_core_board(qemu):
+    child = boot_to_shell(qemu, 3, smp=2)
+    out = run(child, "ipi")
+    assert "2/2 round trips between online cores ok" in out
+
+
+@pytest.mark.parametrize("gic", [2, 3])
+def test_panic_stops_only_the_faulting_core(qemu, gic):
+    child = boot_to_shell(qemu, gic)
+    out = run(child, "fault 2")
+    assert "[cpu2] error: PANIC: synchronous exception in the hypervisor" in out
+    assert "exception class 0x25 (data abort)" in out
+    assert re.search(r"ELR 0x4008[0-9a-f]{4} FAR 0x800000000000", out)
+    assert re.search(r"backtrace: pc 0x4008[0-9a-f]{4}", out)
+    assert "cpu2 halted; the other cores keep running" in out
+    assert "fault: cpu2 is now halted" in out
+
+    out = run(child, "cpus")
+    states = dict(re.findall(r"cpu(\d) mpidr 0x\d+ (\w+)", out))
+    assert states == {"0": "online", "1": "online", "2": "halted", "3": "online"}
+    # The survivors still talk to each other.
+    out = run(child, "ipi")
+    assert "6/6 round trips between online cores ok" in out
+    out = run(child, "fault 2")
+    assert "is now halted" in out  # a halted core is refused, not hung on
+
+
+def test_shell_rejects_bad_commands(qemu):
+    child = boot_to_shell(qemu, 3)
+    assert "unknown command 'frobnicate'" in run(child, "frobnicate")
+    assert "usage: fault <cpu>" in run(child, "fault 9")
+    assert "usage: fault <cpu>" in run(child, "fault x")
+    assert "runs this shell" in run(child, "fault 0")
+    assert "usage: loglevel" in run(child, "loglevel 7")
+    out = run(child, "mem")
+    free = int(re.search(r"frames: (\d+) free", out).group(1))
+    assert free > 200000  # most of 1 GiB (262144 frames) stays free
+
+
+@pytest.mark.parametrize("args,message", [
+    ({"mem": "128M"}, "the board has 128 MiB of RAM; cshyper needs at least 256 MiB"),
+    ({"smp": 1}, "the board has 1 core(s); cshyper needs at least 2"),
+])
+def test_unusable_board_is_refused_clearly(qemu, args, message):
+    child = qemu(HV_IMAGE, gic=3, **args)
+    child.expect_exact(message)
+    child.expect_exact("cshyper cannot start on this board; powering off")
+    child.expect(pexpect.EOF, timeout=20)

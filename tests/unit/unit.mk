@@ -1,0 +1,65 @@
+# Host unit tests (included by the top-level Makefile).
+#
+# Every tests/unit/test_*.c becomes $(BUILD)/unit/test_*, built with the host
+# gcc, ASan and UBSan against cmocka, and `make unit` runs them all. A test
+# names what it links in comment lines of its own, e.g.
+#    * unit-sources: hv/lib/dt.c hv/core/board.c
+#    * unit-libs: -lfdt
+#    * unit-cflags: -DFOO
+# Tests find their data (compiled tests/unit/dts/*.dts, QEMU board trees)
+# in the directory named by the UNIT_DATA environment variable.
+
+UNIT_DIR	:= tests/unit
+UNIT_OUT	:= $(BUILD)/unit
+UNIT_CC		?= gcc
+UNIT_CFLAGS	:= -std=gnu11 -O1 -g -Wall -Wextra -Werror \
+		   -fno-omit-frame-pointer -fsanitize=address,undefined \
+		   -fno-sanitize-recover=all -MMD -MP \
+		   -Iinclude -Ihv/lib/inc -Ihv/core/inc
+UNIT_LDLIBS	:= -lcmocka
+DTC		?= dtc
+QEMU_AARCH64	?= qemu-system-aarch64
+
+UNIT_NAMES	:= $(basename $(notdir $(wildcard $(UNIT_DIR)/test_*.c)))
+UNIT_BINS	:= $(addprefix $(UNIT_OUT)/,$(UNIT_NAMES))
+
+# $(call unit_field,test_x,sources): the "unit-sources:" line of test_x.c.
+unit_field = $(shell sed -n 's|^[[:space:]/*]*unit-$(2):[[:space:]]*||p' $(UNIT_DIR)/$(1).c)
+
+define UNIT_TEST_RULE
+$(UNIT_OUT)/$(1): $(UNIT_DIR)/$(1).c $(call unit_field,$(1),sources) | $(UNIT_OUT)
+	$$(UNIT_CC) $$(UNIT_CFLAGS) $(call unit_field,$(1),cflags) -o $$@ \
+		$$(filter %.c,$$^) $$(UNIT_LDLIBS) $(call unit_field,$(1),libs)
+endef
+$(foreach t,$(UNIT_NAMES),$(eval $(call UNIT_TEST_RULE,$(t))))
+-include $(UNIT_BINS:=.d)
+
+# Small hand-written trees; variants share a .dtsi and override parts of it.
+UNIT_DTS	:= $(wildcard $(UNIT_DIR)/dts/*.dts)
+UNIT_DTBS	:= $(patsubst $(UNIT_DIR)/dts/%.dts,$(UNIT_OUT)/dts/%.dtb,$(UNIT_DTS))
+
+$(UNIT_OUT)/dts/%.dtb: $(UNIT_DIR)/dts/%.dts $(wildcard $(UNIT_DIR)/dts/*.dtsi) | $(UNIT_OUT)/dts
+	$(DTC) -q -I dts -O dtb -o $@ $<
+
+# The reference board's real trees, as QEMU generates them.
+UNIT_QEMU_DTBS	:= $(UNIT_OUT)/qemu-virt-gicv2.dtb $(UNIT_OUT)/qemu-virt-gicv3.dtb
+
+$(UNIT_OUT)/qemu-virt-gicv%.dtb: | $(UNIT_OUT)
+	$(QEMU_AARCH64) -M virt,virtualization=on,gic-version=$*,dumpdtb=$@ \
+		-cpu cortex-a72 -smp 4 -m 1G -nographic -display none \
+		>/dev/null 2>$@.log || { cat $@.log; rm -f $@; false; }
+
+$(UNIT_OUT) $(UNIT_OUT)/dts:
+	mkdir -p $@
+
+UNIT_DATA_FILES	:= $(UNIT_DTBS) $(UNIT_QEMU_DTBS)
+
+# Run every test even after a failure, then fail if any did.
+unit: $(UNIT_BINS) $(UNIT_DATA_FILES)
+	@failed=""; \
+	for t in $(UNIT_BINS); do \
+		echo "== $$t"; \
+		UNIT_DATA=$(UNIT_OUT) $$t || failed="$$failed $$(basename $$t)"; \
+	done; \
+	if [ -n "$$failed" ]; then echo "unit: FAILED:$$failed"; exit 1; fi; \
+	echo "unit: all $(words $(UNIT_BINS)) test programs passed"
