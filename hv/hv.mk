@@ -10,7 +10,7 @@ HV_SRCS := $(wildcard hv/arch/$(ARCH)/*.S hv/arch/$(ARCH)/*.c hv/core/*.c \
 HV_OBJS := $(patsubst %,$(HV_BUILD)/%.o,$(HV_SRCS))
 
 HV_INCLUDES := -Iinclude -Ihv/lib/inc -Ihv/core/inc -Ihv/arch/$(ARCH)/inc \
-	-Ihv/plat/$(PLAT)/inc -Ihv/plat/drivers/inc
+	-Ihv/plat/$(PLAT)/inc -Ihv/plat/drivers/inc -Ihv/dev/inc
 # -mstrict-align: the earliest code runs with the MMU off, where every access
 # is to Device memory and must be aligned.
 HV_CFLAGS := -std=gnu11 -O2 -g -ffreestanding -nostdlib -fno-builtin \

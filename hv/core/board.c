@@ -257,8 +257,11 @@ static int parse_psci(const struct dt *dt, struct board_info *out)
 	return 0;
 }
 
-/* reg entry @index; an absent optional entry reads as base 0, size 0. */
-static int read_gic_reg(const struct dt *dt, int node, int index,
+/*
+ * reg entry @index of a device as a CPU physical address (devices may sit
+ * behind buses with ranges); an absent optional entry reads as 0, 0.
+ */
+static int read_dev_reg(const struct dt *dt, int node, int index,
 			bool optional, uint64_t *base, uint64_t *size)
 {
 	int ret = dt_read_reg(dt, node, index, base, size);
@@ -268,23 +271,25 @@ static int read_gic_reg(const struct dt *dt, int node, int index,
 		*size = 0;
 		return 0;
 	}
-	return ret;
+	if (ret)
+		return ret;
+	return dt_translate_address(dt, node, base);
 }
 
 static int parse_gicv2(const struct dt *dt, int node, struct board_gic *gic)
 {
 	int ret;
 
-	ret = read_gic_reg(dt, node, GICV2_REG_GICD, false, &gic->gicd_base,
+	ret = read_dev_reg(dt, node, GICV2_REG_GICD, false, &gic->gicd_base,
 			   &gic->gicd_size);
 	if (!ret)
-		ret = read_gic_reg(dt, node, GICV2_REG_GICC, false,
+		ret = read_dev_reg(dt, node, GICV2_REG_GICC, false,
 				   &gic->gicc_base, &gic->gicc_size);
 	if (!ret)
-		ret = read_gic_reg(dt, node, GICV2_REG_GICH, true,
+		ret = read_dev_reg(dt, node, GICV2_REG_GICH, true,
 				   &gic->gich_base, &gic->gich_size);
 	if (!ret)
-		ret = read_gic_reg(dt, node, GICV2_REG_GICV, true,
+		ret = read_dev_reg(dt, node, GICV2_REG_GICV, true,
 				   &gic->gicv_base, &gic->gicv_size);
 	return ret;
 }
@@ -301,10 +306,10 @@ static int parse_gicv3(const struct dt *dt, int node, struct board_gic *gic)
 	if (nr_rd < 1 || nr_rd > INT32_MAX - GICV3_REG_GICR)
 		return -SHYPER_EBADMSG;
 	gic->nr_redist_regions = nr_rd;
-	ret = read_gic_reg(dt, node, GICV3_REG_GICD, false, &gic->gicd_base,
+	ret = read_dev_reg(dt, node, GICV3_REG_GICD, false, &gic->gicd_base,
 			   &gic->gicd_size);
 	if (!ret)
-		ret = read_gic_reg(dt, node, GICV3_REG_GICR, false,
+		ret = read_dev_reg(dt, node, GICV3_REG_GICR, false,
 				   &gic->gicr_base, &gic->gicr_size);
 	if (!ret)
 		ret = dt_read_reg(dt, node, GICV3_REG_GICR + (int)nr_rd - 1,
@@ -340,12 +345,13 @@ static int parse_gic(const struct dt *dt, struct board_info *out)
 	ret = gic->version == 3 ? parse_gicv3(dt, node, gic) :
 				  parse_gicv2(dt, node, gic);
 	if (ret == -SHYPER_ENOTSUP)
-		return fail(out, ret, "gic: parent #address-cells/#size-cells must be 1 or 2");
+		return fail(out, ret,
+			    "gic: bus #address-cells/#size-cells must be 1 or 2");
 	if (ret)
 		return fail(out, -SHYPER_EBADMSG,
 			    gic->version == 3 ?
-			    "gic: reg needs the distributor and every redistributor region" :
-			    "gic: reg needs the distributor and CPU interface");
+			    "gic: reg must map the distributor and every redistributor region" :
+			    "gic: reg must map the distributor and CPU interface");
 
 	ret = read_intid(dt, node, 0, &gic->maint_intid);
 	if (ret == -SHYPER_ENOENT)
@@ -371,10 +377,10 @@ static int parse_uart(const struct dt *dt, struct board_info *out)
 	if (node < 0)
 		return 0;
 
-	ret = dt_read_reg(dt, node, 0, &uart->base, &uart->size);
+	ret = read_dev_reg(dt, node, 0, false, &uart->base, &uart->size);
 	if (ret)
 		return fail(out, ret == -SHYPER_ENOTSUP ? ret : -SHYPER_EBADMSG,
-			    "uart: pl011 node without a valid reg");
+			    "uart: pl011 node without a valid, translatable reg");
 	ret = read_intid(dt, node, 0, &uart->intid);
 	if (ret == -SHYPER_ENOENT)
 		uart->intid = 0;

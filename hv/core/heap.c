@@ -159,12 +159,16 @@ int heap_free(struct heap *h, void *p)
 {
 	struct heap_block *b, *prev = NULL, *next = NULL;
 	size_t off, target, prev_off = 0, size;
+	uintptr_t addr, start;
 
 	if (!p)
 		return 0;
-	if ((uint8_t *)p < h->base + HDR || (uint8_t *)p >= h->base + h->size)
+	/* Integers: @p may point into some other object entirely. */
+	addr = (uintptr_t)p;
+	start = (uintptr_t)h->base;
+	if (addr < start + HDR || addr - start >= h->size)
 		return -SHYPER_EINVAL;
-	target = (size_t)((uint8_t *)p - h->base) - HDR;
+	target = addr - start - HDR;
 
 	for (off = 0; off < target; off += b->size) {
 		b = valid_block(h, off);

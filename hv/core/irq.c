@@ -17,6 +17,17 @@ int irq_register(uint32_t intid, irq_handler_t handler)
 	return 0;
 }
 
+void irq_unregister(uint32_t intid)
+{
+	if (intid <= GIC_MAX_INTID)
+		handlers[intid] = 0;
+}
+
+bool irq_is_registered(uint32_t intid)
+{
+	return intid <= GIC_MAX_INTID && handlers[intid];
+}
+
 void irq_handle_pending(void)
 {
 	for (;;) {
@@ -25,13 +36,17 @@ void irq_handle_pending(void)
 
 		if (intid >= GIC_SPURIOUS_FIRST)
 			return;
+		enum irq_result res = IRQ_HANDLED;
+
 		this_cpu()->irqs++;
-		if (handlers[intid])
-			handlers[intid](intid);
-		else
+		if (handlers[intid]) {
+			res = handlers[intid](intid);
+		} else {
 			log_warn("unexpected interrupt %u, disabled", intid);
-		gic_eoi(ack);
-		if (!handlers[intid])
 			gic_disable(intid, this_cpu_id());
+		}
+		gic_eoi(ack);
+		if (res == IRQ_HANDLED)
+			gic_deactivate(ack);
 	}
 }

@@ -13,10 +13,12 @@
 #include <core/irq.h>
 #include <core/log.h>
 #include <core/mem.h>
+#include <core/mvm.h>
 #include <core/selftest.h>
 #include <core/shell.h>
 #include <core/smp.h>
 #include <core/state.h>
+#include <dev/vgic.h>
 #include <lib/dt.h>
 #include <lib/fmt.h>
 #include <lib/string.h>
@@ -111,6 +113,13 @@ static void init_cpus(void)
 	hv.cpus[0].state = CPU_ONLINE;
 }
 
+static enum irq_result console_irq(uint32_t intid)
+{
+	(void)intid;
+	console_rx_poll();
+	return IRQ_HANDLED;
+}
+
 static void init_interrupts(void)
 {
 	const struct board_info *b = &hv.board;
@@ -130,8 +139,10 @@ static void init_interrupts(void)
 	smp_enable_ipis();
 	selftest_register_timer();
 	selftest_enable_timer();
+	if (vgic_cpu_init())
+		boot_fatal("the GIC has no usable virtualisation interface");
 	if (b->uart.base == hv.console.uart_base && b->uart.intid)
-		irq_register(b->uart.intid, (irq_handler_t)console_rx_poll);
+		irq_register(b->uart.intid, console_irq);
 }
 
 static void print_banner(void)
@@ -149,6 +160,7 @@ void hv_main(uint64_t dtb_pa)
 {
 	struct dt dt;
 	unsigned online;
+	uint64_t rd_start, rd_end;
 
 	hv.magic = HV_STATE_MAGIC;
 	hv.version = HV_STATE_VERSION;
@@ -165,6 +177,8 @@ void hv_main(uint64_t dtb_pa)
 	if (mem_init((uint64_t)_image_start, (uint64_t)_image_end, dtb_pa,
 		     dt.totalsize))
 		boot_fatal("could not set up hypervisor memory");
+	if (mvm_boot_initrd(&dt, &rd_start, &rd_end))
+		mem_reserve_boot_initrd(rd_start, rd_end);
 	log_info("memory: hypervisor 0x%lx-0x%lx, heap %lu KiB, %lu MiB free",
 		 hv.reserved_base, hv.reserved_end, hv.heap_size >> 10,
 		 (mem_free_frame_count() * FRAME_SIZE) >> 20);
@@ -175,6 +189,10 @@ void hv_main(uint64_t dtb_pa)
 
 	selftest_ipi(false);
 	selftest_timer(false);
+
+	irq_enable();
+	mvm_boot(&dt); /* returns only if the MVM cannot start */
+	irq_disable();
 
 	if (hv.board.uart.base == hv.console.uart_base && hv.board.uart.intid)
 		console_enable_rx_irq(hv.board.uart.intid, 0);
@@ -199,6 +217,10 @@ void hv_secondary_main(unsigned id)
 	}
 	smp_enable_ipis();
 	selftest_enable_timer();
+	if (vgic_cpu_init()) {
+		log_err("cpu%u: no GIC virtualisation interface", id);
+		halt();
+	}
 	log_info("online (mpidr 0x%lx)", cpu->mpidr);
 	dsb(sy);
 	cpu->state = CPU_ONLINE;

@@ -74,6 +74,24 @@ int mem_init(uint64_t image_start, uint64_t image_end, uint64_t dtb_pa,
 	return heap_init(&hv.heap, (void *)hv.heap_base, HV_HEAP_SIZE);
 }
 
+void mem_reserve_boot_initrd(uint64_t start, uint64_t end)
+{
+	uint64_t lo = ALIGN_DOWN(start, FRAME_SIZE), hi = ALIGN_UP(end, FRAME_SIZE);
+
+	if (frame_pool_reserve(&hv.frames, lo, (hi - lo) / FRAME_SIZE) == 0) {
+		hv.boot_initrd_start = lo;
+		hv.boot_initrd_end = hi;
+	}
+}
+
+void mem_release_boot_initrd(void)
+{
+	if (hv.boot_initrd_end > hv.boot_initrd_start)
+		mem_free_frames(hv.boot_initrd_start,
+				(hv.boot_initrd_end - hv.boot_initrd_start) / FRAME_SIZE);
+	hv.boot_initrd_start = hv.boot_initrd_end = 0;
+}
+
 uint64_t mem_alloc_frames(size_t nr, size_t align_frames)
 {
 	uint64_t flags = irq_save(), pa;

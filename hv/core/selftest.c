@@ -84,7 +84,7 @@ int selftest_ipi(bool verbose)
 	return (int)(pairs - good);
 }
 
-static void timer_handler(uint32_t intid)
+static enum irq_result timer_handler(uint32_t intid)
 {
 	struct cpu *cpu = this_cpu();
 	(void)intid;
@@ -92,6 +92,7 @@ static void timer_handler(uint32_t intid)
 	cpu->timer_last_latency = timer_now() - timer_hv_deadline();
 	timer_hv_stop();
 	cpu->timer_irqs++;
+	return IRQ_HANDLED;
 }
 
 void selftest_register_timer(void)

@@ -8,6 +8,7 @@
 #include <core/log.h>
 #include <core/smp.h>
 #include <core/state.h>
+#include <core/vm.h>
 #include <shyper/errno.h>
 
 #define CPU_ON_TIMEOUT_US 500000
@@ -72,7 +73,7 @@ unsigned smp_start_secondaries(void)
 }
 
 /* SGI_PING: answer every core that pinged us. */
-static void ping_handler(uint32_t intid)
+static enum irq_result ping_handler(uint32_t intid)
 {
 	uint64_t from = __atomic_exchange_n(&this_cpu()->pings_from, 0,
 					    __ATOMIC_ACQ_REL);
@@ -84,18 +85,21 @@ static void ping_handler(uint32_t intid)
 				  __ATOMIC_RELEASE);
 		gic_send_sgi(src, SGI_PONG);
 	}
+	return IRQ_HANDLED;
 }
 
 /* SGI_PONG: the waiting loop reads pongs_from; the interrupt only wakes it. */
-static void pong_handler(uint32_t intid)
+static enum irq_result pong_handler(uint32_t intid)
 {
 	(void)intid;
+	return IRQ_HANDLED;
 }
 
 /* SGI_WORK: the idle loop picks the work up once the handler returns. */
-static void work_handler(uint32_t intid)
+static enum irq_result work_handler(uint32_t intid)
 {
 	(void)intid;
+	return IRQ_HANDLED;
 }
 
 void smp_register_ipis(void)
@@ -129,12 +133,18 @@ void smp_idle_loop(void)
 	struct cpu *cpu = this_cpu();
 
 	for (;;) {
+		struct vcpu *vcpu;
+
 		irq_disable();
 		run_pending_work(cpu);
+		vcpu = __atomic_exchange_n(&cpu->boot_vcpu, 0, __ATOMIC_ACQ_REL);
+		if (vcpu)
+			vcpu_run(vcpu);
 		/* Interrupts are masked, so a wake-up between the check and
 		 * the WFI still ends the WFI. */
 		if (__atomic_load_n(&cpu->work.seq_posted, __ATOMIC_ACQUIRE) ==
-		    cpu->work.seq_done)
+			    cpu->work.seq_done &&
+		    !__atomic_load_n(&cpu->boot_vcpu, __ATOMIC_ACQUIRE))
 			wfi();
 		irq_enable();
 	}

@@ -691,6 +691,60 @@ int dt_read_reg(const struct dt *dt, int node, int index, uint64_t *addr,
 	return 0;
 }
 
+/* Map @addr through one bus's ranges into its parent's address space. */
+static int translate_one(const struct dt *dt, int bus, int parent,
+			 uint64_t *addr)
+{
+	int len, cac, pac, csc, entry;
+	const uint8_t *r = dt_getprop(dt, bus, "ranges", &len);
+	const uint8_t *end;
+
+	if (!r)
+		return len;
+	if (len == 0)
+		return 0;
+	cac = dt_address_cells(dt, bus);
+	pac = dt_address_cells(dt, parent);
+	csc = dt_size_cells(dt, bus);
+	if (cac < 0 || pac < 0 || csc < 0)
+		return -SHYPER_EBADMSG;
+	if (cac < 1 || cac > 2 || pac < 1 || pac > 2 || csc < 1 || csc > 2)
+		return -SHYPER_ENOTSUP;
+	entry = (cac + pac + csc) * (int)sizeof(uint32_t);
+	if (len % entry)
+		return -SHYPER_EBADMSG;
+	for (end = r + len; r < end; r += entry) {
+		uint64_t child = read_cells_value(r, cac);
+		uint64_t target = read_cells_value(r + cac * sizeof(uint32_t), pac);
+		uint64_t size = read_cells_value(r + (cac + pac) * sizeof(uint32_t),
+						 csc);
+
+		if (*addr >= child && *addr - child < size) {
+			*addr = target + (*addr - child);
+			return 0;
+		}
+	}
+	return -SHYPER_ENOENT;
+}
+
+int dt_translate_address(const struct dt *dt, int node, uint64_t *addr)
+{
+	int bus = dt_parent_offset(dt, node);
+	int parent, ret;
+
+	/* Each step moves one level up, so this ends at the root. */
+	while (bus >= 0 && bus != dt->root) {
+		parent = dt_parent_offset(dt, bus);
+		if (parent < 0)
+			return parent;
+		ret = translate_one(dt, bus, parent, addr);
+		if (ret)
+			return ret;
+		bus = parent;
+	}
+	return bus < 0 ? bus : 0;
+}
+
 int dt_chosen_stdout(const struct dt *dt)
 {
 	const char *path, *colon;

@@ -10,6 +10,7 @@
 #include <core/cpu.h>
 #include <core/irq.h>
 #include <core/log.h>
+#include <core/vm.h>
 
 #define BACKTRACE_MAX_DEPTH 16
 
@@ -89,6 +90,8 @@ void exception_handle(struct trap_frame *frame, uint64_t kind)
 
 	if (vec == VEC_IRQ) {
 		irq_handle_pending();
+		if (kind & VEC_FROM_LOWER64)
+			guest_irq_exit(frame);
 		return;
 	}
 	if (kind >= 16)
@@ -98,6 +101,13 @@ void exception_handle(struct trap_frame *frame, uint64_t kind)
 				   vec == VEC_FIQ    ? "FIQ in the hypervisor" :
 						       "synchronous exception in the hypervisor");
 	}
-	/* Guests do not run yet: nothing at a lower EL may trap here. */
-	panic_frame(frame, "exception from a lower exception level");
+	if ((kind & ~3UL) == VEC_FROM_LOWER64 && vec == VEC_SYNC && current_vcpu()) {
+		guest_sync_exception(frame);
+		return;
+	}
+	if ((kind & ~3UL) == VEC_FROM_LOWER64 && vec == VEC_SERROR && current_vcpu()) {
+		log_err("SError from a guest at pc 0x%lx, ESR 0x%lx", frame->elr, frame->esr);
+		return;
+	}
+	panic_frame(frame, "unexpected exception from a lower exception level");
 }

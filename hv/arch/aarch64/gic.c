@@ -48,6 +48,11 @@ void gic_eoi(uint32_t ack)
 	gic->eoi(ack);
 }
 
+void gic_deactivate(uint32_t ack)
+{
+	gic->deactivate(ack);
+}
+
 unsigned gic_version(void)
 {
 	return gic_arch_version;

@@ -46,7 +46,7 @@ static int v2_cpu_init(unsigned cpu, uint64_t mpidr)
 		gicd->ipriorityr[i] = GIC_PRIO_HV;
 	gicc->pmr = GIC_PRIO_MASK_ALL_OPEN;
 	gicc->bpr = 0;
-	gicc->ctlr = GICC_CTLR_ENABLE;
+	gicc->ctlr = GICC_CTLR_ENABLE | GICC_CTLR_EOIMODE;
 	return 0;
 }
 
@@ -83,6 +83,11 @@ static void v2_eoi(uint32_t ack)
 	gicc->eoir = ack;
 }
 
+static void v2_deactivate(uint32_t ack)
+{
+	*(volatile uint32_t *)((uint64_t)gicc + GICC_DIR_OFFSET) = ack;
+}
+
 static uint32_t v2_nr_irqs(void)
 {
 	return nr_irqs;
@@ -96,5 +101,6 @@ const struct gic_ops gicv2_ops = {
 	.send_sgi = v2_send_sgi,
 	.ack = v2_ack,
 	.eoi = v2_eoi,
+	.deactivate = v2_deactivate,
 	.nr_irqs = v2_nr_irqs,
 };

@@ -98,7 +98,7 @@ static int v3_cpu_init(unsigned cpu, uint64_t mpidr)
 	isb();
 	sysreg_write(ICC_PMR_EL1, GIC_PRIO_MASK_ALL_OPEN);
 	sysreg_write(ICC_BPR1_EL1, 0);
-	sysreg_write(ICC_CTLR_EL1, 0); /* EOI both drops priority and deactivates */
+	sysreg_write(ICC_CTLR_EL1, ICC_CTLR_EOIMODE);
 	sysreg_write(ICC_IGRPEN1_EL1, 1);
 	isb();
 	return 0;
@@ -154,6 +154,12 @@ static void v3_eoi(uint32_t ack)
 	isb();
 }
 
+static void v3_deactivate(uint32_t ack)
+{
+	sysreg_write(ICC_DIR_EL1, ack);
+	isb();
+}
+
 static uint32_t v3_nr_irqs(void)
 {
 	return nr_irqs;
@@ -167,5 +173,6 @@ const struct gic_ops gicv3_ops = {
 	.send_sgi = v3_send_sgi,
 	.ack = v3_ack,
 	.eoi = v3_eoi,
+	.deactivate = v3_deactivate,
 	.nr_irqs = v3_nr_irqs,
 };

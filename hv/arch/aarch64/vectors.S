@@ -91,4 +91,22 @@ el2_vectors:
 
 exception_entry:
 	bl	exception_handle
+exception_return:
 	restore_frame_and_eret
+
+/*
+ * vcpu_enter(frame): enter a guest with the registers in `frame`, which sits
+ * at the top of this core's stack, where the next exception from the guest
+ * will save them again.
+ */
+	.global vcpu_enter
+vcpu_enter:
+	mov	sp, x0
+	b	exception_return
+
+/* stack_reset_and_call(top, fn): abandon this stack and run fn() on it anew. */
+	.global stack_reset_and_call
+stack_reset_and_call:
+	mov	sp, x0
+	mov	x29, #0
+	br	x1

@@ -23,6 +23,8 @@ struct cpu_work {
 	volatile uint32_t seq_done;
 };
 
+struct vcpu;
+
 struct cpu {
 	unsigned id;
 	uint64_t mpidr;
@@ -34,6 +36,8 @@ struct cpu {
 	volatile uint64_t timer_irqs;
 	volatile uint64_t timer_last_latency; /* counter ticks past the deadline */
 	volatile uint64_t irqs;
+	struct vcpu *vcpu;		   /* running here, or NULL */
+	struct vcpu *volatile boot_vcpu; /* to enter from the idle loop */
 };
 
 static inline struct cpu *this_cpu(void)

@@ -10,6 +10,9 @@
 /* Sets up frames and heap from hv.board; returns 0 or a negative error. */
 int mem_init(uint64_t image_start, uint64_t image_end, uint64_t dtb_pa,
 	     uint64_t dtb_size);
+/* Keeps the boot loader's initramfs out of the pool until the MVM has it. */
+void mem_reserve_boot_initrd(uint64_t start, uint64_t end);
+void mem_release_boot_initrd(void);
 uint64_t mem_alloc_frames(size_t nr, size_t align_frames);
 int mem_free_frames(uint64_t pa, size_t nr);
 size_t mem_free_frame_count(void);

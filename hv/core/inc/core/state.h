@@ -9,6 +9,7 @@
 #define CORE_STATE_H
 
 #include <arch/asm.h>
+#include <arch/gic.h>
 #include <arch/spinlock.h>
 #include <core/board.h>
 #include <core/console.h>
@@ -16,6 +17,7 @@
 #include <core/frame.h>
 #include <core/heap.h>
 #include <core/log.h>
+#include <core/vm.h>
 #include <stdint.h>
 
 #define HV_STATE_MAGIC 0x53485950U /* "SHYP" */
@@ -36,6 +38,11 @@ struct hv_state {
 	struct heap heap;
 	uint64_t heap_base, heap_size;
 	uint64_t reserved_base, reserved_end; /* image, tables, frame map */
+	struct vm vms[HV_MAX_VMS];
+	struct vm_config mvm_cfg; /* built-in, adjusted by the command line */
+	uint64_t boot_initrd_start, boot_initrd_end; /* reserved until copied */
+	/* Physical interrupt -> owning VM id + 1 (0: the hypervisor's or free). */
+	uint8_t irq_owner[GIC_MAX_INTID + 1];
 };
 
 extern struct hv_state hv;

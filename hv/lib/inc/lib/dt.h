@@ -109,13 +109,23 @@ int dt_address_cells(const struct dt *dt, int node);
 int dt_size_cells(const struct dt *dt, int node);
 
 /*
- * Entry @index of @node's "reg", decoded with the parent's #address-cells
+ * Entry @index of @node's "reg" (a bus address: see dt_translate_address),
+ * decoded with the parent's #address-cells
  * (1 or 2) and #size-cells (0, 1 or 2; 0 gives *size = 0, as under /cpus).
  * -SHYPER_ENOTSUP for other cell counts, -SHYPER_ENOENT when there is no
  * such entry, -SHYPER_EBADMSG when reg is not a whole number of entries.
  */
 int dt_read_reg(const struct dt *dt, int node, int index, uint64_t *addr,
 		uint64_t *size);
+
+/*
+ * Translate @addr, an address in @node's reg (so in its parent bus's
+ * address space), to the root's (CPU physical) address space through every
+ * ancestor bus's "ranges" (Devicetree Specification v0.4, 2.3.8): empty
+ * ranges is the identity; -SHYPER_ENOENT if a bus has no ranges or none
+ * covers the address, -SHYPER_ENOTSUP for cell counts other than 1 or 2.
+ */
+int dt_translate_address(const struct dt *dt, int node, uint64_t *addr);
 
 /*
  * The node /chosen "stdout-path" names (a path or an alias; options after

@@ -12,7 +12,10 @@
 #include <stdarg.h>
 #include <stddef.h>
 
-/* Format into @out one character at a time; returns the number produced. */
+/*
+ * Format into @out one character at a time; returns the number produced,
+ * or -SHYPER_EOVERFLOW if that exceeds INT_MAX (all three functions).
+ */
 int fmt_vformat(void (*out)(void *ctx, char c), void *ctx, const char *fmt,
 		va_list ap) __attribute__((format(printf, 3, 0)));
 

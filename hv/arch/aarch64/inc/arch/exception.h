@@ -22,6 +22,9 @@ void exception_handle(struct trap_frame *frame, uint64_t kind);
 void __attribute__((noreturn))
 panic_frame(const struct trap_frame *frame, const char *why);
 
+void __attribute__((noreturn)) vcpu_enter(struct trap_frame *frame);
+void __attribute__((noreturn)) stack_reset_and_call(uint64_t top, void (*fn)(void));
+
 /* Stops this core for good, with interrupts masked. */
 void __attribute__((noreturn)) halt(void);
 

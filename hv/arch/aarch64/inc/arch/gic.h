@@ -37,6 +37,7 @@ struct gic_ops {
 	void (*send_sgi)(unsigned cpu, uint32_t sgi);
 	uint32_t (*ack)(void);
 	void (*eoi)(uint32_t ack);
+	void (*deactivate)(uint32_t ack);
 	uint32_t (*nr_irqs)(void);
 };
 
@@ -53,7 +54,13 @@ void gic_disable(uint32_t intid, unsigned cpu);
 void gic_send_sgi(unsigned cpu, uint32_t sgi);
 /* Acknowledge: the raw value goes back to gic_eoi, gic_ack_intid() decodes it. */
 uint32_t gic_ack(void);
+/*
+ * EOImode 1: gic_eoi() only drops the running priority; gic_deactivate()
+ * ends the interrupt. An interrupt handed to a guest with the list register
+ * HW bit is deactivated by the guest's own EOI instead.
+ */
 void gic_eoi(uint32_t ack);
+void gic_deactivate(uint32_t ack);
 unsigned gic_version(void);
 uint32_t gic_nr_irqs(void);
 

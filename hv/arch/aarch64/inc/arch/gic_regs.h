@@ -113,6 +113,11 @@ struct gicc_regs {
 _Static_assert(offsetof(struct gicc_regs, eoir) == 0x10, "GICC_EOIR");
 
 #define GICC_CTLR_ENABLE (1U << 0)
+#define GICC_CTLR_EOIMODE (1U << 9) /* EOImodeNS: EOIR drops priority only */
+#define GICC_DIR_OFFSET 0x1000
+
+/* ICC_CTLR_EL1.EOImode: ICC_EOIR1_EL1 drops priority, ICC_DIR_EL1 deactivates. */
+#define ICC_CTLR_EOIMODE (1UL << 1)
 
 /* ICC_SRE_EL2 (IHI 0069H, ICC_SRE_EL2): SRE, and Enable lets EL1 use SRE too. */
 #define ICC_SRE_EL2_SRE (1UL << 0)

@@ -1,0 +1,42 @@
+/*
+ * The GIC's virtualisation interface, the same for v2 (GICH registers) and v3
+ * (ICH system registers): list registers, their empty-status mask, and the
+ * underflow maintenance interrupt.
+ */
+#ifndef ARCH_VGIC_HW_H
+#define ARCH_VGIC_HW_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* GIC maintenance interrupt: PPI 9 (IHI 0069H 2.2.1, recommended). */
+#define GIC_MAINT_INTID 25
+
+enum lr_state {
+	LR_INVALID = 0,
+	LR_PENDING = 1,
+	LR_ACTIVE = 2,
+	LR_PENDING_ACTIVE = 3,
+};
+
+struct lr {
+	uint32_t vintid;
+	uint32_t pintid; /* with hw: the physical interrupt the guest's EOI deactivates */
+	uint8_t prio;
+	bool hw;
+	bool group1;
+	enum lr_state state;
+};
+
+/* Per core: finds the interface and clears every list register. */
+int vgic_hw_init(unsigned gic_version, uint64_t gich_base);
+unsigned vgic_hw_nr_lrs(void);
+void vgic_hw_write_lr(unsigned n, const struct lr *lr);
+void vgic_hw_read_lr(unsigned n, struct lr *lr);
+/* Bit n set: list register n holds nothing. */
+uint64_t vgic_hw_empty_lrs(void);
+/* Enables the virtual CPU interface; uie asks for a maintenance interrupt
+ * when at most one list register is in use. */
+void vgic_hw_set_hcr(bool uie);
+
+#endif

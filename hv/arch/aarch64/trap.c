@@ -1,0 +1,155 @@
+/*
+ * Synchronous exceptions from a guest: hypercalls and PSCI (HVC, SMC),
+ * emulated MMIO (stage-2 data aborts), trapped system registers. Anything
+ * else, and any access outside what the VM owns, is reported on the console
+ * and turned into an exception inside that guest; the hypervisor goes on.
+ */
+#include <arch/exception.h>
+#include <arch/sysreg.h>
+#include <core/cpu.h>
+#include <core/log.h>
+#include <core/vm.h>
+#include <core/vpsci.h>
+#include <dev/vgic.h>
+#include <shyper/errno.h>
+
+/* ESR_EL2.ISS for data aborts (Arm ARM D19.2.36, ISS encoding for EC 0x24). */
+#define DABT_ISV (1UL << 24)
+#define DABT_SAS(iss) (((iss) >> 22) & 0x3)
+#define DABT_SSE (1UL << 21)
+#define DABT_SRT(iss) (((iss) >> 16) & 0x1f)
+#define DABT_SF (1UL << 15)
+#define DABT_WNR (1UL << 6)
+#define DABT_S1PTW (1UL << 7)
+/* HPFAR_EL2.FIPA holds IPA[51:12] in bits [43:4]. */
+#define HPFAR_FIPA_MASK 0xfffffffffff0UL
+
+/* ISS for EC 0x18: trapped MSR/MRS (Arm ARM D19.2.36). */
+#define SYSREG_ISS_DIR_READ (1UL << 0)
+#define SYSREG_ISS_RT(iss) (((iss) >> 5) & 0x1f)
+#define SYSREG_ISS_KEY(iss) ((iss) & 0x3ffc1eUL) /* Op0 Op2 Op1 CRn CRm */
+#define SYSREG_KEY(op0, op1, crn, crm, op2)                                  \
+	(((uint64_t)(op0) << 20) | ((uint64_t)(op2) << 17) |                 \
+	 ((uint64_t)(op1) << 14) | ((uint64_t)(crn) << 10) | ((uint64_t)(crm) << 1))
+#define ICC_SGI1R_EL1_KEY SYSREG_KEY(3, 0, 12, 11, 5)
+
+static uint64_t reg_get(const struct trap_frame *f, unsigned r)
+{
+	return r == 31 ? 0 : f->x[r]; /* register 31 is xzr here */
+}
+
+static void reg_set(struct trap_frame *f, unsigned r, uint64_t v)
+{
+	if (r != 31)
+		f->x[r] = v;
+}
+
+static void report_and_abort(struct vcpu *vcpu, struct trap_frame *f,
+			     const char *what, uint64_t addr)
+{
+	log_err("vm%u (%s) vcpu%u: %s 0x%lx at pc 0x%lx; injecting an abort",
+		vcpu->vm->id, vcpu->vm->cfg->name, vcpu->id, what, addr, f->elr);
+	inject_data_abort(f, sysreg_read(far_el2));
+}
+
+static void handle_dabt(struct vcpu *vcpu, struct trap_frame *f)
+{
+	uint64_t iss = f->esr & ESR_ISS_MASK;
+	uint64_t ipa = ((sysreg_read(hpfar_el2) & HPFAR_FIPA_MASK) << 8) |
+		       (f->far & 0xfff);
+	struct mmio_access acc;
+	unsigned rt = DABT_SRT(iss);
+	int ret;
+
+	if (!(iss & DABT_ISV) || (iss & DABT_S1PTW)) {
+		report_and_abort(vcpu, f, "unemulatable access to", ipa);
+		return;
+	}
+	acc.addr = ipa;
+	acc.size = 1U << DABT_SAS(iss);
+	acc.write = iss & DABT_WNR;
+	acc.value = acc.write ? reg_get(f, rt) : 0;
+	if (acc.write && acc.size < 8)
+		acc.value &= (1UL << (acc.size * 8)) - 1;
+	ret = vm_mmio_dispatch(vcpu, &acc);
+	if (ret) {
+		report_and_abort(vcpu, f,
+				 ret == -SHYPER_ENOENT ?
+					 "access outside its memory and devices at" :
+					 "bad access to an emulated register at",
+				 ipa);
+		return;
+	}
+	if (!acc.write) {
+		uint64_t v = acc.value;
+
+		if ((iss & DABT_SSE) && acc.size < 8) {
+			unsigned shift = 64 - acc.size * 8;
+			v = (uint64_t)((int64_t)(v << shift) >> shift);
+		}
+		if (!(iss & DABT_SF))
+			v &= 0xffffffffUL;
+		reg_set(f, rt, v);
+	}
+	f->elr += 4;
+}
+
+static void handle_sysreg(struct vcpu *vcpu, struct trap_frame *f)
+{
+	uint64_t iss = f->esr & ESR_ISS_MASK;
+	unsigned rt = SYSREG_ISS_RT(iss);
+	bool read = iss & SYSREG_ISS_DIR_READ;
+
+	if (SYSREG_ISS_KEY(iss) == ICC_SGI1R_EL1_KEY && !read)
+		vgic_sgi1r_write(vcpu, reg_get(f, rt));
+	else if (read)
+		reg_set(f, rt, 0); /* other trapped registers read as zero */
+	f->elr += 4;
+}
+
+void guest_sync_exception(struct trap_frame *f)
+{
+	struct vcpu *vcpu = current_vcpu();
+	unsigned ec = (f->esr >> ESR_EC_SHIFT) & ESR_EC_MASK;
+
+	vcpu->exits++;
+	switch (ec) {
+	case EC_HVC64:
+		vcall_handle(vcpu, f); /* ELR already points past the HVC */
+		break;
+	case EC_SMC64:
+		f->elr += 4; /* a trapped SMC returns to itself */
+		vcall_handle(vcpu, f);
+		break;
+	case EC_DABT_LOW:
+		handle_dabt(vcpu, f);
+		break;
+	case EC_SYSREG:
+		handle_sysreg(vcpu, f);
+		break;
+	case EC_WFX:
+		f->elr += 4;
+		wfi(); /* only trapped when configured: wait here instead */
+		break;
+	case EC_IABT_LOW:
+		report_and_abort(vcpu, f, "instruction fetch outside its memory at",
+				 ((sysreg_read(hpfar_el2) & HPFAR_FIPA_MASK) << 8) |
+					 (f->far & 0xfff));
+		break;
+	default:
+		log_warn("vm%u vcpu%u: unhandled exception class 0x%x (ESR 0x%lx) at pc 0x%lx",
+			 vcpu->vm->id, vcpu->id, ec, f->esr, f->elr);
+		inject_undef(f);
+		break;
+	}
+	vgic_flush(vcpu);
+}
+
+void guest_irq_exit(struct trap_frame *f)
+{
+	struct vcpu *vcpu = current_vcpu();
+
+	(void)f;
+	if (vcpu)
+		vgic_flush(vcpu);
+}

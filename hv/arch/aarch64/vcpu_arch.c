@@ -1,0 +1,174 @@
+/*
+ * Entering a guest: the EL2 controls that confine it (HCR_EL2, stage 2, timer
+ * and debug traps), the EL1 state it starts with, and the register frame the
+ * vectors restore on the way out.
+ */
+#include <arch/asm.h>
+#include <arch/exception.h>
+#include <arch/stage2.h>
+#include <arch/sysreg.h>
+#include <arch/mmu.h>
+#include <arch/gic.h>
+#include <core/cpu.h>
+#include <core/irq.h>
+#include <core/smp.h>
+#include <core/state.h>
+#include <core/vm.h>
+#include <dev/vgic.h>
+#include <lib/string.h>
+
+/* HCR_EL2 (Arm ARM D19.2.48) bits for a running guest. */
+#define HCR_VM (1UL << 0)
+#define HCR_SWIO (1UL << 1)
+#define HCR_FMO (1UL << 3)
+#define HCR_IMO (1UL << 4)
+#define HCR_AMO (1UL << 5)
+#define HCR_FB (1UL << 9)
+#define HCR_BSU_INNER (1UL << 10)
+#define HCR_TWI (1UL << 13)
+#define HCR_TSC (1UL << 19)
+#define HCR_RW (1UL << 31)
+#define HCR_GUEST (HCR_VM | HCR_SWIO | HCR_FMO | HCR_IMO | HCR_AMO | HCR_FB | \
+		   HCR_BSU_INNER | HCR_TSC | HCR_RW)
+
+/* CNTHCTL_EL2 (non-VHE): EL1 may read the physical counter, but the EL1
+ * physical timer traps; guests use their virtual timer. */
+#define CNTHCTL_EL1PCTEN (1UL << 0)
+/* CPTR_EL2 (non-VHE): RES1 bits; FP/SIMD not trapped (TFP = 0). */
+#define CPTR_EL2_RES1 0x33ffUL
+/* MDCR_EL2.HPMN: give the guest every PMU counter. */
+#define PMCR_N(pmcr) (((pmcr) >> 11) & 0x1f)
+/* SCTLR_EL1 RES1 bits, MMU and caches off: the state Linux expects at entry. */
+#define SCTLR_EL1_RESET 0x30d00800UL
+#define VMPIDR_RES1 (1UL << 31)
+/* SPSR for EL1h with D, A, I and F masked. */
+#define SPSR_EL1H_MASKED 0x3c5UL
+
+struct vcpu *current_vcpu(void)
+{
+	return this_cpu()->vcpu;
+}
+
+static struct trap_frame *guest_frame(void)
+{
+	uint64_t top = (uint64_t)hv_stacks + (this_cpu_id() + 1UL) * HV_STACK_SIZE;
+
+	return (struct trap_frame *)(top - sizeof(struct trap_frame));
+}
+
+/* Runs on a stack that ends right below the guest frame (see vcpu_run). */
+static void __attribute__((noreturn)) vcpu_start_current(void)
+{
+	struct vcpu *vcpu = current_vcpu();
+	struct vm *vm = vcpu->vm;
+	struct trap_frame *f = guest_frame();
+	uint64_t hcr = HCR_GUEST | (vm->cfg->trap_wfi ? HCR_TWI : 0);
+
+	vcpu->sys.sctlr_el1 = SCTLR_EL1_RESET;
+	vcpu->sys.vmpidr_el2 = VMPIDR_RES1 | vcpu->id;
+
+	sysreg_write(vtcr_el2, stage2_vtcr(&vm->s2, mmu_pa_bits()));
+	sysreg_write(vttbr_el2, stage2_vttbr(&vm->s2, vm->vmid));
+	sysreg_write(hcr_el2, hcr);
+	sysreg_write(vpidr_el2, sysreg_read(midr_el1));
+	sysreg_write(vmpidr_el2, vcpu->sys.vmpidr_el2);
+	sysreg_write(cptr_el2, CPTR_EL2_RES1);
+	sysreg_write(mdcr_el2, PMCR_N(sysreg_read(pmcr_el0)));
+	sysreg_write(cnthctl_el2, CNTHCTL_EL1PCTEN);
+	sysreg_write(cntvoff_el2, 0);
+	isb();
+	/* Nothing of an earlier guest with this VMID may stay in the TLBs. */
+	__asm__ volatile("tlbi vmalls12e1is" ::: "memory");
+	dsb(ish);
+
+	sysreg_write(sctlr_el1, vcpu->sys.sctlr_el1);
+	sysreg_write(cntkctl_el1, 0);
+	sysreg_write(cntv_ctl_el0, 0);
+	sysreg_write(cpacr_el1, 0);
+	sysreg_write(vbar_el1, 0);
+	sysreg_write(tcr_el1, 0);
+	sysreg_write(ttbr0_el1, 0);
+	sysreg_write(ttbr1_el1, 0);
+	sysreg_write(mair_el1, 0);
+	sysreg_write(contextidr_el1, 0);
+	sysreg_write(tpidr_el1, 0);
+	sysreg_write(tpidr_el0, 0);
+	sysreg_write(tpidrro_el0, 0);
+	sysreg_write(sp_el0, 0);
+	sysreg_write(sp_el1, 0);
+	isb();
+
+	memset(f, 0, sizeof(*f));
+	f->x[0] = vcpu->context;
+	f->elr = vcpu->entry;
+	f->spsr = SPSR_EL1H_MASKED;
+	vcpu->state = VCPU_RUNNING;
+	vm->state = VM_RUNNING;
+	vgic_flush(vcpu);
+	vcpu_enter(f);
+}
+
+void vcpu_run(struct vcpu *vcpu)
+{
+	/* Whatever called us is abandoned: the guest frame takes the stack top. */
+	this_cpu()->vcpu = vcpu;
+	stack_reset_and_call((uint64_t)guest_frame(), vcpu_start_current);
+}
+
+/* PSCI CPU_OFF: this core leaves the guest for good and idles. */
+void vcpu_stop_here(void)
+{
+	struct vcpu *vcpu = current_vcpu();
+
+	vcpu->state = VCPU_OFF;
+	this_cpu()->vcpu = 0;
+	sysreg_write(hcr_el2, HCR_IMO | HCR_FMO | HCR_AMO | HCR_RW);
+	isb();
+	stack_reset_and_call((uint64_t)hv_stacks + (this_cpu_id() + 1UL) * HV_STACK_SIZE,
+			     smp_idle_loop);
+}
+
+int vcpu_power_on(struct vcpu *vcpu, uint64_t entry, uint64_t context)
+{
+	struct cpu *cpu = &hv.cpus[vcpu->pcpu];
+
+	if (cpu->state != CPU_ONLINE || cpu->vcpu || cpu->boot_vcpu)
+		return -1;
+	vcpu->entry = entry;
+	vcpu->context = context;
+	vcpu->state = VCPU_PENDING;
+	if (vcpu->pcpu == this_cpu_id())
+		vcpu_run(vcpu);
+	__atomic_store_n(&cpu->boot_vcpu, vcpu, __ATOMIC_RELEASE);
+	gic_send_sgi(vcpu->pcpu, SGI_WORK);
+	return 0;
+}
+
+/* Emulates taking an exception to the guest's EL1 (Arm ARM D1.10). */
+static void inject_sync(struct trap_frame *f, uint64_t esr, uint64_t far)
+{
+	uint64_t mode = f->spsr & 0xf;
+	uint64_t offset = mode == 0x5 ? 0x200 : mode == 0x4 ? 0x000 : 0x400;
+
+	sysreg_write(esr_el1, esr);
+	sysreg_write(far_el1, far);
+	sysreg_write(elr_el1, f->elr);
+	sysreg_write(spsr_el1, f->spsr);
+	f->elr = sysreg_read(vbar_el1) + offset;
+	f->spsr = SPSR_EL1H_MASKED;
+}
+
+#define DFSC_SYNC_EXTERNAL 0x10
+
+void inject_data_abort(struct trap_frame *f, uint64_t far)
+{
+	bool from_el1 = (f->spsr & 0xc) == 0x4;
+	uint64_t ec = from_el1 ? EC_DABT_CUR : EC_DABT_LOW;
+
+	inject_sync(f, (ec << ESR_EC_SHIFT) | ESR_IL | DFSC_SYNC_EXTERNAL, far);
+}
+
+void inject_undef(struct trap_frame *f)
+{
+	inject_sync(f, ((uint64_t)EC_UNKNOWN << ESR_EC_SHIFT) | ESR_IL, 0);
+}

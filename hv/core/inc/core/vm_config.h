@@ -1,0 +1,76 @@
+/*
+ * A VM's configuration as plain data, in the terms of Rust-Shyper's JSON
+ * template: the built-in management VM (hv/config/<board>.c) and, later,
+ * guests configured from the MVM are described the same way.
+ */
+#ifndef CORE_VM_CONFIG_H
+#define CORE_VM_CONFIG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define VM_MAX_MEM_REGIONS 4
+#define VM_MAX_PASSTHROUGH 8
+#define VM_MAX_PASSTHROUGH_IRQS 64
+#define VM_MAX_VCPUS 8
+#define VM_NAME_MAX 32
+
+enum vm_type {
+	VM_T_LINUX,
+	VM_T_BARE_METAL,
+};
+
+struct vm_mem_cfg {
+	uint64_t ipa;
+	uint64_t size;
+	bool identity; /* IPA == PA: the MVM, so passthrough DMA needs no SMMU */
+};
+
+struct vm_passthrough_cfg {
+	uint64_t pa;
+	uint64_t ipa;
+	uint64_t size;
+};
+
+/* A device of the board the VM's device tree should describe. */
+enum vm_dtb_dev_type {
+	DTB_DEV_PL011,
+	DTB_DEV_VIRTIO_MMIO,
+};
+
+struct vm_dtb_dev_cfg {
+	enum vm_dtb_dev_type type;
+	uint64_t ipa;
+	uint64_t size;
+	uint32_t count;	 /* consecutive instances, each `size` apart */
+	uint32_t intid;	 /* of the first instance; the next ones follow */
+};
+
+struct vm_config {
+	const char *name;
+	enum vm_type type;
+	const char *cmdline;
+	uint64_t cpu_bitmap; /* physical cores the vCPUs run on */
+	unsigned nr_vcpus;
+	unsigned master;     /* the core of vCPU 0 */
+	struct vm_mem_cfg mem[VM_MAX_MEM_REGIONS];
+	unsigned nr_mem;
+	uint64_t kernel_ipa;  /* where the kernel image is */
+	uint64_t dtb_ipa;     /* where the generated device tree goes */
+	uint64_t initrd_ipa;  /* where the initramfs goes, 0 for none */
+	uint64_t gicd_ipa;    /* emulated distributor */
+	uint64_t gicc_ipa;    /* GICv2: the virtual CPU interface appears here */
+	uint64_t gicr_ipa;    /* GICv3: emulated redistributors */
+	struct vm_passthrough_cfg pt[VM_MAX_PASSTHROUGH];
+	unsigned nr_pt;
+	uint32_t pt_irqs[VM_MAX_PASSTHROUGH_IRQS];
+	unsigned nr_pt_irqs;
+	struct vm_dtb_dev_cfg dtb_devs[VM_MAX_PASSTHROUGH];
+	unsigned nr_dtb_devs;
+	bool trap_wfi; /* false: WFI runs natively (exclusive cores) */
+};
+
+/* The board's built-in management VM configuration (hv/config/<board>.c). */
+extern const struct vm_config mvm_config;
+
+#endif

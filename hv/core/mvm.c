@@ -1,0 +1,217 @@
+#include <arch/cache.h>
+#include <arch/gic.h>
+#include <core/console.h>
+#include <core/cpu.h>
+#include <core/irq.h>
+#include <core/log.h>
+#include <core/mem.h>
+#include <core/mvm.h>
+#include <core/state.h>
+#include <core/vm.h>
+#include <core/vm_fdt.h>
+#include <dev/vgic.h>
+#include <lib/string.h>
+#include <shyper/errno.h>
+
+/* arm64 Image header (Documentation/arch/arm64/booting.rst). */
+#define IMAGE_MAGIC_OFFSET 56
+#define IMAGE_MAGIC 0x644d5241U /* "ARM\x64" */
+#define IMAGE_SIZE_OFFSET 16
+#define MVM_DTB_MAX (64UL << 10)
+#define MAX_VIRTIO 32
+
+static bool in_region(const struct vm_mem_cfg *m, uint64_t a, uint64_t size)
+{
+	return a >= m->ipa && size <= m->size && a - m->ipa <= m->size - size;
+}
+
+/* Reads "key=N" from the hypervisor command line; -1 when absent or bad. */
+static long bootarg_number(const char *args, const char *key)
+{
+	size_t klen = strlen(key);
+
+	for (const char *p = args; p && *p;) {
+		while (*p == ' ')
+			p++;
+		if (!strncmp(p, key, klen) && p[klen] == '=') {
+			long v = 0;
+			const char *d = p + klen + 1;
+
+			if (*d < '0' || *d > '9')
+				return -1;
+			for (; *d >= '0' && *d <= '9'; d++)
+				v = v * 10 + (*d - '0');
+			return (*d == ' ' || !*d) ? v : -1;
+		}
+		while (*p && *p != ' ')
+			p++;
+	}
+	return -1;
+}
+
+static const char *hv_bootargs(const struct dt *dt)
+{
+	int chosen = dt_path_offset(dt, "/chosen");
+	int len;
+	const char *args = chosen >= 0 ? dt_getprop(dt, chosen, "bootargs", &len) : 0;
+
+	return args && len > 0 && args[len - 1] == 0 ? args : "";
+}
+
+bool mvm_boot_initrd(const struct dt *dt, uint64_t *start, uint64_t *end)
+{
+	int chosen = dt_path_offset(dt, "/chosen");
+	int ls, le;
+	const uint8_t *s, *e;
+
+	if (chosen < 0)
+		return false;
+	s = dt_getprop(dt, chosen, "linux,initrd-start", &ls);
+	e = dt_getprop(dt, chosen, "linux,initrd-end", &le);
+	if (!s || !e || (ls != 4 && ls != 8) || ls != le)
+		return false;
+	*start = ls == 8 ? dt_be64(s) : dt_be32(s);
+	*end = le == 8 ? dt_be64(e) : dt_be32(e);
+	return *end > *start;
+}
+
+/* True when the command line has `word` as a whole argument. */
+static bool has_word(const char *args, const char *word)
+{
+	size_t n = strlen(word);
+
+	for (const char *p = args; *p;) {
+		while (*p == ' ')
+			p++;
+		if (!strncmp(p, word, n) && (p[n] == ' ' || !p[n]))
+			return true;
+		while (*p && *p != ' ')
+			p++;
+	}
+	return false;
+}
+
+static int apply_bootargs(struct vm_config *cfg, const char *args)
+{
+	long vcpus = bootarg_number(args, "mvm.vcpus");
+
+	if (vcpus < 0)
+		return 0;
+	if (vcpus < 1 || vcpus > (long)hv.nr_cpus || vcpus > VM_MAX_VCPUS) {
+		log_err("mvm.vcpus=%ld: must be 1 to %u", vcpus, hv.nr_cpus);
+		return -SHYPER_EINVAL;
+	}
+	cfg->nr_vcpus = (unsigned)vcpus;
+	cfg->cpu_bitmap = (1UL << vcpus) - 1;
+	return 0;
+}
+
+static int build_dtb(struct vm *vm, const struct vm_config *cfg, uint64_t initrd_size)
+{
+	struct vm_fdt_mmio_dev virtio[MAX_VIRTIO];
+	struct vm_fdt_desc d = {
+		.cmdline = cfg->cmdline,
+		.nr_vcpus = vm->nr_vcpus,
+		.nr_mem = cfg->nr_mem,
+		.has_initrd = initrd_size != 0,
+		.initrd_start = cfg->initrd_ipa,
+		.initrd_end = cfg->initrd_ipa + initrd_size,
+		.virtio = virtio,
+	};
+	size_t len;
+	int ret;
+
+	for (unsigned i = 0; i < cfg->nr_mem; i++)
+		d.mem[i] = (struct vm_fdt_region){ cfg->mem[i].ipa, cfg->mem[i].size };
+	d.gic.version = vm->vgic.version;
+	d.gic.gicd_base = cfg->gicd_ipa;
+	d.gic.gicd_size = VGIC_GICD_SIZE;
+	d.gic.gicc_base = cfg->gicc_ipa;
+	d.gic.gicc_size = VGIC_GICV2_CPU_SIZE;
+	d.gic.gicr_base = cfg->gicr_ipa;
+	d.gic.gicr_size = vm->nr_vcpus * VGIC_GICR_FRAME_SIZE;
+	for (unsigned i = 0; i < cfg->nr_dtb_devs; i++) {
+		const struct vm_dtb_dev_cfg *dev = &cfg->dtb_devs[i];
+
+		if (dev->type == DTB_DEV_PL011) {
+			d.has_uart = true;
+			d.uart = (struct vm_fdt_mmio_dev){ dev->ipa, dev->size, dev->intid };
+			continue;
+		}
+		for (unsigned n = 0; n < dev->count && d.nr_virtio < MAX_VIRTIO; n++)
+			virtio[d.nr_virtio++] = (struct vm_fdt_mmio_dev){
+				dev->ipa + n * dev->size, dev->size, dev->intid + n
+			};
+	}
+	ret = vm_fdt_build(&d, (void *)cfg->dtb_ipa, MVM_DTB_MAX, &len);
+	if (!ret)
+		cache_clean_range(cfg->dtb_ipa, len);
+	return ret;
+}
+
+/* The hypervisor console stops reading the UART once the MVM owns it. */
+static void release_console_input(const struct vm_config *cfg)
+{
+	uint32_t intid = hv.board.uart.intid;
+
+	for (unsigned i = 0; i < cfg->nr_pt_irqs; i++)
+		if (cfg->pt_irqs[i] == intid && intid) {
+			gic_disable(intid, 0);
+			irq_unregister(intid);
+		}
+}
+
+int mvm_boot(const struct dt *dt)
+{
+	struct vm_config *cfg = &hv.mvm_cfg;
+	const char *args = hv_bootargs(dt);
+	uint64_t rd_start = 0, rd_end = 0, rd_size = 0;
+	const struct vm_mem_cfg *ram;
+	struct vm *vm;
+	int ret;
+
+	*cfg = mvm_config; /* the built-in one, adjusted by the command line */
+	ram = &cfg->mem[0];
+	if (has_word(args, "mvm=off")) {
+		log_info("mvm: not started (mvm=off)");
+		return -SHYPER_ENOENT;
+	}
+	if (apply_bootargs(cfg, args))
+		return -SHYPER_EINVAL;
+	if (!in_region(ram, cfg->kernel_ipa, FRAME_SIZE) ||
+	    ram->ipa + ram->size > hv.board.ram[0].base + hv.board.ram[0].size ||
+	    *(volatile uint32_t *)(cfg->kernel_ipa + IMAGE_MAGIC_OFFSET) != IMAGE_MAGIC) {
+		log_err("mvm: no arm64 kernel Image at 0x%lx (QEMU: -device loader,file=Image,addr=0x%lx,force-raw=on)",
+			cfg->kernel_ipa, cfg->kernel_ipa);
+		return -SHYPER_ENOENT;
+	}
+	if (mvm_boot_initrd(dt, &rd_start, &rd_end)) {
+		rd_size = rd_end - rd_start;
+		if (!in_region(ram, cfg->initrd_ipa, rd_size) ||
+		    cfg->initrd_ipa + rd_size > cfg->dtb_ipa) {
+			log_err("mvm: initramfs of %lu bytes does not fit at 0x%lx", rd_size,
+				cfg->initrd_ipa);
+			return -SHYPER_E2BIG;
+		}
+	}
+	release_console_input(cfg);
+	ret = vm_create(cfg, &vm);
+	if (ret) {
+		log_err("mvm: cannot create the management VM (%d)", ret);
+		return ret;
+	}
+	if (rd_size) {
+		memmove((void *)cfg->initrd_ipa, (const void *)rd_start, rd_size);
+		cache_clean_range(cfg->initrd_ipa, rd_size);
+		mem_release_boot_initrd();
+	}
+	ret = build_dtb(vm, cfg, rd_size);
+	if (ret) {
+		log_err("mvm: cannot build its device tree (%d)", ret);
+		return ret;
+	}
+	log_info("mvm: %u vCPU(s), %lu MiB at 0x%lx, kernel 0x%lx, initramfs %lu KiB, GICv%u",
+		 vm->nr_vcpus, ram->size >> 20, ram->ipa, cfg->kernel_ipa, rd_size >> 10,
+		 vm->vgic.version);
+	return vcpu_power_on(&vm->vcpus[0], cfg->kernel_ipa, cfg->dtb_ipa);
+}

@@ -1,0 +1,77 @@
+/*
+ * The virtual GIC of a VM: an emulated distributor (and on GICv3 emulated
+ * redistributors), with the CPU interface provided by the hardware's
+ * virtualisation extensions (list registers).
+ */
+#ifndef DEV_VGIC_H
+#define DEV_VGIC_H
+
+#include <arch/spinlock.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#define VGIC_MAX_IRQS 512 /* SGIs, PPIs and SPIs a VM can see */
+#define VGIC_NR_PRIVATE 32
+#define VGIC_GICD_SIZE 0x10000UL
+#define VGIC_GICR_FRAME_SIZE 0x20000UL /* RD_base + SGI_base, no LPIs */
+#define VGIC_GICV2_CPU_SIZE 0x2000UL
+
+/* SGI the hypervisor sends to make a core refill its list registers. */
+#define SGI_VGIC_KICK 4
+
+struct vgic_irq {
+	uint64_t route;  /* GICv3 IROUTER */
+	uint8_t prio;
+	uint8_t targets; /* GICv2 ITARGETSR */
+	uint8_t cfg;     /* ICFGR field: bit 1 set = edge-triggered */
+	bool enabled;
+	bool hw;         /* backed by the physical interrupt of the same id */
+};
+
+struct vgic_cpu {
+	struct vgic_irq priv[VGIC_NR_PRIVATE];
+	/* Raised but not yet in a list register. */
+	uint64_t pending[VGIC_MAX_IRQS / 64];
+	uint32_t waker;
+};
+
+struct vgic_dist {
+	spinlock_t lock;
+	unsigned version;
+	uint32_t ctlr;
+	unsigned nr_irqs;
+	uint64_t gicd_ipa, gicr_ipa;
+	struct vgic_irq spi[VGIC_MAX_IRQS - VGIC_NR_PRIVATE];
+};
+
+struct vm;
+struct vcpu;
+struct trap_frame;
+
+int vgic_init(struct vm *vm);
+/* Makes `intid` pending for `vcpu`; it reaches a list register when the
+ * vCPU next enters the guest (its core is kicked if it is another one). */
+void vgic_inject(struct vcpu *vcpu, uint32_t intid);
+/* Before entering the guest: move pending interrupts into list registers. */
+void vgic_flush(struct vcpu *vcpu);
+/* A physical interrupt owned by a VM arrived on this core. */
+void vgic_forward_hw(struct vm *vm, uint32_t intid);
+/* Guest write of ICC_SGI1R_EL1 (GICv3). */
+void vgic_sgi1r_write(struct vcpu *vcpu, uint64_t value);
+/* Per core, once: maintenance and kick interrupts. */
+void vgic_cpu_setup(void);
+/* Per core at boot: list registers, maintenance, kick, virtual timer. */
+int vgic_cpu_init(void);
+struct vcpu *vgic_irq_target(struct vm *vm, uint32_t intid);
+
+/* Register emulation (vgic_mmio.c). */
+struct mmio_access;
+int vgic_gicd_access(struct vcpu *vcpu, struct mmio_access *acc,
+		     uint64_t offset, void *priv);
+int vgic_gicr_access(struct vcpu *vcpu, struct mmio_access *acc,
+		     uint64_t offset, void *priv);
+struct vgic_irq *vgic_get_irq(struct vm *vm, struct vcpu *vcpu, uint32_t intid);
+void vgic_irq_enable_changed(struct vm *vm, struct vcpu *vcpu, uint32_t intid);
+void vgic_irq_route_changed(struct vm *vm, uint32_t intid);
+
+#endif

@@ -1,0 +1,275 @@
+/*
+ * Delivering interrupts to vCPUs. An interrupt raised for a vCPU first becomes
+ * a bit in its pending set; right before the vCPU re-enters the guest,
+ * vgic_flush() moves what is enabled into free list registers. Physical
+ * interrupts a VM owns go in with the HW bit, so the guest's EOI deactivates
+ * them at the physical GIC and the hypervisor adds nothing else to that path.
+ */
+#include <arch/gic.h>
+#include <arch/stage2.h>
+#include <arch/sysreg.h>
+#include <arch/vgic_hw.h>
+#include <core/cpu.h>
+#include <core/irq.h>
+#include <core/state.h>
+#include <core/vm.h>
+#include <core/vm_config.h>
+#include <dev/vgic.h>
+#include <shyper/errno.h>
+
+/* ICC_SGI1R_EL1 fields (IHI 0069H 12.2.23). */
+#define SGI1R_TARGETS(v) ((v) & 0xffffUL)
+#define SGI1R_AFF1(v) (((v) >> 16) & 0xffUL)
+#define SGI1R_INTID(v) (((v) >> 24) & 0xfUL)
+#define SGI1R_AFF2(v) (((v) >> 32) & 0xffUL)
+#define SGI1R_IRM (1UL << 40)
+#define SGI1R_RS(v) (((v) >> 44) & 0xfUL)
+#define SGI1R_AFF3(v) (((v) >> 48) & 0xffUL)
+
+/* GICD_IROUTER.Interrupt_Routing_Mode: any participating core. */
+#define IROUTER_IRM (1UL << 31)
+
+struct vgic_irq *vgic_get_irq(struct vm *vm, struct vcpu *vcpu, uint32_t intid)
+{
+	if (intid < VGIC_NR_PRIVATE)
+		return vcpu ? &vcpu->vgic.priv[intid] : 0;
+	if (intid >= vm->vgic.nr_irqs)
+		return 0;
+	return &vm->vgic.spi[intid - VGIC_NR_PRIVATE];
+}
+
+struct vcpu *vgic_irq_target(struct vm *vm, uint32_t intid)
+{
+	struct vgic_irq *irq = vgic_get_irq(vm, 0, intid);
+
+	if (!irq)
+		return 0;
+	if (vm->vgic.version == 3) {
+		uint64_t aff0 = irq->route & 0xff;
+
+		if (!(irq->route & IROUTER_IRM) && (irq->route & ~0xffUL & ~IROUTER_IRM))
+			return 0; /* an affinity no vCPU has */
+		if ((irq->route & IROUTER_IRM) || aff0 >= vm->nr_vcpus)
+			return irq->route & IROUTER_IRM ? &vm->vcpus[0] : 0;
+		return &vm->vcpus[aff0];
+	}
+	for (unsigned i = 0; i < vm->nr_vcpus; i++)
+		if (irq->targets & (1U << i))
+			return &vm->vcpus[i];
+	return 0;
+}
+
+void vgic_inject(struct vcpu *vcpu, uint32_t intid)
+{
+	if (intid >= VGIC_MAX_IRQS)
+		return;
+	__atomic_fetch_or(&vcpu->vgic.pending[intid / 64], 1UL << (intid % 64),
+			  __ATOMIC_RELEASE);
+	if (vcpu->pcpu != this_cpu_id() && vcpu->state == VCPU_RUNNING)
+		gic_send_sgi(vcpu->pcpu, SGI_VGIC_KICK);
+}
+
+static bool dist_enabled(const struct vgic_dist *d)
+{
+	/* v3: EnableGrp1NS/EnableGrp1A; v2: Enable. */
+	return d->version == 3 ? (d->ctlr & 0x3) : (d->ctlr & 0x1);
+}
+
+static int find_lr(uint32_t intid, uint64_t empty, struct lr *out)
+{
+	for (unsigned n = 0; n < vgic_hw_nr_lrs(); n++) {
+		if (empty & (1UL << n))
+			continue;
+		vgic_hw_read_lr(n, out);
+		if (out->vintid == intid)
+			return (int)n;
+	}
+	return -1;
+}
+
+void vgic_flush(struct vcpu *vcpu)
+{
+	struct vm *vm = vcpu->vm;
+	uint64_t empty = vgic_hw_empty_lrs();
+	bool waiting = false;
+
+	if (!dist_enabled(&vm->vgic)) {
+		vgic_hw_set_hcr(false);
+		return;
+	}
+	for (unsigned w = 0; w < VGIC_MAX_IRQS / 64; w++) {
+		uint64_t bits = __atomic_load_n(&vcpu->vgic.pending[w], __ATOMIC_ACQUIRE);
+
+		while (bits) {
+			uint32_t intid = w * 64 + (uint32_t)__builtin_ctzl(bits);
+			uint64_t bit = 1UL << (intid % 64);
+			struct vgic_irq *irq = vgic_get_irq(vm, vcpu, intid);
+			struct lr lr;
+			int n;
+
+			bits &= ~bit;
+			if (irq && !irq->enabled)
+				continue; /* stays pending until the guest enables it */
+			if (irq && (n = find_lr(intid, empty, &lr)) >= 0) {
+				if (lr.state == LR_ACTIVE && !lr.hw) {
+					lr.state = LR_PENDING_ACTIVE;
+					vgic_hw_write_lr((unsigned)n, &lr);
+				} else if (lr.state == LR_ACTIVE) {
+					continue; /* hardware refires it after the EOI */
+				}
+			} else if (irq) {
+				if (!empty) {
+					waiting = true;
+					continue;
+				}
+				n = __builtin_ctzl(empty);
+				empty &= ~(1UL << n);
+				lr = (struct lr){
+					.vintid = intid,
+					.pintid = irq->hw ? intid : 0,
+					.prio = irq->prio,
+					.hw = irq->hw,
+					.group1 = vm->vgic.version == 3,
+					.state = LR_PENDING,
+				};
+				vgic_hw_write_lr((unsigned)n, &lr);
+			}
+			__atomic_fetch_and(&vcpu->vgic.pending[w], ~bit, __ATOMIC_ACQ_REL);
+		}
+	}
+	/* Ask for a maintenance interrupt when list registers drain. */
+	vgic_hw_set_hcr(waiting);
+}
+
+void vgic_forward_hw(struct vm *vm, uint32_t intid)
+{
+	struct vcpu *target = intid < VGIC_NR_PRIVATE ? current_vcpu() :
+						       vgic_irq_target(vm, intid);
+
+	if (!target)
+		target = &vm->vcpus[0];
+	vgic_inject(target, intid);
+}
+
+void vgic_sgi1r_write(struct vcpu *vcpu, uint64_t value)
+{
+	struct vm *vm = vcpu->vm;
+	uint32_t intid = (uint32_t)SGI1R_INTID(value);
+
+	if (value & SGI1R_IRM) {
+		for (unsigned i = 0; i < vm->nr_vcpus; i++)
+			if (i != vcpu->id)
+				vgic_inject(&vm->vcpus[i], intid);
+		return;
+	}
+	/* Our vCPUs have Aff3.Aff2.Aff1 = 0.0.0 and Aff0 = their index. */
+	if (SGI1R_AFF1(value) || SGI1R_AFF2(value) || SGI1R_AFF3(value))
+		return;
+	for (unsigned bit = 0; bit < 16; bit++) {
+		unsigned id = (unsigned)SGI1R_RS(value) * 16 + bit;
+
+		if ((SGI1R_TARGETS(value) & (1UL << bit)) && id < vm->nr_vcpus)
+			vgic_inject(&vm->vcpus[id], intid);
+	}
+}
+
+/* The work happens in vgic_flush() on the way back into the guest. */
+static enum irq_result vgic_maintenance_irq(uint32_t intid)
+{
+	(void)intid;
+	vgic_hw_set_hcr(false);
+	return IRQ_HANDLED;
+}
+
+static enum irq_result vgic_kick_irq(uint32_t intid)
+{
+	(void)intid;
+	return IRQ_HANDLED;
+}
+
+void vgic_cpu_setup(void)
+{
+	irq_register(GIC_MAINT_INTID, vgic_maintenance_irq);
+	irq_register(SGI_VGIC_KICK, vgic_kick_irq);
+	gic_enable(GIC_MAINT_INTID, this_cpu_id());
+	gic_enable(SGI_VGIC_KICK, this_cpu_id());
+}
+
+void vgic_irq_enable_changed(struct vm *vm, struct vcpu *vcpu, uint32_t intid)
+{
+	struct vgic_irq *irq = vgic_get_irq(vm, vcpu, intid);
+	struct vcpu *target;
+
+	if (!irq || !irq->hw || intid < VGIC_NR_PRIVATE)
+		return; /* private HW interrupts stay enabled at the physical GIC */
+	target = vgic_irq_target(vm, intid);
+	if (irq->enabled && target)
+		gic_enable(intid, target->pcpu);
+	else
+		gic_disable(intid, 0);
+}
+
+void vgic_irq_route_changed(struct vm *vm, uint32_t intid)
+{
+	struct vgic_irq *irq = vgic_get_irq(vm, 0, intid);
+
+	if (irq && irq->hw && irq->enabled)
+		vgic_irq_enable_changed(vm, 0, intid);
+}
+
+static enum irq_result vtimer_irq(uint32_t intid)
+{
+	struct vcpu *vcpu = current_vcpu();
+
+	if (!vcpu)
+		return IRQ_HANDLED;
+	vgic_inject(vcpu, intid);
+	return IRQ_FORWARDED;
+}
+
+int vgic_init(struct vm *vm)
+{
+	struct vgic_dist *d = &vm->vgic;
+	const struct vm_config *cfg = vm->cfg;
+	int ret;
+
+	d->version = gic_version();
+	d->nr_irqs = gic_nr_irqs() < VGIC_MAX_IRQS ? gic_nr_irqs() : VGIC_MAX_IRQS;
+	d->gicd_ipa = cfg->gicd_ipa;
+	d->gicr_ipa = cfg->gicr_ipa;
+	d->ctlr = 0;
+	for (unsigned i = 0; i < d->nr_irqs - VGIC_NR_PRIVATE; i++)
+		d->spi[i] = (struct vgic_irq){ 0 };
+	for (unsigned v = 0; v < vm->nr_vcpus; v++) {
+		struct vgic_cpu *c = &vm->vcpus[v].vgic;
+
+		for (unsigned i = 0; i < VGIC_NR_PRIVATE; i++)
+			c->priv[i] = (struct vgic_irq){ .cfg = i < GIC_NR_SGIS ? 2 : 0 };
+		c->priv[hv.board.timer.virt_intid].hw = true;
+		for (unsigned w = 0; w < VGIC_MAX_IRQS / 64; w++)
+			c->pending[w] = 0;
+	}
+	ret = vm_add_mmio(vm, cfg->gicd_ipa, VGIC_GICD_SIZE, vgic_gicd_access, 0);
+	if (ret)
+		return ret;
+	if (d->version == 3)
+		return vm_add_mmio(vm, cfg->gicr_ipa,
+				   vm->nr_vcpus * VGIC_GICR_FRAME_SIZE, vgic_gicr_access, 0);
+	if (!hv.board.gic.gicv_base)
+		return -SHYPER_ENODEV; /* a GICv2 without virtualisation extensions */
+	return stage2_map(&vm->s2, cfg->gicc_ipa, hv.board.gic.gicv_base,
+			  VGIC_GICV2_CPU_SIZE, STAGE2_R | STAGE2_W | STAGE2_DEVICE);
+}
+
+/* Every core: list registers cleared, maintenance, kick and virtual timer. */
+int vgic_cpu_init(void)
+{
+	int ret = vgic_hw_init(gic_version(), hv.board.gic.gich_base);
+
+	if (ret)
+		return ret;
+	vgic_cpu_setup();
+	irq_register(hv.board.timer.virt_intid, vtimer_irq);
+	gic_enable(hv.board.timer.virt_intid, this_cpu_id());
+	return 0;
+}
