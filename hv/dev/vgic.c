@@ -26,39 +26,6 @@
 #define SGI1R_RS(v) (((v) >> 44) & 0xfUL)
 #define SGI1R_AFF3(v) (((v) >> 48) & 0xffUL)
 
-/* GICD_IROUTER.Interrupt_Routing_Mode: any participating core. */
-#define IROUTER_IRM (1UL << 31)
-
-struct vgic_irq *vgic_get_irq(struct vm *vm, struct vcpu *vcpu, uint32_t intid)
-{
-	if (intid < VGIC_NR_PRIVATE)
-		return vcpu ? &vcpu->vgic.priv[intid] : 0;
-	if (intid >= vm->vgic.nr_irqs)
-		return 0;
-	return &vm->vgic.spi[intid - VGIC_NR_PRIVATE];
-}
-
-struct vcpu *vgic_irq_target(struct vm *vm, uint32_t intid)
-{
-	struct vgic_irq *irq = vgic_get_irq(vm, 0, intid);
-
-	if (!irq)
-		return 0;
-	if (vm->vgic.version == 3) {
-		uint64_t aff0 = irq->route & 0xff;
-
-		if (!(irq->route & IROUTER_IRM) && (irq->route & ~0xffUL & ~IROUTER_IRM))
-			return 0; /* an affinity no vCPU has */
-		if ((irq->route & IROUTER_IRM) || aff0 >= vm->nr_vcpus)
-			return irq->route & IROUTER_IRM ? &vm->vcpus[0] : 0;
-		return &vm->vcpus[aff0];
-	}
-	for (unsigned i = 0; i < vm->nr_vcpus; i++)
-		if (irq->targets & (1U << i))
-			return &vm->vcpus[i];
-	return 0;
-}
-
 void vgic_inject(struct vcpu *vcpu, uint32_t intid)
 {
 	if (intid >= VGIC_MAX_IRQS)

@@ -30,27 +30,30 @@
 /* Everything in a Block or Page descriptor that is not address or type. */
 #define S2_DESC_ATTRS		(~(S2_DESC_ADDR_MASK | S2_DESC_TYPE_MASK))
 
-/* VTCR_EL2 fields (Arm ARM, "VTCR_EL2, Virtualization Translation Control Register"). */
-#define VTCR_T0SZ(ipa_bits)	(64ULL - (ipa_bits))	/* T0SZ[5:0]: IPA size is 2^(64-T0SZ) */
-#define VTCR_SL0_SHIFT		6	/* SL0[7:6], 4 KiB granule: 0b10 level 0, 0b01 level 1 */
+/*
+ * VTCR_EL2 fields (Arm ARM, "VTCR_EL2, Virtualization Translation Control
+ * Register"). Left 0: VS[19] (8-bit VMID), HA[21] and HD[22] (access flag
+ * and dirty state managed by software).
+ */
+#define VTCR_T0SZ(ipa_bits)	(64ULL - (ipa_bits))	/* T0SZ[5:0]: 2^(64-T0SZ) IPAs */
+#define VTCR_SL0_SHIFT		6	/* SL0[7:6], 4 KiB: 0b10 level 0, 0b01 level 1 */
 #define VTCR_SL0_LEVEL2		2	/* SL0 = VTCR_SL0_LEVEL2 - start level */
-#define VTCR_IRGN0_WBWA		(1ULL << 8)	/* IRGN0[9:8] = 0b01: inner WB read/write-allocate walks */
-#define VTCR_ORGN0_WBWA		(1ULL << 10)	/* ORGN0[11:10] = 0b01: outer WB read/write-allocate walks */
-#define VTCR_SH0_INNER		(3ULL << 12)	/* SH0[13:12] = 0b11: walks Inner Shareable */
-#define VTCR_TG0_4K		(0ULL << 14)	/* TG0[15:14] = 0b00: 4 KiB granule */
+#define VTCR_IRGN0_WBWA		(1ULL << 8)	/* IRGN0[9:8] 0b01: walks inner WBWA */
+#define VTCR_ORGN0_WBWA		(1ULL << 10)	/* ORGN0[11:10] 0b01: walks outer WBWA */
+#define VTCR_SH0_INNER		(3ULL << 12)	/* SH0[13:12] 0b11: Inner Shareable */
+#define VTCR_TG0_4K		(0ULL << 14)	/* TG0[15:14] 0b00: 4 KiB granule */
 #define VTCR_PS_SHIFT		16	/* PS[18:16]: output size, PARange encoding */
 #define VTCR_RES1		(1ULL << 31)
-/* VS[19] = 0 (8-bit VMID), HA[21] = HD[22] = 0: software-managed AF and dirty state. */
 
-/* VTTBR_EL2 (Arm ARM, "VTTBR_EL2"): VMID[63:48] over BADDR[47:1]; CnP[0] = 0. */
+/* VTTBR_EL2 (Arm ARM, "VTTBR_EL2"): VMID[63:48], BADDR[47:1], CnP[0] = 0. */
 #define VTTBR_VMID_SHIFT	48
 
-/* ID_AA64MMFR0_EL1.PARange encodings 0..5 as bits; 6 (52 bits) needs FEAT_LPA2 here. */
+/* PARange (ID_AA64MMFR0_EL1) encodings 0..5 in bits; 6 (52) needs FEAT_LPA2. */
 static const unsigned char parange_bits[] = { 32, 36, 40, 42, 44, 48 };
 
 struct s2_op {
 	struct stage2 *s2;
-	uint64_t start;		/* requested IPA range [start, end) */
+	uint64_t start;		/* map: IPA that pa maps */
 	uint64_t pa;		/* map: output address of start */
 	uint64_t attrs;		/* map: leaf attributes */
 	unsigned flags;		/* set_flags: the new permissions */
