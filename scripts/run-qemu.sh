@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Boots cshyper on the reference board (QEMU virt, EL2, Cortex-A72) with the
-# console on this terminal. Quit QEMU with Ctrl-A X.
+# console on this terminal: the hypervisor starts the management VM (Debian
+# Linux) with a virtio disk and a virtio network card passed through to it.
+# Quit QEMU with Ctrl-A X.
 set -euo pipefail
 
 gic=3
@@ -8,9 +10,11 @@ smp=4
 mem=1G
 build=${BUILD:-build}
 extra=()
+hv_args=()
+with_mvm=1
 
 usage() {
-	echo "usage: $0 [--gic 2|3] [--smp N] [--mem SIZE] [--icount] [-- qemu args]"
+	echo "usage: $0 [--gic 2|3] [--smp N] [--mem SIZE] [--mvm-vcpus N] [--no-mvm] [--icount] [-- qemu args]"
 }
 
 while [ $# -gt 0 ]; do
@@ -19,6 +23,8 @@ while [ $# -gt 0 ]; do
 	--smp) smp=$2; shift 2 ;;
 	--mem) mem=$2; shift 2 ;;
 	--icount) extra+=(-icount shift=0,sleep=off); shift ;;
+	--mvm-vcpus) hv_args+=("mvm.vcpus=$2"); shift 2 ;;
+	--no-mvm) with_mvm=0; hv_args+=("mvm=off"); shift ;;
 	--) shift; extra+=("$@"); break ;;
 	-h|--help) usage; exit 0 ;;
 	*) usage >&2; exit 2 ;;
@@ -30,10 +36,33 @@ case "$gic" in 2|3) ;; *) echo "run-qemu: --gic must be 2 or 3" >&2; exit 2 ;; e
 image="$build/hv/cshyper.bin"
 [ -f "$image" ] || { echo "run-qemu: $image is missing; run 'make' first" >&2; exit 1; }
 
+mvm=()
+if [ $with_mvm -eq 1 ]; then
+	kernel="$build/images/Image"
+	initrd="$build/images/initramfs.cpio.gz"
+	disk="$build/images/mvm-disk.img"
+	for f in "$kernel" "$initrd"; do
+		[ -f "$f" ] || { echo "run-qemu: $f is missing; run 'make images'" >&2; exit 1; }
+	done
+	# The MVM's disk: created once, kept across runs.
+	[ -f "$disk" ] || truncate -s 64M "$disk"
+	mvm=(
+		-device "loader,file=$kernel,addr=0x50000000,force-raw=on"
+		-initrd "$initrd"
+		-drive "if=none,id=mvmdisk,format=raw,file=$disk"
+		-device virtio-blk-device,drive=mvmdisk
+		-netdev user,id=mvmnet
+		-device virtio-net-device,netdev=mvmnet
+	)
+fi
+append=()
+[ ${#hv_args[@]} -eq 0 ] || append=(-append "${hv_args[*]}")
+
 echo "cshyper on QEMU virt (GICv$gic, $smp cores, $mem): quit with Ctrl-A X" >&2
 exec qemu-system-aarch64 \
 	-M "virt,virtualization=on,gic-version=$gic" \
 	-cpu cortex-a72 -smp "$smp" -m "$mem" \
 	-nographic -no-reboot \
 	-kernel "$image" \
+	"${mvm[@]}" "${append[@]}" \
 	"${extra[@]}"

@@ -331,7 +331,8 @@ static void emit_timer(struct fdt_writer *w, const struct vm_fdt_desc *d)
 		cells[3 * i + 2] = flags;
 	}
 	fdtw_begin_node(w, "timer");
-	fdtw_prop_cells(w, "interrupts", cells, NR_TIMER_PPIS * GIC_INTERRUPT_CELLS);
+	fdtw_prop_cells(w, "interrupts", cells,
+			NR_TIMER_PPIS * GIC_INTERRUPT_CELLS);
 	fdtw_prop_empty(w, "always-on");
 	fdtw_prop_strings(w, "compatible", 2, "arm,armv8-timer",
 			  "arm,armv7-timer");

@@ -25,7 +25,7 @@
 #define HDR_SIZE_STRINGS	32
 #define HDR_SIZE_STRUCT		36
 
-/* 5.3: reservation entries are two 64-bit values; an all-zero one ends the list. */
+/* 5.3: a reservation is two 64-bit values; an all-zero one ends the list. */
 #define FDT_RSV_ENTRY_SIZE	16u
 
 /* 5.4.1: structure block tokens, each 32 bits and 4-byte aligned. */
@@ -67,7 +67,7 @@ static size_t align4(size_t n)
 	return (n + 3) & ~(size_t)3;
 }
 
-/* Records the first error; returns true if the writer can go on. */
+/* True if the writer can go on; any call after fdtw_finish() is misuse. */
 static bool ok(struct fdt_writer *w)
 {
 	if (!w->err && w->finished)
@@ -431,16 +431,13 @@ void fdtw_prop_strings(struct fdt_writer *w, const char *name, size_t n, ...)
 	va_end(ap);
 }
 
-/* Store @v in @cells cells at @p; false if it does not fit. */
-static bool put_cells(uint8_t *p, unsigned int cells, uint64_t v)
+/* Store @v, already known to fit, in @cells (0, 1 or 2) cells at @p. */
+static void put_cells(uint8_t *p, unsigned int cells, uint64_t v)
 {
 	if (cells == 2)
 		put_be64(p, v);
-	else if (cells == 1 && v <= 0xffffffffu)
+	else if (cells == 1)
 		put_be32(p, (uint32_t)v);
-	else if (cells != 0 || v != 0)
-		return false;
-	return true;
 }
 
 void fdtw_prop_reg(struct fdt_writer *w, const char *name,

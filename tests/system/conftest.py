@@ -57,3 +57,49 @@ def qemu():
             child.terminate(force=True)
         if child.logfile_read:
             child.logfile_read.close()
+
+
+KERNEL = os.path.join(IMAGES, "Image")
+INITRD = os.path.join(IMAGES, "initramfs.cpio.gz")
+READY = "cshyper-initramfs: ready"
+PROMPT = r"cshyper:[^\r\n]*# "
+MVM_KERNEL_ADDR = 0x50000000
+
+
+def expect(child, pattern, what, timeout=None):
+    """child.expect that fails with the tail of what the console showed."""
+    try:
+        return child.expect(pattern, timeout=timeout or child.timeout)
+    except (pexpect.TIMEOUT, pexpect.EOF) as e:
+        kind = "timeout" if isinstance(e, pexpect.TIMEOUT) else "QEMU exited"
+        seen = (child.before or "")[-3000:]
+        pytest.fail(f"{kind} waiting for {what} ({pattern!r}); console showed:\n{seen}")
+
+
+def sh(child, cmd, timeout=10):
+    """Runs cmd in the guest shell; returns (exit status, output). The markers
+    are split with quotes so that the echoed command line cannot match them."""
+    child.sendline(f'echo "@@BEG""IN@@"; {cmd}; echo "@@E""ND@@$?"')
+    expect(child, r"@@BEGIN@@\r*\n", f"the start of `{cmd}`", timeout)
+    expect(child, r"@@END@@(\d+)", f"the end of `{cmd}`", timeout)
+    out, rc = child.before.replace("\r", ""), int(child.match.group(1))
+    expect(child, PROMPT, f"the prompt after `{cmd}`", timeout)
+    return rc, out
+
+
+def mvm_devices(disk):
+    """QEMU arguments for the MVM's kernel (loaded where the built-in MVM
+    configuration expects it) and its passed-through virtio disk and NIC."""
+    return [
+        "-device", f"loader,file={KERNEL},addr={MVM_KERNEL_ADDR:#x},force-raw=on",
+        "-drive", f"if=none,id=d0,format=raw,file={disk}",
+        "-device", "virtio-blk-device,drive=d0",
+        "-netdev", "user,id=n0",
+        "-device", "virtio-net-device,netdev=n0",
+    ]
+
+
+def require_images():
+    for path in (HV_IMAGE, KERNEL, INITRD):
+        if not os.path.exists(path):
+            pytest.fail(f"{path} missing: run `make hv images kmod` first")

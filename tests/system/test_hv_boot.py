@@ -19,13 +19,14 @@ def header_version():
 
 
 def boot_to_shell(qemu, gic, smp=4, mem="1G"):
-    child = qemu(HV_IMAGE, gic=gic, smp=smp, mem=mem)
+    child = qemu(HV_IMAGE, gic=gic, smp=smp, mem=mem, append="mvm=off")
     version, abi = header_version()
     child.expect_exact(f"cshyper {version} (ABI {abi}) on qemu-virt, EL2")
     child.expect(r"board: (\d+) cores, (\d+) MiB RAM at 0x40000000, GICv(\d)")
     cores, ram, gicv = (int(x) for x in child.match.groups())
     assert (cores, ram, gicv) == (smp, 1024 if mem == "1G" else None, gic)
     child.expect_exact(f"cpus: {smp} of {smp} cores online")
+    child.expect_exact("mvm: not started (mvm=off)")
     child.expect_exact("console ready")
     child.expect_exact(PROMPT)
     return child

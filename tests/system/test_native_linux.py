@@ -6,17 +6,11 @@ import os
 import re
 import time
 
-import pexpect
 import pytest
 
-from conftest import IMAGES, ROOT
+from conftest import INITRD, KERNEL, PROMPT, READY, ROOT, expect, sh
 
-KERNEL = os.path.join(IMAGES, "Image")
-INITRD = os.path.join(IMAGES, "initramfs.cpio.gz")
 VERSION_H = os.path.join(ROOT, "include", "shyper", "version.h")
-
-READY = "cshyper-initramfs: ready"
-PROMPT = r"cshyper:[^\r\n]*# "
 
 
 def header_define(name):
@@ -24,27 +18,6 @@ def header_define(name):
         m = re.search(rf"^#define\s+{name}\s+(\S+)", f.read(), re.M)
     assert m, f"{name} not found in {VERSION_H}"
     return m.group(1).strip('"')
-
-
-def expect(child, pattern, what, timeout=None):
-    """child.expect that fails with the tail of what the console showed."""
-    try:
-        return child.expect(pattern, timeout=timeout or child.timeout)
-    except (pexpect.TIMEOUT, pexpect.EOF) as e:
-        kind = "timeout" if isinstance(e, pexpect.TIMEOUT) else "QEMU exited"
-        seen = (child.before or "")[-3000:]
-        pytest.fail(f"{kind} waiting for {what} ({pattern!r}); console showed:\n{seen}")
-
-
-def sh(child, cmd, timeout=10):
-    """Runs cmd in the guest shell; returns (exit status, output). The markers
-    are split with quotes so that the echoed command line cannot match them."""
-    child.sendline(f'echo "@@BEG""IN@@"; {cmd}; echo "@@E""ND@@$?"')
-    expect(child, r"@@BEGIN@@\r*\n", f"the start of `{cmd}`", timeout)
-    expect(child, r"@@END@@(\d+)", f"the end of `{cmd}`", timeout)
-    out, rc = child.before.replace("\r", ""), int(child.match.group(1))
-    expect(child, PROMPT, f"the prompt after `{cmd}`", timeout)
-    return rc, out
 
 
 def test_native_linux_boots_with_virtio_and_shyper(qemu, tmp_path):

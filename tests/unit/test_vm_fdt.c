@@ -553,13 +553,13 @@ static void test_limits(void **state)
 
 static void *load(const char *name)
 {
-	const char *dir = getenv("UNIT_DATA") ? getenv("UNIT_DATA") : "build/unit";
+	const char *dir = getenv("UNIT_DATA");
 	char path[512];
 	FILE *f;
 	long n;
 	void *buf;
 
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	snprintf(path, sizeof(path), "%s/%s", dir ? dir : "build/unit", name);
 	f = fopen(path, "rb");
 	if (!f)
 		fail_msg("cannot open %s (run through `make unit`)", path);
@@ -694,7 +694,7 @@ static void test_like_qemu(void **state)
 		compare_node(buf, qemu, "/apb-pclk", phandle);
 		compare_node(buf, qemu, "/chosen", no_skip);
 
-		/* The GIC's first regions are QEMU's (GICD, then GICC or GICR). */
+		/* The GIC's first regions are QEMU's: GICD, GICC or GICR. */
 		qreg = fdt_getprop(qemu, node_at(qemu, "/intc@8000000"), "reg",
 				   &len);
 		assert_memory_equal(fdt_getprop(buf, node_at(buf,

@@ -40,7 +40,7 @@ struct vm_fdt_region {
 struct vm_fdt_mmio_dev {
 	uint64_t base;
 	uint64_t size;
-	uint32_t irq;		/* GIC INTID, VM_FDT_SPI_FIRST..VM_FDT_SPI_LAST */
+	uint32_t irq;		/* GIC INTID of its SPI, 32..1019 */
 };
 
 struct vm_fdt_gic {
