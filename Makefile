@@ -10,7 +10,7 @@ PYTHON      ?= /usr/bin/python3
 GIC         ?= 3
 
 .DEFAULT_GOAL := all
-.PHONY: all run test bench clean deps images hv kmod unit fuzz system-test format-check
+.PHONY: all run test bench clean deps images hv kmod unit fuzz system-test
 
 all: hv
 
@@ -39,9 +39,6 @@ test: build-all
 
 bench: build-all
 	@$(PYTHON) bench/run.py
-
-format-check:
-	@clang-format --dry-run --Werror $$(git ls-files 'hv/*.c' 'hv/*.h' 'include/*.h' 'tests/unit/*.c' 'tests/fuzz/*.c')
 
 clean:
 	rm -rf $(BUILD)

@@ -144,8 +144,8 @@ static int build_dtb(struct vm *vm, const struct vm_config *cfg, uint64_t initrd
 			};
 	}
 	ret = vm_fdt_build(&d, (void *)cfg->dtb_ipa, MVM_DTB_MAX, &len);
-	if (!ret)
-		cache_clean_range(cfg->dtb_ipa, len);
+	/* The builder used the whole buffer as scratch: clean all of it. */
+	cache_clean_range(cfg->dtb_ipa, MVM_DTB_MAX);
 	return ret;
 }
 

@@ -1,0 +1,177 @@
+/*
+ * The cshyper hypercall ABI (docs/HYPERCALLS.md). SMC Calling Convention
+ * (DEN0028): HVC #0, function id in w0, arguments in x1..x6; status in x0
+ * (0 or a negative SHYPER_E* code), results in x1..x3.
+ *
+ * Function ids are fast SMC64 calls in the vendor-specific hypervisor service
+ * range (owning entity 6): 0xc6000000 | group << 8 | function.
+ * Buffers are passed by guest-physical address and length; the management VM
+ * is identity mapped, so that is the physical address of its kernel buffer.
+ */
+#ifndef SHYPER_HYPERCALL_H
+#define SHYPER_HYPERCALL_H
+
+#include <shyper/types.h>
+
+#define SHYPER_HVC_BASE 0xc6000000U
+#define SHYPER_HVC(group, fn) (SHYPER_HVC_BASE | ((group) << 8) | (fn))
+#define SHYPER_HVC_GROUP(fid) (((fid) >> 8) & 0xff)
+#define SHYPER_HVC_FN(fid) ((fid) & 0xff)
+#define SHYPER_HVC_IS_OURS(fid) (((fid) & 0xffff0000U) == SHYPER_HVC_BASE)
+
+enum shyper_group {
+	SHYPER_GRP_SYS = 0,
+	SHYPER_GRP_VMM = 1,
+	SHYPER_GRP_CONFIG = 2,
+	SHYPER_GRP_IVC = 3,
+	SHYPER_GRP_MEDIATED = 4,
+	SHYPER_GRP_MIGRATE = 5,
+	SHYPER_GRP_UPDATE = 6,
+};
+
+/* System group. VERSION: any VM; the others: the MVM only. */
+#define SHYPER_SYS_VERSION SHYPER_HVC(SHYPER_GRP_SYS, 0)  /* -> x1 version, x2 ABI */
+#define SHYPER_SYS_INFO SHYPER_HVC(SHYPER_GRP_SYS, 1)     /* x1 buf, x2 len: shyper_sys_info */
+#define SHYPER_SYS_REBOOT SHYPER_HVC(SHYPER_GRP_SYS, 2)   /* resets the board */
+#define SHYPER_SYS_SHUTDOWN SHYPER_HVC(SHYPER_GRP_SYS, 3) /* powers the board off */
+#define SHYPER_SYS_NOTIFY SHYPER_HVC(SHYPER_GRP_SYS, 4)   /* -> x1 type, x2 vm, x3 state; -EAGAIN: none */
+
+/* VMM group. GET_ID: any VM; the others: the MVM only. */
+#define SHYPER_VMM_GET_ID SHYPER_HVC(SHYPER_GRP_VMM, 0)   /* -> x1 caller's VM id */
+#define SHYPER_VMM_LIST SHYPER_HVC(SHYPER_GRP_VMM, 1)     /* x1 buf, x2 len -> x1 count */
+#define SHYPER_VMM_INFO SHYPER_HVC(SHYPER_GRP_VMM, 2)     /* x1 id, x2 buf, x3 len */
+#define SHYPER_VMM_BOOT SHYPER_HVC(SHYPER_GRP_VMM, 3)     /* x1 id */
+#define SHYPER_VMM_SHUTDOWN SHYPER_HVC(SHYPER_GRP_VMM, 4) /* x1 id */
+#define SHYPER_VMM_REBOOT SHYPER_HVC(SHYPER_GRP_VMM, 5)   /* x1 id */
+#define SHYPER_VMM_REMOVE SHYPER_HVC(SHYPER_GRP_VMM, 6)   /* x1 id; a running VM: -EBUSY */
+
+/* Config group (MVM only): build a VM step by step, then FINISH it. */
+#define SHYPER_CFG_ADD_VM SHYPER_HVC(SHYPER_GRP_CONFIG, 0)      /* x1 buf, x2 len: shyper_vm_desc -> x1 id */
+#define SHYPER_CFG_SET_CPU SHYPER_HVC(SHYPER_GRP_CONFIG, 1)     /* x1 id, x2 num, x3 bitmap, x4 master */
+#define SHYPER_CFG_ADD_MEM SHYPER_HVC(SHYPER_GRP_CONFIG, 2)     /* x1 id, x2 ipa, x3 length */
+#define SHYPER_CFG_ADD_EMU_DEV SHYPER_HVC(SHYPER_GRP_CONFIG, 3) /* x1 id, x2 buf, x3 len: shyper_emu_dev */
+#define SHYPER_CFG_ADD_PT_REGION SHYPER_HVC(SHYPER_GRP_CONFIG, 4) /* x1 id, x2 pa, x3 ipa, x4 length */
+#define SHYPER_CFG_ADD_PT_IRQ SHYPER_HVC(SHYPER_GRP_CONFIG, 5) /* x1 id, x2 interrupt id */
+#define SHYPER_CFG_ADD_DTB_DEV SHYPER_HVC(SHYPER_GRP_CONFIG, 6) /* x1 id, x2 buf, x3 len: shyper_dtb_dev */
+#define SHYPER_CFG_SET_IMAGE SHYPER_HVC(SHYPER_GRP_CONFIG, 7)  /* x1 id, x2 buf, x3 len: shyper_image_desc */
+#define SHYPER_CFG_UPLOAD SHYPER_HVC(SHYPER_GRP_CONFIG, 8)     /* x1 id, x2 kind, x3 offset, x4 buf, x5 len */
+#define SHYPER_CFG_FINISH SHYPER_HVC(SHYPER_GRP_CONFIG, 9)     /* x1 id */
+
+#define SHYPER_NAME_MAX 32
+#define SHYPER_CMDLINE_MAX 512
+#define SHYPER_CFG_LIST_MAX 16
+#define SHYPER_MAX_CPUS 8
+
+enum shyper_vm_type {
+	SHYPER_VM_T_LINUX = 0,
+	SHYPER_VM_T_BARE_METAL = 1,
+};
+
+enum shyper_vm_state {
+	SHYPER_VM_S_FREE = 0,
+	SHYPER_VM_S_CONFIGURING = 1, /* added, not finished */
+	SHYPER_VM_S_READY = 2,       /* finished: can boot */
+	SHYPER_VM_S_RUNNING = 3,
+	SHYPER_VM_S_STOPPED = 4,     /* shut down or powered itself off */
+};
+
+/* Emulated devices of the JSON template (EMU_DEVICE_T_*). */
+enum shyper_emu_type {
+	SHYPER_EMU_CONSOLE = 0, /* an emulated PL011 whose output the hypervisor prints */
+	SHYPER_EMU_GICD = 1,
+	SHYPER_EMU_GPPT = 2,
+	SHYPER_EMU_VIRTIO_BLK = 3,
+	SHYPER_EMU_VIRTIO_NET = 4,
+	SHYPER_EMU_VIRTIO_CONSOLE = 5,
+	SHYPER_EMU_SHYPER = 6,
+	SHYPER_EMU_VIRTIO_BLK_MEDIATED = 7,
+	SHYPER_EMU_IOMMU = 8,
+	SHYPER_EMU_ICCSRE = 9,
+	SHYPER_EMU_SGIR = 10,
+	SHYPER_EMU_GICR = 11,
+	SHYPER_EMU_META = 12,
+};
+
+/* Device-tree devices of the JSON template (DTB_DEVICE_T_*). */
+enum shyper_dtb_type {
+	SHYPER_DTB_CONSOLE = 0,
+	SHYPER_DTB_GICD = 1,
+	SHYPER_DTB_GICC = 2,
+	SHYPER_DTB_GICR = 3,
+};
+
+enum shyper_image_kind {
+	SHYPER_IMAGE_KERNEL = 0,
+	SHYPER_IMAGE_INITRD = 1,
+	SHYPER_IMAGE_DTB = 2,
+};
+
+/* Most that one SHYPER_CFG_UPLOAD call copies. */
+#define SHYPER_UPLOAD_CHUNK_MAX (1U << 20)
+
+struct shyper_vm_desc {
+	char name[SHYPER_NAME_MAX]; /* NUL-terminated */
+	uint32_t type;		    /* enum shyper_vm_type */
+	uint32_t flags;		    /* none defined yet: must be 0 */
+	char cmdline[SHYPER_CMDLINE_MAX];
+};
+
+struct shyper_image_desc {
+	uint64_t kernel_load_ipa;
+	uint64_t kernel_entry;
+	uint64_t kernel_size;	/* bytes the upload will bring */
+	uint64_t dtb_load_ipa;
+	uint64_t dtb_size;	/* 0: the hypervisor generates the device tree */
+	uint64_t ramdisk_load_ipa;
+	uint64_t ramdisk_size;	/* 0: none */
+};
+
+struct shyper_emu_dev {
+	char name[SHYPER_NAME_MAX];
+	uint64_t base_ipa;
+	uint64_t length;
+	uint32_t irq_id;
+	uint32_t type; /* enum shyper_emu_type */
+	uint32_t cfg_num;
+	uint32_t pad;
+	uint64_t cfg_list[SHYPER_CFG_LIST_MAX];
+};
+
+struct shyper_dtb_dev {
+	char name[SHYPER_NAME_MAX];
+	uint32_t type; /* enum shyper_dtb_type */
+	uint32_t irq_num;
+	uint32_t irqs[SHYPER_CFG_LIST_MAX];
+	uint64_t addr_ipa;
+	uint64_t length;
+};
+
+struct shyper_vm_info {
+	uint32_t id;
+	uint32_t type;	/* enum shyper_vm_type */
+	uint32_t state; /* enum shyper_vm_state */
+	uint32_t nr_vcpus;
+	uint64_t cpu_bitmap;
+	uint64_t mem_bytes;
+	char name[SHYPER_NAME_MAX];
+	uint64_t exits; /* traps into the hypervisor, all vCPUs */
+};
+
+struct shyper_sys_info {
+	uint32_t version; /* major << 16 | minor << 8 | patch */
+	uint32_t abi;
+	char board[SHYPER_NAME_MAX];
+	uint32_t nr_cpus;
+	uint32_t gic_version;
+	uint64_t total_ram;
+	uint64_t free_ram; /* frames not owned by the hypervisor or any VM */
+	/* VM id + 1 running on each core; 0: free. */
+	uint32_t cpu_owner[SHYPER_MAX_CPUS];
+};
+
+/* SHYPER_SYS_NOTIFY event types. */
+enum shyper_event_type {
+	SHYPER_EVENT_VM_STATE = 1, /* x2: VM id, x3: new enum shyper_vm_state */
+};
+
+#endif
