@@ -29,6 +29,7 @@ const struct vm_config mvm_config = {
 	.mem = { { .ipa = MVM_RAM_BASE, .size = MVM_RAM_SIZE, .identity = true } },
 	.nr_mem = 1,
 	.kernel_ipa = MVM_RAM_BASE,
+	.kernel_entry = MVM_RAM_BASE,
 	.initrd_ipa = MVM_RAM_BASE + 0x08000000UL,
 	.dtb_ipa = MVM_RAM_BASE + MVM_RAM_SIZE - 0x00200000UL,
 	.gicd_ipa = 0x08000000UL,
@@ -61,4 +62,5 @@ const struct vm_config mvm_config = {
 	},
 	.nr_dtb_devs = 2,
 	.trap_wfi = false,
+	.notify = true,
 };

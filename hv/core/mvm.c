@@ -6,6 +6,7 @@
 #include <core/log.h>
 #include <core/mem.h>
 #include <core/mvm.h>
+#include <core/event.h>
 #include <core/state.h>
 #include <core/vm.h>
 #include <core/vm_fdt.h>
@@ -117,6 +118,8 @@ static int build_dtb(struct vm *vm, const struct vm_config *cfg, uint64_t initrd
 		.initrd_start = cfg->initrd_ipa,
 		.initrd_end = cfg->initrd_ipa + initrd_size,
 		.virtio = virtio,
+		.has_hypervisor = cfg->notify,
+		.hypervisor_irq = MVM_NOTIFY_INTID,
 	};
 	size_t len;
 	int ret;
@@ -125,7 +128,7 @@ static int build_dtb(struct vm *vm, const struct vm_config *cfg, uint64_t initrd
 		d.mem[i] = (struct vm_fdt_region){ cfg->mem[i].ipa, cfg->mem[i].size };
 	d.gic.version = vm->vgic.version;
 	d.gic.gicd_base = cfg->gicd_ipa;
-	d.gic.gicd_size = VGIC_GICD_SIZE;
+	d.gic.gicd_size = vgic_gicd_size(vm);
 	d.gic.gicc_base = cfg->gicc_ipa;
 	d.gic.gicc_size = VGIC_GICV2_CPU_SIZE;
 	d.gic.gicr_base = cfg->gicr_ipa;

@@ -1,7 +1,9 @@
 /*
- * Creating a VM from its configuration: memory owned by it alone (stage 2),
- * passthrough devices and interrupts, the virtual GIC, vCPUs placed on the
- * cores of its bitmap.
+ * Virtual machines: memory owned by one VM alone (stage 2), passthrough
+ * devices and interrupts, vCPUs placed on the cores of its bitmap, the vGIC.
+ * The MVM is created whole from the built-in configuration (vm_create);
+ * guests are built piece by piece by config hypercalls (vm_cfg.c) and
+ * completed with vm_setup().
  */
 #include <arch/gic.h>
 #include <arch/mmu.h>
@@ -13,6 +15,7 @@
 #include <core/state.h>
 #include <core/vm.h>
 #include <dev/vgic.h>
+#include <dev/vuart.h>
 #include <lib/string.h>
 #include <shyper/errno.h>
 
@@ -65,13 +68,41 @@ static const struct stage2_mm s2_mm = {
 	.to_virt = s2_to_virt,
 };
 
+struct vm *vm_by_id(unsigned id)
+{
+	return id < HV_MAX_VMS && hv.vms[id].state != VM_FREE ? &hv.vms[id] : 0;
+}
+
+bool vm_is_mvm(const struct vm *vm)
+{
+	return vm->id == 0;
+}
+
+int vm_stage2_init(struct vm *vm)
+{
+	vm->vmid = (uint16_t)(vm->id + 1);
+	return stage2_init(&vm->s2, mmu_pa_bits(), VM_IPA_BITS, &s2_mm);
+}
+
+void *vm_ram_ptr(struct vm *vm, uint64_t ipa, uint64_t len)
+{
+	const struct vm_config *cfg = vm->cfg;
+
+	for (unsigned i = 0; i < cfg->nr_mem; i++) {
+		const struct vm_mem_cfg *m = &cfg->mem[i];
+
+		if (ipa >= m->ipa && len <= m->size && ipa - m->ipa <= m->size - len)
+			return (void *)(vm->mem_pa[i] + (ipa - m->ipa));
+	}
+	return 0;
+}
+
 static bool ranges_overlap(uint64_t a, uint64_t as, uint64_t b, uint64_t bs)
 {
 	return a < b + bs && b < a + as;
 }
 
-/* Devices the hypervisor itself drives may never be handed to a VM. */
-static bool hits_hypervisor_device(uint64_t pa, uint64_t size)
+bool hits_hypervisor_device(uint64_t pa, uint64_t size)
 {
 	const struct board_gic *g = &hv.board.gic;
 
@@ -91,20 +122,51 @@ static enum irq_result passthrough_irq(uint32_t intid)
 	return IRQ_FORWARDED;
 }
 
-static int map_memory(struct vm *vm, const struct vm_config *cfg)
+int vm_claim_cpus(struct vm *vm, uint64_t bitmap)
 {
+	for (unsigned c = 0; c < HV_MAX_CPUS; c++) {
+		if (!(bitmap & (1UL << c)))
+			continue;
+		if (c >= hv.nr_cpus || hv.cpus[c].state != CPU_ONLINE)
+			return -SHYPER_ENODEV;
+		if (hv.cpu_owner[c] && hv.cpu_owner[c] != vm->id + 1)
+			return -SHYPER_EBUSY;
+	}
+	for (unsigned c = 0; c < HV_MAX_CPUS; c++) {
+		if (hv.cpu_owner[c] == vm->id + 1)
+			hv.cpu_owner[c] = 0;
+		if (bitmap & (1UL << c))
+			hv.cpu_owner[c] = (uint8_t)(vm->id + 1);
+	}
+	return 0;
+}
+
+int vm_claim_irq(struct vm *vm, uint32_t intid)
+{
+	if (intid < GIC_FIRST_SPI || intid >= gic_nr_irqs() || intid >= VGIC_MAX_IRQS)
+		return -SHYPER_EINVAL;
+	if (hv.irq_owner[intid] == vm->id + 1)
+		return 0;
+	if (hv.irq_owner[intid] || irq_is_registered(intid))
+		return -SHYPER_EBUSY;
+	hv.irq_owner[intid] = (uint8_t)(vm->id + 1);
+	return 0;
+}
+
+static int map_identity_memory(struct vm *vm)
+{
+	const struct vm_config *cfg = vm->cfg;
+
 	for (unsigned i = 0; i < cfg->nr_mem; i++) {
 		const struct vm_mem_cfg *m = &cfg->mem[i];
-		int ret;
+		int ret = frame_pool_reserve(&hv.frames, m->ipa, m->size / FRAME_SIZE);
 
-		if (!m->identity)
-			return -SHYPER_ENOTSUP; /* guests from the MVM come later */
-		ret = frame_pool_reserve(&hv.frames, m->ipa, m->size / FRAME_SIZE);
 		if (ret) {
 			log_err("vm %s: memory 0x%lx-0x%lx is not free RAM (%d)", cfg->name,
 				m->ipa, m->ipa + m->size, ret);
 			return ret;
 		}
+		vm->mem_pa[i] = m->ipa;
 		ret = stage2_map(&vm->s2, m->ipa, m->ipa, m->size, STAGE2_RWX);
 		if (ret)
 			return ret;
@@ -112,72 +174,33 @@ static int map_memory(struct vm *vm, const struct vm_config *cfg)
 	return 0;
 }
 
-static int map_passthrough(struct vm *vm, const struct vm_config *cfg)
+int vm_map_passthrough(struct vm *vm, uint64_t pa, uint64_t ipa, uint64_t size)
 {
-	for (unsigned i = 0; i < cfg->nr_pt; i++) {
-		const struct vm_passthrough_cfg *p = &cfg->pt[i];
-		int ret;
-
-		if (hits_hypervisor_device(p->pa, p->size)) {
-			log_err("vm %s: passthrough 0x%lx is the hypervisor's interrupt controller",
-				cfg->name, p->pa);
-			return -SHYPER_EPERM;
-		}
-		ret = stage2_map(&vm->s2, p->ipa, p->pa, p->size,
-				 STAGE2_R | STAGE2_W | STAGE2_DEVICE);
-		if (ret)
-			return ret;
-	}
-	for (unsigned i = 0; i < cfg->nr_pt_irqs; i++) {
-		uint32_t intid = cfg->pt_irqs[i];
-
-		if (intid < GIC_FIRST_SPI || intid >= gic_nr_irqs() ||
-		    intid >= VGIC_MAX_IRQS)
-			return -SHYPER_EINVAL;
-		if (hv.irq_owner[intid] || irq_is_registered(intid)) {
-			log_err("vm %s: interrupt %u already belongs to %s", cfg->name,
-				intid, hv.irq_owner[intid] ? "another VM" : "the hypervisor");
-			return -SHYPER_EBUSY;
-		}
-		hv.irq_owner[intid] = (uint8_t)(vm->id + 1);
-		vm->vgic.spi[intid - VGIC_NR_PRIVATE].hw = true;
-	}
-	return 0;
+	if (!size || (pa | ipa | size) & (FRAME_SIZE - 1) || pa + size < pa)
+		return -SHYPER_EINVAL;
+	if (hits_hypervisor_device(pa, size))
+		return -SHYPER_EPERM;
+	for (unsigned i = 0; i < hv.board.nr_ram; i++)
+		if (ranges_overlap(pa, size, hv.board.ram[i].base, hv.board.ram[i].size))
+			return -SHYPER_EPERM; /* RAM is given as memory regions only */
+	return stage2_map(&vm->s2, ipa, pa, size, STAGE2_R | STAGE2_W | STAGE2_DEVICE);
 }
 
-int vm_create(const struct vm_config *cfg, struct vm **out)
+/* vCPU 0 on the master core, the others on the next cores of the bitmap. */
+static int place_vcpus(struct vm *vm)
 {
-	struct vm *vm = 0;
-	uint64_t bitmap = cfg->cpu_bitmap;
-	int ret;
+	const struct vm_config *cfg = vm->cfg;
+	uint64_t bitmap = cfg->cpu_bitmap & ~(1UL << cfg->master);
 
-	for (unsigned i = 0; i < HV_MAX_VMS; i++)
-		if (hv.vms[i].state == VM_FREE) {
-			vm = &hv.vms[i];
-			vm->id = i;
-			break;
-		}
-	if (!vm)
-		return -SHYPER_ENOSPC;
 	if (!cfg->nr_vcpus || cfg->nr_vcpus > VM_MAX_VCPUS ||
-	    (unsigned)__builtin_popcountl(bitmap) < cfg->nr_vcpus ||
-	    !(bitmap & (1UL << cfg->master)))
+	    (unsigned)__builtin_popcountl(cfg->cpu_bitmap) < cfg->nr_vcpus ||
+	    !(cfg->cpu_bitmap & (1UL << cfg->master)))
 		return -SHYPER_EINVAL;
-
-	vm->cfg = cfg;
-	vm->vmid = (uint16_t)(vm->id + 1);
 	vm->nr_vcpus = cfg->nr_vcpus;
-	ret = stage2_init(&vm->s2, mmu_pa_bits(), VM_IPA_BITS, &s2_mm);
-	if (ret)
-		return ret;
-	/* vCPU 0 on the master core, the others on the next cores of the bitmap. */
-	bitmap &= ~(1UL << cfg->master);
 	for (unsigned i = 0; i < vm->nr_vcpus; i++) {
 		struct vcpu *vcpu = &vm->vcpus[i];
 
-		vcpu->id = i;
-		vcpu->vm = vm;
-		vcpu->state = VCPU_OFF;
+		*vcpu = (struct vcpu){ .id = i, .vm = vm, .state = VCPU_OFF };
 		if (i == 0) {
 			vcpu->pcpu = cfg->master;
 		} else {
@@ -187,23 +210,114 @@ int vm_create(const struct vm_config *cfg, struct vm **out)
 		if (vcpu->pcpu >= hv.nr_cpus || hv.cpus[vcpu->pcpu].state != CPU_ONLINE)
 			return -SHYPER_ENODEV;
 	}
-	ret = vgic_init(vm);
+	return 0;
+}
+
+/* The emulated devices may not sit on memory or passthrough mappings. */
+static int check_emulated_ranges(struct vm *vm)
+{
+	for (unsigned i = 0; i < vm->nr_mmio; i++)
+		for (uint64_t a = vm->mmio[i].base;
+		     a < vm->mmio[i].base + vm->mmio[i].size; a += FRAME_SIZE) {
+			uint64_t pa;
+			unsigned flags;
+
+			if (!stage2_translate(&vm->s2, a, &pa, &flags))
+				return -SHYPER_EEXIST;
+		}
+	return 0;
+}
+
+int vm_setup(struct vm *vm)
+{
+	const struct vm_config *cfg = vm->cfg;
+	int ret = place_vcpus(vm);
+
 	if (!ret)
-		ret = map_memory(vm, cfg);
+		ret = vgic_init(vm);
+	if (!ret && vm->has_uart)
+		ret = vm_add_mmio(vm, vm->uart.base, VUART_SIZE, vuart_access, 0);
 	if (!ret)
-		ret = map_passthrough(vm, cfg);
+		ret = check_emulated_ranges(vm);
 	if (ret)
-		return ret; /* the caller reports it; a failed MVM stops here */
-	for (unsigned i = 0; i < cfg->nr_pt_irqs; i++)
+		return ret;
+	for (unsigned i = 0; i < cfg->nr_pt_irqs; i++) {
+		vm->vgic.spi[cfg->pt_irqs[i] - VGIC_NR_PRIVATE].hw = true;
 		irq_register(cfg->pt_irqs[i], passthrough_irq);
-	vm->state = VM_CREATED;
+	}
+	vm->setup_done = true;
+	vm->state = VM_READY;
+	return 0;
+}
+
+int vm_create(const struct vm_config *cfg, struct vm **out)
+{
+	struct vm *vm = &hv.vms[0]; /* the built-in VM is the MVM, id 0 */
+	int ret;
+
+	if (vm->state != VM_FREE)
+		return -SHYPER_EEXIST;
+	*vm = (struct vm){ .id = 0, .cfg = cfg, .state = VM_CONFIGURING };
+	ret = vm_stage2_init(vm);
+	if (!ret)
+		ret = vm_claim_cpus(vm, cfg->cpu_bitmap);
+	for (unsigned i = 0; !ret && i < cfg->nr_mem; i++)
+		if (!cfg->mem[i].identity)
+			ret = -SHYPER_ENOTSUP;
+	if (!ret)
+		ret = map_identity_memory(vm);
+	for (unsigned i = 0; !ret && i < cfg->nr_pt; i++) {
+		ret = vm_map_passthrough(vm, cfg->pt[i].pa, cfg->pt[i].ipa, cfg->pt[i].size);
+		if (ret)
+			log_err("vm %s: passthrough 0x%lx: %d", cfg->name, cfg->pt[i].pa, ret);
+	}
+	for (unsigned i = 0; !ret && i < cfg->nr_pt_irqs; i++) {
+		ret = vm_claim_irq(vm, cfg->pt_irqs[i]);
+		if (ret)
+			log_err("vm %s: interrupt %u: %d", cfg->name, cfg->pt_irqs[i], ret);
+	}
+	if (!ret)
+		ret = vm_setup(vm);
+	if (ret)
+		return ret; /* a failed MVM leaves the hypervisor console in charge */
 	*out = vm;
 	return 0;
+}
+
+void vm_destroy(struct vm *vm)
+{
+	const struct vm_config *cfg = vm->cfg;
+
+	for (unsigned i = 0; i <= GIC_MAX_INTID; i++)
+		if (hv.irq_owner[i] == vm->id + 1) {
+			gic_disable(i, 0);
+			irq_unregister(i);
+			hv.irq_owner[i] = 0;
+		}
+	for (unsigned c = 0; c < HV_MAX_CPUS; c++)
+		if (hv.cpu_owner[c] == vm->id + 1)
+			hv.cpu_owner[c] = 0;
+	if (vm->s2.mm)
+		stage2_destroy(&vm->s2);
+	/* Scrubbed before the frames can reach anyone else. */
+	for (unsigned i = 0; cfg && i < cfg->nr_mem; i++)
+		if (vm->mem_pa[i] && !cfg->mem[i].identity) {
+			memset((void *)vm->mem_pa[i], 0, cfg->mem[i].size);
+			mem_free_frames(vm->mem_pa[i], cfg->mem[i].size / FRAME_SIZE);
+		}
+	for (unsigned k = 0; k < 3; k++)
+		if (vm->images[k].store_pa)
+			mem_free_frames(vm->images[k].store_pa,
+					(vm->images[k].size + FRAME_SIZE - 1) / FRAME_SIZE);
+	*vm = (struct vm){ .id = vm->id, .state = VM_FREE };
 }
 
 int vm_add_mmio(struct vm *vm, uint64_t base, uint64_t size, mmio_handler_t h,
 		void *priv)
 {
+	for (unsigned i = 0; i < vm->nr_mmio; i++)
+		if (ranges_overlap(base, size, vm->mmio[i].base, vm->mmio[i].size))
+			return -SHYPER_EEXIST;
 	if (vm->nr_mmio == VM_MAX_MMIO_HANDLERS)
 		return -SHYPER_ENOSPC;
 	vm->mmio[vm->nr_mmio++] = (struct mmio_region){ base, size, h, priv };

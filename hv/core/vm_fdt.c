@@ -124,10 +124,15 @@ static bool spis_ok(const struct vm_fdt_desc *d)
 
 	if (d->has_uart && !spi_ok(d->uart.irq))
 		return false;
+	if (d->has_hypervisor && (!spi_ok(d->hypervisor_irq) ||
+				  (d->has_uart && d->hypervisor_irq == d->uart.irq)))
+		return false;
 	for (i = 0; i < d->nr_virtio; i++) {
 		if (!spi_ok(d->virtio[i].irq))
 			return false;
 		if (d->has_uart && d->virtio[i].irq == d->uart.irq)
+			return false;
+		if (d->has_hypervisor && d->virtio[i].irq == d->hypervisor_irq)
 			return false;
 		for (j = 0; j < i; j++)
 			if (d->virtio[i].irq == d->virtio[j].irq)
@@ -367,6 +372,14 @@ static void emit_chosen(struct fdt_writer *w, const struct vm_fdt_desc *d)
 	fdtw_end_node(w);
 }
 
+static void emit_hypervisor(struct fdt_writer *w, const struct vm_fdt_desc *d)
+{
+	fdtw_begin_node(w, "hypervisor");
+	fdtw_prop_string(w, "compatible", "cshyper,hypervisor");
+	prop_spi(w, d->hypervisor_irq, IRQ_TYPE_EDGE_RISING);
+	fdtw_end_node(w);
+}
+
 int vm_fdt_build(const struct vm_fdt_desc *d, void *buf, size_t size,
 		 size_t *len)
 {
@@ -392,6 +405,8 @@ int vm_fdt_build(const struct vm_fdt_desc *d, void *buf, size_t size,
 	emit_timer(&w, d);
 	if (d->has_uart)
 		emit_clock(&w);
+	if (d->has_hypervisor)
+		emit_hypervisor(&w, d);
 	emit_chosen(&w, d);
 	fdtw_end_node(&w);
 	return fdtw_finish(&w, len);

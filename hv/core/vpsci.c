@@ -6,6 +6,7 @@
 #include <arch/psci.h>
 #include <arch/sysreg.h>
 #include <core/cpu.h>
+#include <core/hypercall.h>
 #include <core/log.h>
 #include <core/state.h>
 #include <core/vm.h>
@@ -103,16 +104,15 @@ static void __attribute__((noreturn)) vm_system_event(struct vcpu *vcpu, bool re
 	log_info("vm%u (%s): PSCI %s", vm->id, vm->cfg->name,
 		 reset ? "SYSTEM_RESET" : "SYSTEM_OFF");
 	/* The management VM owns the board: the board follows it. */
-	if (vm->id == 0) {
+	if (vm_is_mvm(vm)) {
 		log_info("the management VM %s: %s the board", reset ? "reset" : "powered off",
 			 reset ? "resetting" : "powering off");
 		if (reset)
 			psci_system_reset();
 		psci_system_off();
 	}
-	/* Other VMs: only this one stops (guests from the MVM come later). */
-	vm->state = VM_STOPPED;
-	vcpu_stop_here();
+	/* Any other VM: only that VM stops, or restarts. */
+	vm_guest_system_event(vcpu, reset);
 }
 
 static void psci_call(struct vcpu *vcpu, struct trap_frame *f, unsigned fn)
@@ -162,6 +162,10 @@ void vcall_handle(struct vcpu *vcpu, struct trap_frame *f)
 
 	if (psci_fn(id, &fn)) {
 		psci_call(vcpu, f, fn);
+		return;
+	}
+	if (SHYPER_HVC_IS_OURS(id)) {
+		hypercall_handle(vcpu, f);
 		return;
 	}
 	switch (id) {

@@ -194,6 +194,33 @@ static enum irq_result vtimer_irq(uint32_t intid)
 	return IRQ_FORWARDED;
 }
 
+/* The distributor is 64 KiB on GICv3, 4 KiB on GICv2. */
+uint64_t vgic_gicd_size(const struct vm *vm)
+{
+	return vm->vgic.version == 3 ? VGIC_GICD_SIZE : VGIC_GICV2_DIST_SIZE;
+}
+
+/* Reset values, as a VM sees them at every boot; which interrupts are
+ * backed by hardware stays. */
+void vgic_reset(struct vm *vm)
+{
+	struct vgic_dist *d = &vm->vgic;
+
+	d->ctlr = 0;
+	for (unsigned i = 0; i < d->nr_irqs - VGIC_NR_PRIVATE; i++)
+		d->spi[i] = (struct vgic_irq){ .hw = d->spi[i].hw };
+	for (unsigned v = 0; v < vm->nr_vcpus; v++) {
+		struct vgic_cpu *c = &vm->vcpus[v].vgic;
+
+		for (unsigned i = 0; i < VGIC_NR_PRIVATE; i++)
+			c->priv[i] = (struct vgic_irq){ .cfg = i < GIC_NR_SGIS ? 2 : 0 };
+		c->priv[hv.board.timer.virt_intid].hw = true;
+		for (unsigned w = 0; w < VGIC_MAX_IRQS / 64; w++)
+			c->pending[w] = 0;
+		c->waker = 0;
+	}
+}
+
 int vgic_init(struct vm *vm)
 {
 	struct vgic_dist *d = &vm->vgic;
@@ -204,19 +231,10 @@ int vgic_init(struct vm *vm)
 	d->nr_irqs = gic_nr_irqs() < VGIC_MAX_IRQS ? gic_nr_irqs() : VGIC_MAX_IRQS;
 	d->gicd_ipa = cfg->gicd_ipa;
 	d->gicr_ipa = cfg->gicr_ipa;
-	d->ctlr = 0;
 	for (unsigned i = 0; i < d->nr_irqs - VGIC_NR_PRIVATE; i++)
-		d->spi[i] = (struct vgic_irq){ 0 };
-	for (unsigned v = 0; v < vm->nr_vcpus; v++) {
-		struct vgic_cpu *c = &vm->vcpus[v].vgic;
-
-		for (unsigned i = 0; i < VGIC_NR_PRIVATE; i++)
-			c->priv[i] = (struct vgic_irq){ .cfg = i < GIC_NR_SGIS ? 2 : 0 };
-		c->priv[hv.board.timer.virt_intid].hw = true;
-		for (unsigned w = 0; w < VGIC_MAX_IRQS / 64; w++)
-			c->pending[w] = 0;
-	}
-	ret = vm_add_mmio(vm, cfg->gicd_ipa, VGIC_GICD_SIZE, vgic_gicd_access, 0);
+		d->spi[i].hw = false;
+	vgic_reset(vm);
+	ret = vm_add_mmio(vm, cfg->gicd_ipa, vgic_gicd_size(vm), vgic_gicd_access, 0);
 	if (ret)
 		return ret;
 	if (d->version == 3)

@@ -19,6 +19,7 @@
 #define GICD_IROUTER 0x6000
 #define GICD_IROUTER_END 0x7fe0
 #define GICD_PIDR2 0xffe8
+#define GICD_PIDR2_V2 0x0fe8 /* IHI 0048B 4.1.2 */
 
 /* Redistributor offsets (IHI 0069H 12.10, 12.11). */
 #define GICR_CTLR 0x0000
@@ -269,7 +270,9 @@ int vgic_gicd_access(struct vcpu *vcpu, struct mmio_access *acc, uint64_t offset
 			acc->value = GIC_IIDR_ARM;
 			break;
 		case GICD_PIDR2:
-			acc->value = PIDR2_ARCHREV(d->version);
+		case GICD_PIDR2_V2:
+			acc->value = offset == (v3 ? GICD_PIDR2 : GICD_PIDR2_V2) ?
+					     PIDR2_ARCHREV(d->version) : 0;
 			break;
 		default:
 			acc->value = 0;
@@ -294,6 +297,9 @@ int vgic_gicr_access(struct vcpu *vcpu, struct mmio_access *acc, uint64_t offset
 	offset %= VGIC_GICR_FRAME_SIZE;
 	if (offset >= GICR_SGI_BASE)
 		return irq_reg_access(vm, owner, acc, offset - GICR_SGI_BASE, true, false);
+	/* 32-bit registers; GICR_TYPER may also be read as one 64-bit access. */
+	if (acc->size != 4 && !(acc->size == 8 && offset == GICR_TYPER))
+		return -SHYPER_EINVAL;
 
 	if (acc->write) {
 		if (offset == GICR_WAKER && acc->size == 4)

@@ -81,7 +81,8 @@ static void handle_dabt(struct vcpu *vcpu, struct trap_frame *f)
 		return;
 	}
 	if (!acc.write) {
-		uint64_t v = acc.value;
+		/* Never hand the guest more bits than it asked for. */
+		uint64_t v = acc.size < 8 ? acc.value & ((1UL << (acc.size * 8)) - 1) : acc.value;
 
 		if ((iss & DABT_SSE) && acc.size < 8) {
 			unsigned shift = 64 - acc.size * 8;
@@ -150,6 +151,9 @@ void guest_irq_exit(struct trap_frame *f)
 	struct vcpu *vcpu = current_vcpu();
 
 	(void)f;
-	if (vcpu)
-		vgic_flush(vcpu);
+	if (!vcpu)
+		return;
+	if (this_cpu()->stop_req)
+		vcpu_stop_here(); /* the VM is being shut down */
+	vgic_flush(vcpu);
 }

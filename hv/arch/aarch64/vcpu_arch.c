@@ -15,6 +15,7 @@
 #include <core/state.h>
 #include <core/vm.h>
 #include <dev/vgic.h>
+#include <arch/vgic_hw.h>
 #include <lib/string.h>
 
 /* HCR_EL2 (Arm ARM D19.2.48) bits for a running guest. */
@@ -115,17 +116,47 @@ void vcpu_run(struct vcpu *vcpu)
 	stack_reset_and_call((uint64_t)guest_frame(), vcpu_start_current);
 }
 
-/* PSCI CPU_OFF: this core leaves the guest for good and idles. */
-void vcpu_stop_here(void)
+void vcpu_detach_here(void)
 {
 	struct vcpu *vcpu = current_vcpu();
+	struct cpu *cpu = this_cpu();
 
-	vcpu->state = VCPU_OFF;
-	this_cpu()->vcpu = 0;
+	if (!vcpu)
+		return;
+	/* Hardware interrupts the guest never finished stay active at the GIC
+	 * unless ended here; then nothing of the guest may remain. */
+	for (unsigned n = 0; n < vgic_hw_nr_lrs(); n++) {
+		struct lr lr;
+
+		vgic_hw_read_lr(n, &lr);
+		if (lr.state != LR_INVALID && lr.hw)
+			gic_deactivate(lr.pintid);
+		lr.state = LR_INVALID;
+		vgic_hw_write_lr(n, &lr);
+	}
+	vgic_hw_disable();
+	sysreg_write(cntv_ctl_el0, 0);
+	for (unsigned w = 0; w < VGIC_MAX_IRQS / 64; w++)
+		vcpu->vgic.pending[w] = 0;
 	sysreg_write(hcr_el2, HCR_IMO | HCR_FMO | HCR_AMO | HCR_RW);
 	isb();
+	cpu->vcpu = 0;
+	cpu->stop_req = false;
+	dsb(sy);
+	vcpu->state = VCPU_OFF;
+}
+
+void cpu_park_here(void)
+{
 	stack_reset_and_call((uint64_t)hv_stacks + (this_cpu_id() + 1UL) * HV_STACK_SIZE,
 			     smp_idle_loop);
+}
+
+/* PSCI CPU_OFF or a shutdown: this core leaves the guest and idles. */
+void vcpu_stop_here(void)
+{
+	vcpu_detach_here();
+	cpu_park_here();
 }
 
 int vcpu_power_on(struct vcpu *vcpu, uint64_t entry, uint64_t context)

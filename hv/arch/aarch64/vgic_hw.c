@@ -81,7 +81,7 @@ int vgic_hw_init(unsigned gic_version, uint64_t gich_base)
 		nr_lrs = 16;
 	for (unsigned n = 0; n < nr_lrs; n++)
 		vgic_hw_write_lr(n, &empty);
-	vgic_hw_set_hcr(false);
+	vgic_hw_disable();
 	return 0;
 }
 
@@ -165,5 +165,15 @@ void vgic_hw_set_hcr(bool uie)
 		isb();
 	} else {
 		*gich_reg(GICH_HCR) = GICH_HCR_EN | (uie ? GICH_HCR_UIE : 0);
+	}
+}
+
+void vgic_hw_disable(void)
+{
+	if (version == 3) {
+		sysreg_write(ICH_HCR_EL2, 0);
+		isb();
+	} else {
+		*gich_reg(GICH_HCR) = 0;
 	}
 }

@@ -38,6 +38,7 @@ struct cpu {
 	volatile uint64_t irqs;
 	struct vcpu *vcpu;		   /* running here, or NULL */
 	struct vcpu *volatile boot_vcpu; /* to enter from the idle loop */
+	volatile bool stop_req;		   /* leave the guest at the next exit */
 };
 
 static inline struct cpu *this_cpu(void)

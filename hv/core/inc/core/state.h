@@ -17,6 +17,7 @@
 #include <core/frame.h>
 #include <core/heap.h>
 #include <core/log.h>
+#include <core/event.h>
 #include <core/vm.h>
 #include <stdint.h>
 
@@ -43,6 +44,9 @@ struct hv_state {
 	uint64_t boot_initrd_start, boot_initrd_end; /* reserved until copied */
 	/* Physical interrupt -> owning VM id + 1 (0: the hypervisor's or free). */
 	uint8_t irq_owner[GIC_MAX_INTID + 1];
+	/* Core -> owning VM id + 1 (0: free). */
+	uint8_t cpu_owner[HV_MAX_CPUS];
+	struct event_queue events;
 };
 
 extern struct hv_state hv;

@@ -6,6 +6,7 @@
 #include <arch/spinlock.h>
 #include <arch/stage2.h>
 #include <core/vm_config.h>
+#include <shyper/hypercall.h>
 #include <dev/vgic.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -54,11 +55,29 @@ struct mmio_region {
 	void *priv;
 };
 
+/* Same values as enum shyper_vm_state in the ABI. */
 enum vm_state {
 	VM_FREE = 0,
-	VM_CREATED,
-	VM_RUNNING,
-	VM_STOPPED,
+	VM_CONFIGURING = 1, /* being built by config hypercalls */
+	VM_READY = 2,	    /* complete: can boot */
+	VM_RUNNING = 3,
+	VM_STOPPED = 4,
+};
+
+/* An image uploaded by the MVM, kept pristine so that a reboot reloads it. */
+struct vm_image {
+	uint64_t store_pa; /* frames owned by the VM, 0 when none */
+	uint64_t size;	   /* declared */
+	uint64_t received; /* uploaded so far, in order */
+	uint64_t load_ipa;
+};
+
+/* An emulated PL011 whose output the hypervisor prints with a VM prefix. */
+struct vuart {
+	uint64_t base;
+	uint32_t intid;
+	unsigned len;
+	char line[120];
 };
 
 struct vm {
@@ -73,9 +92,38 @@ struct vm {
 	struct mmio_region mmio[VM_MAX_MMIO_HANDLERS];
 	unsigned nr_mmio;
 	spinlock_t lock;
+	/* Guests configured from the MVM: their configuration lives here. */
+	struct vm_config config;
+	char name[SHYPER_NAME_MAX];
+	char cmdline[SHYPER_CMDLINE_MAX];
+	uint64_t mem_pa[VM_MAX_MEM_REGIONS]; /* where each region's frames are */
+	struct vm_image images[3];	     /* enum shyper_image_kind */
+	bool cpus_set, images_set;
+	bool has_uart;
+	struct vuart uart;
+	bool setup_done; /* stage 2, vCPUs and vGIC in place */
 };
 
 int vm_create(const struct vm_config *cfg, struct vm **out);
+/* Stage 2, identity memory, passthrough, vCPUs and vGIC for vm->cfg. */
+int vm_setup(struct vm *vm);
+/* Frees everything the VM owns (memory scrubbed) and marks the slot free. */
+void vm_destroy(struct vm *vm);
+struct vm *vm_by_id(unsigned id);
+int vm_stage2_init(struct vm *vm);
+/* Takes the cores of `bitmap` for the VM (and gives back any it had). */
+int vm_claim_cpus(struct vm *vm, uint64_t bitmap);
+int vm_claim_irq(struct vm *vm, uint32_t intid);
+int vm_map_passthrough(struct vm *vm, uint64_t pa, uint64_t ipa, uint64_t size);
+bool hits_hypervisor_device(uint64_t pa, uint64_t size);
+/* EL2 pointer to [ipa, ipa + len) of the VM's RAM, or NULL if not all RAM. */
+void *vm_ram_ptr(struct vm *vm, uint64_t ipa, uint64_t len);
+bool vm_is_mvm(const struct vm *vm);
+/* VM lifecycle (vmm.c); 0 or a negative SHYPER_E* code. */
+int vm_boot(struct vm *vm);
+int vm_shutdown(struct vm *vm);
+/* From a guest's own vCPU: PSCI SYSTEM_OFF / SYSTEM_RESET of its VM. */
+void __attribute__((noreturn)) vm_guest_system_event(struct vcpu *vcpu, bool reset);
 int vm_add_mmio(struct vm *vm, uint64_t base, uint64_t size, mmio_handler_t h,
 		void *priv);
 struct vcpu *vm_find_vcpu_by_mpidr(struct vm *vm, uint64_t mpidr);
@@ -91,6 +139,10 @@ void __attribute__((noreturn)) vcpu_run(struct vcpu *vcpu);
 /* Asks the core of `vcpu` to start it (PSCI CPU_ON). */
 int vcpu_power_on(struct vcpu *vcpu, uint64_t entry, uint64_t context);
 void __attribute__((noreturn)) vcpu_stop_here(void);
+/* Leaves the guest on this core (list registers, timer, stage 2) without
+ * changing the stack; the caller decides what the core does next. */
+void vcpu_detach_here(void);
+void __attribute__((noreturn)) cpu_park_here(void);
 void guest_sync_exception(struct trap_frame *frame);
 void guest_irq_exit(struct trap_frame *frame);
 void inject_data_abort(struct trap_frame *frame, uint64_t far);

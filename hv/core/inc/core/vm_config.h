@@ -56,6 +56,7 @@ struct vm_config {
 	struct vm_mem_cfg mem[VM_MAX_MEM_REGIONS];
 	unsigned nr_mem;
 	uint64_t kernel_ipa;  /* where the kernel image is */
+	uint64_t kernel_entry;
 	uint64_t dtb_ipa;     /* where the generated device tree goes */
 	uint64_t initrd_ipa;  /* where the initramfs goes, 0 for none */
 	uint64_t gicd_ipa;    /* emulated distributor */
@@ -68,6 +69,7 @@ struct vm_config {
 	struct vm_dtb_dev_cfg dtb_devs[VM_MAX_PASSTHROUGH];
 	unsigned nr_dtb_devs;
 	bool trap_wfi; /* false: WFI runs natively (exclusive cores) */
+	bool notify;   /* give it the /hypervisor node and event interrupt */
 };
 
 /* The board's built-in management VM configuration (hv/config/<board>.c). */

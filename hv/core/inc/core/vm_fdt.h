@@ -56,6 +56,10 @@ struct vm_fdt_desc {
 	unsigned int nr_mem;		/* 1..VM_FDT_MAX_MEM */
 	struct vm_fdt_region mem[VM_FDT_MAX_MEM];
 	struct vm_fdt_gic gic;
+	/* The management VM's /hypervisor node: shyper.ko binds to it and takes
+	 * the hypervisor's notification interrupt (edge-triggered SPI). */
+	bool has_hypervisor;
+	uint32_t hypervisor_irq;
 	bool has_uart;
 	struct vm_fdt_mmio_dev uart;	/* PL011 */
 	unsigned int nr_virtio;

@@ -13,6 +13,7 @@
 #define VGIC_MAX_IRQS 512 /* SGIs, PPIs and SPIs a VM can see */
 #define VGIC_NR_PRIVATE 32
 #define VGIC_GICD_SIZE 0x10000UL
+#define VGIC_GICV2_DIST_SIZE 0x1000UL
 #define VGIC_GICR_FRAME_SIZE 0x20000UL /* RD_base + SGI_base, no LPIs */
 #define VGIC_GICV2_CPU_SIZE 0x2000UL
 
@@ -49,6 +50,8 @@ struct vcpu;
 struct trap_frame;
 
 int vgic_init(struct vm *vm);
+void vgic_reset(struct vm *vm);
+uint64_t vgic_gicd_size(const struct vm *vm);
 /* Makes `intid` pending for `vcpu`; it reaches a list register when the
  * vCPU next enters the guest (its core is kicked if it is another one). */
 void vgic_inject(struct vcpu *vcpu, uint32_t intid);

@@ -38,5 +38,7 @@ uint64_t vgic_hw_empty_lrs(void);
 /* Enables the virtual CPU interface; uie asks for a maintenance interrupt
  * when at most one list register is in use. */
 void vgic_hw_set_hcr(bool uie);
+/* Turns the virtual CPU interface off (no guest on this core). */
+void vgic_hw_disable(void);
 
 #endif

@@ -1,0 +1,269 @@
+/*
+ * The VM lifecycle (boot, shutdown, reboot, remove) and the VMM hypercall
+ * group. Guest vCPUs run on cores the MVM does not own, so starting or
+ * stopping one is a request to another core, answered through its idle loop
+ * (start) or its next exit from the guest (stop).
+ */
+#include <arch/cache.h>
+#include <arch/gic.h>
+#include <arch/sysreg.h>
+#include <core/cpu.h>
+#include <core/event.h>
+#include <core/hypercall.h>
+#include <core/irq.h>
+#include <core/log.h>
+#include <core/smp.h>
+#include <core/state.h>
+#include <core/vm.h>
+#include <core/vm_fdt.h>
+#include <dev/vgic.h>
+#include <dev/vuart.h>
+#include <lib/string.h>
+#include <shyper/errno.h>
+#include <shyper/hypercall.h>
+
+#define STOP_TIMEOUT_US 500000
+#define GUEST_DTB_MAX (64UL << 10)
+
+static bool vcpu_is_off(void *arg)
+{
+	return ((struct vcpu *)arg)->state == VCPU_OFF;
+}
+
+/* Stops every vCPU of the VM but `except` (the caller's own, if any). */
+static int stop_vcpus(struct vm *vm, struct vcpu *except)
+{
+	int ret = 0;
+
+	for (unsigned i = 0; i < vm->nr_vcpus; i++) {
+		struct vcpu *vcpu = &vm->vcpus[i];
+		struct cpu *cpu = &hv.cpus[vcpu->pcpu];
+		struct vcpu *expected = vcpu;
+
+		if (vcpu == except)
+			continue;
+		if (__atomic_compare_exchange_n(&cpu->boot_vcpu, &expected, 0, false,
+						__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+			vcpu->state = VCPU_OFF; /* never entered */
+		if (vcpu->state == VCPU_OFF)
+			continue;
+		cpu->stop_req = true;
+		gic_send_sgi(vcpu->pcpu, SGI_WORK);
+		if (!wait_until(vcpu_is_off, vcpu, STOP_TIMEOUT_US)) {
+			log_err("vm%u vcpu%u on cpu%u did not stop", vm->id, i, vcpu->pcpu);
+			ret = -SHYPER_EBUSY;
+		}
+	}
+	return ret;
+}
+
+static void mark_stopped(struct vm *vm)
+{
+	for (unsigned i = 0; i <= GIC_MAX_INTID; i++)
+		if (hv.irq_owner[i] == vm->id + 1)
+			gic_disable(i, 0);
+	vm->state = VM_STOPPED;
+	event_post(SHYPER_EVENT_VM_STATE, vm->id, VM_STOPPED);
+}
+
+static int build_guest_dtb(struct vm *vm)
+{
+	const struct vm_config *cfg = vm->cfg;
+	const struct vm_image *rd = &vm->images[SHYPER_IMAGE_INITRD];
+	uint64_t ipa = vm->images[SHYPER_IMAGE_DTB].load_ipa;
+	void *buf = vm_ram_ptr(vm, ipa, GUEST_DTB_MAX);
+	struct vm_fdt_desc d = {
+		.cmdline = cfg->cmdline,
+		.nr_vcpus = vm->nr_vcpus,
+		.nr_mem = cfg->nr_mem,
+		.has_initrd = rd->size != 0,
+		.initrd_start = rd->load_ipa,
+		.initrd_end = rd->load_ipa + rd->size,
+		.has_uart = vm->has_uart,
+		.uart = { vm->uart.base, VUART_SIZE, vm->uart.intid },
+	};
+	size_t len;
+	int ret;
+
+	if (!buf)
+		return -SHYPER_ERANGE;
+	for (unsigned i = 0; i < cfg->nr_mem; i++)
+		d.mem[i] = (struct vm_fdt_region){ cfg->mem[i].ipa, cfg->mem[i].size };
+	d.gic.version = vm->vgic.version;
+	d.gic.gicd_base = cfg->gicd_ipa;
+	d.gic.gicd_size = vgic_gicd_size(vm);
+	d.gic.gicc_base = cfg->gicc_ipa;
+	d.gic.gicc_size = VGIC_GICV2_CPU_SIZE;
+	d.gic.gicr_base = cfg->gicr_ipa;
+	d.gic.gicr_size = vm->nr_vcpus * VGIC_GICR_FRAME_SIZE;
+	ret = vm_fdt_build(&d, buf, GUEST_DTB_MAX, &len);
+	cache_clean_range((uint64_t)buf, GUEST_DTB_MAX);
+	return ret;
+}
+
+/* Copies the pristine images into guest RAM (and makes a device tree). */
+static int load_images(struct vm *vm)
+{
+	for (unsigned k = 0; k < 3; k++) {
+		struct vm_image *img = &vm->images[k];
+		void *dst;
+
+		if (!img->size)
+			continue;
+		dst = vm_ram_ptr(vm, img->load_ipa, img->size);
+		if (!dst)
+			return -SHYPER_ERANGE;
+		memcpy(dst, (const void *)img->store_pa, img->size);
+		cache_clean_range((uint64_t)dst, img->size);
+	}
+	if (!vm->images[SHYPER_IMAGE_DTB].size)
+		return build_guest_dtb(vm);
+	return 0;
+}
+
+int vm_boot(struct vm *vm)
+{
+	int ret;
+
+	if (vm_is_mvm(vm))
+		return -SHYPER_EPERM;
+	if (vm->state == VM_RUNNING)
+		return -SHYPER_EBUSY;
+	if (vm->state != VM_READY && vm->state != VM_STOPPED)
+		return -SHYPER_EINVAL;
+	ret = load_images(vm);
+	if (ret) {
+		log_err("vm%u: cannot load its images (%d)", vm->id, ret);
+		return ret;
+	}
+	vgic_reset(vm);
+	for (unsigned i = 0; i < vm->nr_vcpus; i++)
+		vm->vcpus[i].state = VCPU_OFF;
+	vm->state = VM_RUNNING;
+	ret = vcpu_power_on(&vm->vcpus[0], vm->config.kernel_entry,
+			    vm->images[SHYPER_IMAGE_DTB].load_ipa);
+	if (ret) {
+		vm->state = VM_STOPPED;
+		return -SHYPER_EBUSY;
+	}
+	log_info("vm%u (%s) started on cpu%u", vm->id, vm->cfg->name, vm->vcpus[0].pcpu);
+	event_post(SHYPER_EVENT_VM_STATE, vm->id, VM_RUNNING);
+	return 0;
+}
+
+int vm_shutdown(struct vm *vm)
+{
+	int ret;
+
+	if (vm_is_mvm(vm))
+		return -SHYPER_EPERM;
+	if (vm->state != VM_RUNNING)
+		return -SHYPER_EINVAL;
+	ret = stop_vcpus(vm, 0);
+	mark_stopped(vm);
+	log_info("vm%u (%s) shut down", vm->id, vm->cfg->name);
+	return ret;
+}
+
+void vm_guest_system_event(struct vcpu *vcpu, bool reset)
+{
+	struct vm *vm = vcpu->vm;
+
+	stop_vcpus(vm, vcpu);
+	vcpu_detach_here();
+	mark_stopped(vm);
+	if (reset && vm_boot(vm))
+		log_err("vm%u: restart after SYSTEM_RESET failed", vm->id);
+	cpu_park_here();
+}
+
+static void fill_info(struct vm *vm, struct shyper_vm_info *info)
+{
+	memset(info, 0, sizeof(*info));
+	info->id = vm->id;
+	info->type = vm->cfg->type;
+	info->state = vm->state;
+	info->nr_vcpus = vm->cfg->nr_vcpus;
+	info->cpu_bitmap = vm->cfg->cpu_bitmap;
+	for (unsigned i = 0; i < vm->cfg->nr_mem; i++)
+		info->mem_bytes += vm->cfg->mem[i].size;
+	for (unsigned i = 0; vm->cfg->name && vm->cfg->name[i] && i < SHYPER_NAME_MAX - 1; i++)
+		info->name[i] = vm->cfg->name[i];
+	for (unsigned i = 0; i < vm->nr_vcpus; i++)
+		info->exits += vm->vcpus[i].exits;
+}
+
+static int64_t vmm_list(struct vcpu *caller, struct trap_frame *f)
+{
+	uint64_t max = f->x[2] / sizeof(struct shyper_vm_info);
+	struct shyper_vm_info *out = 0;
+	uint64_t n = 0;
+
+	if (max) {
+		out = hc_mvm_buffer(caller, f->x[1], max * sizeof(*out));
+		if (!out)
+			return -SHYPER_EFAULT;
+	}
+	for (unsigned id = 0; id < HV_MAX_VMS; id++) {
+		struct shyper_vm_info info;
+
+		if (hv.vms[id].state == VM_FREE)
+			continue;
+		if (n < max) {
+			fill_info(&hv.vms[id], &info);
+			memcpy(&out[n], &info, sizeof(info));
+		}
+		n++;
+	}
+	f->x[1] = n;
+	return 0;
+}
+
+int64_t hc_vmm(struct vcpu *caller, struct trap_frame *f, unsigned fn)
+{
+	struct vm *vm;
+	struct shyper_vm_info info;
+	void *buf;
+	int ret;
+
+	if (fn == SHYPER_HVC_FN(SHYPER_VMM_GET_ID)) {
+		f->x[1] = caller->vm->id;
+		return 0;
+	}
+	if (!hc_caller_is_mvm(caller))
+		return -SHYPER_EPERM;
+	if (fn == SHYPER_HVC_FN(SHYPER_VMM_LIST))
+		return vmm_list(caller, f);
+	vm = f->x[1] < HV_MAX_VMS ? vm_by_id((unsigned)f->x[1]) : 0;
+	if (!vm)
+		return -SHYPER_ENOENT;
+	switch (fn) {
+	case SHYPER_HVC_FN(SHYPER_VMM_INFO):
+		if (f->x[3] < sizeof(info))
+			return -SHYPER_EINVAL;
+		buf = hc_mvm_buffer(caller, f->x[2], sizeof(info));
+		if (!buf)
+			return -SHYPER_EFAULT;
+		fill_info(vm, &info);
+		memcpy(buf, &info, sizeof(info));
+		return 0;
+	case SHYPER_HVC_FN(SHYPER_VMM_BOOT):
+		return vm_boot(vm);
+	case SHYPER_HVC_FN(SHYPER_VMM_SHUTDOWN):
+		return vm_shutdown(vm);
+	case SHYPER_HVC_FN(SHYPER_VMM_REBOOT):
+		if (vm->state == VM_RUNNING && (ret = vm_shutdown(vm)))
+			return ret;
+		return vm_boot(vm);
+	case SHYPER_HVC_FN(SHYPER_VMM_REMOVE):
+		if (vm_is_mvm(vm))
+			return -SHYPER_EPERM;
+		if (vm->state == VM_RUNNING)
+			return -SHYPER_EBUSY; /* documented: shut it down first */
+		log_info("vm%u (%s) removed", vm->id, vm->cfg->name);
+		event_post(SHYPER_EVENT_VM_STATE, vm->id, VM_FREE);
+		vm_destroy(vm);
+		return 0;
+	}
+	return -SHYPER_ENOSYS;
+}
