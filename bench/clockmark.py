@@ -96,4 +96,7 @@ def measure(con):
     printk_ns = int(stamp.group(1)) * 10**9 + int(stamp.group(2)) * 1000
     mid_ns = (before + after) * COUNTER_NS // 2
     half_ns = (after - before) * COUNTER_NS // 2 + 1000  # + printk's µs rounding
+    if mid_ns < printk_ns:
+        raise BenchError(f"{con.name}: the guest's virtual counter ({mid_ns} ns) is behind its "
+                         f"kernel clock ({printk_ns} ns): is CNTVOFF_EL2 no longer 0?")
     return mid_ns - printk_ns, half_ns

@@ -54,14 +54,17 @@ def _fmt(samples, unit):
     digits = 3 if unit == "s" or abs(m) < 10 else 1
     text = f"{m:.{digits}f} {unit}"
     lo, hi = min(samples), max(samples)
-    if len(samples) > 1 and m and hi > lo:
-        pct = 50 * (hi - lo) / m
-        text += f" ±{pct:.1f}%" if pct >= 0.1 else f" ±{pct:.2f}%"
+    pct = 50 * (hi - lo) / m if len(samples) > 1 and m else 0
+    if pct >= 0.1:
+        text += f" ±{pct:.1f}%"
+    elif pct >= 0.005:
+        text += f" ±{pct:.2f}%"
     return text
 
 
 def table(figures):
-    """Medians; ±x% is half the spread between the fastest and slowest run."""
+    """Medians; ±x% is half the spread between the fastest and slowest run
+    (left out below 0.005%)."""
     rows = [("figure", "native", "cshyper", "ratio", "target")]
     for f in figures:
         r = f.ratio

@@ -11,6 +11,7 @@ add it to WORKLOADS. Build QEMU command lines with bench/qemu.py.
 """
 import argparse
 import datetime
+import hashlib
 import os
 import signal
 import subprocess
@@ -63,6 +64,22 @@ def git_rev():
         return None
 
 
+def artefacts():
+    """What was measured: build/ changes under our feet when others rebuild."""
+    out = {}
+    for path in (qemu.HV_IMAGE, qemu.KERNEL, qemu.INITRD):
+        try:
+            with open(path, "rb") as f:
+                digest = hashlib.sha256(f.read()).hexdigest()[:16]
+            st = os.stat(path)
+            out[os.path.relpath(path, qemu.ROOT)] = {
+                "sha256_16": digest, "bytes": st.st_size,
+                "mtime": datetime.datetime.fromtimestamp(st.st_mtime).isoformat(timespec="seconds")}
+        except OSError:
+            pass
+    return out
+
+
 def main(argv):
     opts = parse_args(argv)
     # SIGTERM (e.g. from make or a CI timeout) unwinds like ^C, so every
@@ -75,6 +92,7 @@ def main(argv):
     selected = opts.only or list(WORKLOADS)
     start = time.monotonic()
     figures, notes, extra = [], [], {}
+    before = artefacts()
     try:
         version = qemu.qemu_version()
         for name in selected:
@@ -89,11 +107,14 @@ def main(argv):
         print("bench: interrupted", file=sys.stderr)
         return 130
     elapsed = time.monotonic() - start
+    if artefacts() != before:
+        notes.append("build artefacts changed during the run (rebuilt by someone else?): "
+                     "the figures may mix two builds")
 
     meta = {"date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
             "git": git_rev(), "qemu": version, "runs": opts.runs, "vcpus": opts.vcpus,
             "native_full": opts.native_full, "gic": opts.gic, "host_cpus": os.cpu_count(),
-            "workloads": selected, "elapsed_s": round(elapsed, 1), **extra}
+            "workloads": selected, "elapsed_s": round(elapsed, 1), "artefacts": before, **extra}
     png = os.path.splitext(opts.json)[0] + ".png"
     notes.append(report.plot(png, figures))
     report.write_json(opts.json, meta, figures, notes)

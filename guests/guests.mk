@@ -22,3 +22,20 @@ $(GUESTS_INITRAMFS): guests/initramfs/build.py guests/initramfs/init \
 		$(GUESTS_DEB_OUTPUTS) $(KMOD_KO)
 	@$(PYTHON) guests/initramfs/build.py --images $(GUESTS_IMAGES) \
 		--kmod $(KMOD_KO) --out $@
+
+# The MVM's disk: an ext4 file system with what `shyper vm config` needs to
+# start guests (their kernel, initramfs and JSON configurations). The system
+# tests and `make run` attach a copy of it as the MVM's virtio disk.
+MVM_DISK := $(GUESTS_IMAGES)/mvm-disk.img
+MVM_DISK_SIZE := 96M
+
+mvm-disk: $(MVM_DISK)
+.PHONY: mvm-disk
+
+$(MVM_DISK): $(GUESTS_IMAGES)/Image $(GUESTS_INITRAMFS) $(wildcard guests/configs/*.json)
+	@rm -rf $@.d && mkdir -p $@.d/guests
+	@cp $(GUESTS_IMAGES)/Image $(GUESTS_INITRAMFS) guests/configs/*.json $@.d/guests/
+	@rm -f $@.tmp && truncate -s $(MVM_DISK_SIZE) $@.tmp
+	@mke2fs -q -t ext4 -L mvm -d $@.d -F $@.tmp
+	@mv $@.tmp $@ && rm -rf $@.d
+	@echo "  DISK    $@"

@@ -9,7 +9,7 @@ packages=(
 	cpio gzip xz-utils zstd kmod
 	python3 python3-pytest python3-pexpect
 	libcmocka-dev libfdt-dev clang
-	linux-kbuild-6.1 bc
+	linux-kbuild-6.1 bc e2fsprogs libjson-c-dev
 )
 
 missing=()

@@ -40,12 +40,15 @@ mvm=()
 if [ $with_mvm -eq 1 ]; then
 	kernel="$build/images/Image"
 	initrd="$build/images/initramfs.cpio.gz"
-	disk="$build/images/mvm-disk.img"
-	for f in "$kernel" "$initrd"; do
-		[ -f "$f" ] || { echo "run-qemu: $f is missing; run 'make images'" >&2; exit 1; }
+	pristine="$build/images/mvm-disk.img"
+	disk="$build/run/mvm-disk.img"
+	for f in "$kernel" "$initrd" "$pristine"; do
+		[ -f "$f" ] || { echo "run-qemu: $f is missing; run 'make images mvm-disk'" >&2; exit 1; }
 	done
-	# The MVM's disk: created once, kept across runs.
-	[ -f "$disk" ] || truncate -s 64M "$disk"
+	# The MVM's disk (guest images and configs): a working copy that keeps
+	# what you change until the pristine image is rebuilt.
+	mkdir -p "$build/run"
+	[ "$disk" -nt "$pristine" ] || cp "$pristine" "$disk"
 	mvm=(
 		-device "loader,file=$kernel,addr=0x50000000,force-raw=on"
 		-initrd "$initrd"

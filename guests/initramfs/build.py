@@ -23,7 +23,9 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 # Drivers for QEMU virt's virtio-mmio devices; their dependencies are added.
-DEFAULT_MODULES = ["virtio_mmio", "virtio_blk", "virtio_net", "virtio_console"]
+DEFAULT_MODULES = ["virtio_mmio", "virtio_blk", "virtio_net", "virtio_console",
+                   # The MVM keeps guest images and mediated disks on ext4.
+                   "ext4"]
 
 ETC = {
     "etc/passwd": "root:x:0:0:root:/root:/bin/sh\n",
@@ -157,6 +159,8 @@ def main():
     ap.add_argument("--kmod", help="shyper.ko to include as /lib/modules/shyper.ko")
     ap.add_argument("--module", action="append", default=[],
                     help="extra kernel module to include and load")
+    ap.add_argument("--file", action="append", default=[], metavar="SRC:DEST",
+                    help="extra executable to include, e.g. build/cli/shyper:usr/bin/shyper")
     ap.add_argument("--init", default=os.path.join(HERE, "init"))
     ap.add_argument("--out", required=True)
     args = ap.parse_args()
@@ -189,6 +193,13 @@ def main():
     if args.kmod:
         with open(args.kmod, "rb") as f:
             a.file("lib/modules/shyper.ko", f.read())
+
+    for spec in args.file:
+        src, sep, dest = spec.partition(":")
+        if not sep or not dest or dest.startswith("/"):
+            die(f"--file {spec}: expected SRC:DEST with a relative DEST")
+        with open(src, "rb") as f:
+            a.file(dest, f.read(), 0o755)
 
     data = gzip.compress(a.finish(), compresslevel=9, mtime=mtime)
     tmp = args.out + ".tmp"

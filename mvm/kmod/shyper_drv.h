@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * shyper.ko internals shared by its files: the state of the one device the
+ * hypervisor's device-tree node describes.
+ */
+#ifndef SHYPER_DRV_H
+#define SHYPER_DRV_H
+
+#include <linux/fs.h>
+#include <linux/miscdevice.h>
+#include <linux/mutex.h>
+#include <linux/platform_device.h>
+#include <linux/poll.h>
+#include <linux/spinlock.h>
+#include <linux/types.h>
+#include <linux/wait.h>
+
+struct shyper_dev {
+	struct device *dev;
+	struct miscdevice misc;
+
+	/*
+	 * The bounce buffer: SHYPER_IOC_BUF_MAX bytes, physically contiguous,
+	 * whose physical address (== the hypervisor's view of it, the MVM is
+	 * identity mapped) goes into the argument the caller names.
+	 */
+	void *buf;
+	phys_addr_t buf_pa;
+	struct mutex buf_lock;	/* one user of buf at a time */
+
+	/*
+	 * Notifications. ev_pending: an event may be waiting in the
+	 * hypervisor; set by the interrupt, cleared when SYS_NOTIFY says none
+	 * and no interrupt came in the meantime (ev_seq counts interrupts).
+	 */
+	int irq;
+	spinlock_t ev_lock;
+	bool ev_pending;
+	unsigned long ev_seq;
+	wait_queue_head_t ev_wait;
+};
+
+static inline struct shyper_dev *shyper_from_file(struct file *file)
+{
+	/* misc_open() sets private_data to the miscdevice. */
+	return container_of(file->private_data, struct shyper_dev, misc);
+}
+
+/* shyper_hvc.c */
+void shyper_report_version(void);
+int shyper_buf_init(struct shyper_dev *sdev);
+long shyper_ioctl(struct file *file, unsigned int cmd, unsigned long arg);
+
+/* shyper_events.c */
+int shyper_events_init(struct platform_device *pdev, struct shyper_dev *sdev);
+ssize_t shyper_read(struct file *file, char __user *ubuf, size_t count,
+		    loff_t *ppos);
+__poll_t shyper_poll(struct file *file, poll_table *wait);
+
+#endif
