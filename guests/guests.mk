@@ -32,9 +32,9 @@ MVM_DISK_SIZE := 96M
 mvm-disk: $(MVM_DISK)
 .PHONY: mvm-disk
 
-$(MVM_DISK): $(GUESTS_IMAGES)/Image $(GUESTS_INITRAMFS) $(wildcard guests/configs/*.json)
+$(MVM_DISK): $(GUESTS_IMAGES)/Image $(GUESTS_INITRAMFS) $(BAREMETAL_BINS) $(wildcard guests/configs/*.json)
 	@rm -rf $@.d && mkdir -p $@.d/guests
-	@cp $(GUESTS_IMAGES)/Image $(GUESTS_INITRAMFS) guests/configs/*.json $@.d/guests/
+	@cp $(GUESTS_IMAGES)/Image $(GUESTS_INITRAMFS) $(BAREMETAL_BINS) guests/configs/*.json $@.d/guests/
 	@rm -f $@.tmp && truncate -s $(MVM_DISK_SIZE) $@.tmp
 	@mke2fs -q -t ext4 -L mvm -d $@.d -F $@.tmp
 	@mv $@.tmp $@ && rm -rf $@.d

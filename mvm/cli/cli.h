@@ -1,0 +1,46 @@
+/*
+ * The command table and the conventions every command follows: output on
+ * stdout, one error line on stderr; exit 0 on success, 1 on an error, 2 on a
+ * usage error (bad arguments, unknown command).
+ */
+#ifndef CLI_CLI_H
+#define CLI_CLI_H
+
+#include <stdint.h>
+
+#define CLI_EXIT_OK 0
+#define CLI_EXIT_ERR 1
+#define CLI_EXIT_USAGE 2
+
+struct cli_cmd {
+	const char *name;
+	const char *args;    /* usage after the command name: "<id>" */
+	const char *summary; /* one line for the group's help */
+	const char *help;    /* more text for `shyper <group> <cmd> --help`, or NULL */
+	int min_args, max_args;
+	int (*run)(int argc, char **argv); /* argv: the operands, options stripped */
+};
+
+struct cli_group {
+	const char *name;
+	const char *summary;
+	const struct cli_cmd *cmds; /* ends with a NULL name */
+};
+
+extern const struct cli_cmd cli_vm_cmds[];
+extern const struct cli_cmd cli_system_cmds[];
+
+/* "vm config" while a command runs: the prefix of its error lines. */
+extern const char *cli_cmd_path;
+
+/* "<group> <cmd>: <message>" on stderr; returns CLI_EXIT_ERR. */
+int cli_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* "<group> <cmd>: warning: <message>" on stderr. */
+void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* "shyper <group> <cmd>: <message> (usage: ...)" on stderr; returns CLI_EXIT_USAGE. */
+int cli_usage_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* A VM id operand, or a usage error (2) from *status. */
+int cli_vm_id_arg(const char *s, uint32_t *id);
+
+#endif

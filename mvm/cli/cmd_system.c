@@ -1,0 +1,252 @@
+/* shyper system info|version|daemon */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <shyper/hypercall.h>
+#include <shyper/ioctl.h>
+#include <shyper/version.h>
+
+#include "cli.h"
+#include "config.h"
+#include "hvc.h"
+#include "util.h"
+
+#define MIB (1024ULL * 1024)
+
+static int open_device(int *fd)
+{
+	char msg[256];
+
+	*fd = hvc_open();
+	if (*fd < 0)
+		return cli_err("%s", hvc_open_error(*fd, msg, sizeof(msg)));
+	return CLI_EXIT_OK;
+}
+
+static void version_string(uint32_t v, char *buf, size_t len)
+{
+	snprintf(buf, len, "%u.%u.%u", v >> 16, (v >> 8) & 0xff, v & 0xff);
+}
+
+/* ------------------------------------------------------------------------ */
+/* version                                                                   */
+
+static int sys_version(int argc, char **argv)
+{
+	char e[160], v[32];
+	uint64_t ret[4];
+	int fd, code;
+
+	(void)argc;
+	(void)argv;
+	printf("shyper CLI %s (ABI %d)\n", SHYPER_VERSION_STRING, SHYPER_ABI_VERSION);
+	if (open_device(&fd))
+		return CLI_EXIT_ERR;
+	code = hvc_call(fd, SHYPER_SYS_VERSION, NULL, 0, NULL, 0, 0, ret);
+	hvc_close(fd);
+	if (code)
+		return cli_err("hypervisor version: %s", hvc_strerror(code, NULL, e, sizeof(e)));
+	version_string((uint32_t)ret[1], v, sizeof(v));
+	printf("hypervisor %s (ABI %llu)\n", v, (unsigned long long)ret[2]);
+	if (ret[2] != SHYPER_ABI_VERSION)
+		cli_warn("ABI mismatch: the hypervisor speaks ABI %llu, this CLI ABI %d; "
+			 "use a CLI built with the hypervisor's include/shyper",
+			 (unsigned long long)ret[2], SHYPER_ABI_VERSION);
+	return CLI_EXIT_OK;
+}
+
+/* ------------------------------------------------------------------------ */
+/* info                                                                      */
+
+/* The names of the VMs, by id; NULL (and no error) if the list is unavailable. */
+static struct shyper_vm_info *vm_names(int fd, size_t *count)
+{
+	size_t cap = 64, len = cap * sizeof(struct shyper_vm_info);
+	struct shyper_vm_info *v = calloc(cap, sizeof(*v));
+	uint64_t ret[4];
+
+	if (!v || hvc_call(fd, SHYPER_VMM_LIST, (uint64_t[6]){ 0, len }, 1, v, len,
+			   SHYPER_BUF_OUT, ret)) {
+		free(v);
+		return NULL;
+	}
+	*count = ret[1] < cap ? (size_t)ret[1] : cap;
+	return v;
+}
+
+static int sys_info(int argc, char **argv)
+{
+	struct shyper_sys_info si;
+	struct shyper_vm_info *vms;
+	size_t nr_vms = 0;
+	char e[160], v[32];
+	int fd, code;
+
+	(void)argc;
+	(void)argv;
+	if (open_device(&fd))
+		return CLI_EXIT_ERR;
+	memset(&si, 0, sizeof(si));
+	code = hvc_call(fd, SHYPER_SYS_INFO, (uint64_t[6]){ 0, sizeof(si) }, 1, &si, sizeof(si),
+			SHYPER_BUF_OUT, NULL);
+	if (code) {
+		hvc_close(fd);
+		return cli_err("%s", hvc_strerror(code, NULL, e, sizeof(e)));
+	}
+	vms = vm_names(fd, &nr_vms);
+	hvc_close(fd);
+
+	si.board[sizeof(si.board) - 1] = '\0';
+	version_string(si.version, v, sizeof(v));
+	printf("hypervisor version: %s\nABI version: %u%s\nboard: %s\nGIC version: %u\n"
+	       "cores: %u\n",
+	       v, si.abi, si.abi == SHYPER_ABI_VERSION ? "" : " (differs from the CLI's)",
+	       si.board, si.gic_version, si.nr_cpus);
+	for (uint32_t c = 0; c < si.nr_cpus && c < SHYPER_MAX_CPUS; c++) {
+		uint32_t owner = si.cpu_owner[c];
+		const char *name = NULL;
+
+		if (!owner) {
+			printf("core %u: free\n", c);
+			continue;
+		}
+		for (size_t i = 0; vms && i < nr_vms; i++)
+			if (vms[i].id == owner - 1) {
+				vms[i].name[SHYPER_NAME_MAX - 1] = '\0';
+				name = vms[i].name;
+			}
+		if (name)
+			printf("core %u: vm%u (%s)\n", c, owner - 1, name);
+		else
+			printf("core %u: vm%u\n", c, owner - 1);
+	}
+	printf("memory total: %llu MiB\nmemory free: %llu MiB\n",
+	       (unsigned long long)(si.total_ram / MIB), (unsigned long long)(si.free_ram / MIB));
+	free(vms);
+	return CLI_EXIT_OK;
+}
+
+/* ------------------------------------------------------------------------ */
+/* daemon                                                                    */
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static void print_event(const struct shyper_event *ev)
+{
+	char s[24];
+
+	if (ev->type == SHYPER_EVENT_VM_STATE)
+		printf("vm%u: %s\n", ev->vm_id, cli_vm_state_name(ev->state, s, sizeof(s)));
+	else
+		printf("event %u: vm%u, value %u\n", ev->type, ev->vm_id, ev->state);
+	fflush(stdout);
+}
+
+static int sys_daemon(int argc, char **argv)
+{
+	struct shyper_event ev[16];
+	struct sigaction sa;
+	sigset_t block, orig;
+	int fd, status = CLI_EXIT_OK;
+
+	if (argc == 1) {
+		struct cli_mediated_config m;
+		char err[CLI_ERR_MAX];
+
+		if (cli_mediated_load(&m, argv[0], err, sizeof(err)))
+			return cli_err("%s: %s", argv[0], err);
+		for (size_t i = 0; i < m.nr_paths; i++) {
+			struct stat st;
+
+			if (stat(m.paths[i], &st) < 0)
+				cli_warn("%s: mediated[%zu]: %s: %s", argv[0], i, m.paths[i],
+					 strerror(errno));
+		}
+		cli_warn("%zu mediated disk%s configured; serving mediated disks is not "
+			 "implemented yet", m.nr_paths, m.nr_paths == 1 ? "" : "s");
+		cli_mediated_free(&m);
+	}
+	if (open_device(&fd))
+		return CLI_EXIT_ERR;
+	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0) {
+		hvc_close(fd);
+		return cli_err("%s: %s", SHYPER_DEVICE, strerror(errno));
+	}
+
+	/* The signals are only let in while waiting, so none is lost between checks. */
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	sigprocmask(SIG_BLOCK, &block, &orig);
+	sigdelset(&orig, SIGINT);
+	sigdelset(&orig, SIGTERM);
+
+	while (!stop) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		ssize_t n;
+
+		if (ppoll(&p, 1, NULL, &orig) < 0) {
+			if (errno == EINTR)
+				continue;
+			status = cli_err("poll %s: %s", SHYPER_DEVICE, strerror(errno));
+			break;
+		}
+		n = read(fd, ev, sizeof(ev));
+		if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+			/* A device without poll() says "ready" all the time: do not spin. */
+			struct timespec t = { 0, 100 * 1000 * 1000 };
+
+			ppoll(NULL, 0, &t, &orig);
+			continue;
+		}
+		if (n < 0) {
+			status = cli_err("read %s: %s", SHYPER_DEVICE, strerror(errno));
+			break;
+		}
+		if (n == 0) {
+			status = cli_err("%s: end of events", SHYPER_DEVICE);
+			break;
+		}
+		if ((size_t)n % sizeof(ev[0])) {
+			status = cli_err("%s: short event record (%zd bytes)", SHYPER_DEVICE, n);
+			break;
+		}
+		for (size_t i = 0; i < (size_t)n / sizeof(ev[0]); i++)
+			print_event(&ev[i]);
+	}
+	hvc_close(fd);
+	return status;
+}
+
+const struct cli_cmd cli_system_cmds[] = {
+	{ "info", "", "hypervisor version, board, cores and their owners, memory", NULL, 0, 0,
+	  sys_info },
+	{ "version", "", "CLI, hypervisor and ABI versions; warns when the ABIs differ", NULL, 0,
+	  0, sys_version },
+	{ "daemon", "[mediated-cfg.json]", "print VM state changes as they happen",
+	  "Reads the hypervisor's events from /dev/shyper and prints one line per VM\n"
+	  "state change, e.g. \"vm1: running\". Stops cleanly on SIGINT or SIGTERM.\n"
+	  "mediated-cfg.json lists the disk images of mediated virtio-blk devices:\n"
+	  "  { \"mediated\": [ \"~/vm0.img\" ] }\n"
+	  "It is checked now; serving mediated disks comes later.\n",
+	  0, 1, sys_daemon },
+	{ NULL, NULL, NULL, NULL, 0, 0, NULL },
+};
