@@ -17,6 +17,7 @@ all: hv
 include hv/hv.mk
 include tests/unit/unit.mk
 include tests/fuzz/fuzz.mk
+include mvm/cli/cli.mk
 include guests/baremetal/baremetal.mk
 include guests/guests.mk
 include mvm/kmod/kmod.mk
@@ -26,7 +27,7 @@ deps:
 
 # Everything the tests and `make run` need.
 build-all: deps
-	@$(MAKE) --no-print-directory hv images kmod baremetal mvm-disk
+	@$(MAKE) --no-print-directory hv cli images kmod baremetal mvm-disk
 
 run: build-all
 	@scripts/run-qemu.sh --gic $(GIC)

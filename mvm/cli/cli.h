@@ -32,6 +32,8 @@ extern const struct cli_cmd cli_system_cmds[];
 
 /* "vm config" while a command runs: the prefix of its error lines. */
 extern const char *cli_cmd_path;
+/* The command running, for the usage line of usage errors; NULL: none. */
+extern const struct cli_cmd *cli_current;
 
 /* "<group> <cmd>: <message>" on stderr; returns CLI_EXIT_ERR. */
 int cli_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -40,7 +42,7 @@ void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* "shyper <group> <cmd>: <message> (usage: ...)" on stderr; returns CLI_EXIT_USAGE. */
 int cli_usage_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* A VM id operand, or a usage error (2) from *status. */
+/* Parses a VM id operand: CLI_EXIT_OK, or CLI_EXIT_USAGE after printing why not. */
 int cli_vm_id_arg(const char *s, uint32_t *id);
 
 #endif

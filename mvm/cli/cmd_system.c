@@ -1,4 +1,7 @@
 /* shyper system info|version|daemon */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* ppoll */
+#endif
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -150,7 +153,9 @@ static void print_event(const struct shyper_event *ev)
 	char s[24];
 
 	if (ev->type == SHYPER_EVENT_VM_STATE)
-		printf("vm%u: %s\n", ev->vm_id, cli_vm_state_name(ev->state, s, sizeof(s)));
+		printf("vm%u: %s\n", ev->vm_id,
+		       ev->state == SHYPER_VM_S_FREE ? "removed"
+						     : cli_vm_state_name(ev->state, s, sizeof(s)));
 	else
 		printf("event %u: vm%u, value %u\n", ev->type, ev->vm_id, ev->state);
 	fflush(stdout);
@@ -159,8 +164,8 @@ static void print_event(const struct shyper_event *ev)
 static int sys_daemon(int argc, char **argv)
 {
 	struct shyper_event ev[16];
-	struct sigaction sa;
-	sigset_t block, orig;
+	struct sigaction sa, old_int, old_term;
+	sigset_t block, orig, saved;
 	int fd, status = CLI_EXIT_OK;
 
 	if (argc == 1) {
@@ -190,12 +195,14 @@ static int sys_daemon(int argc, char **argv)
 	/* The signals are only let in while waiting, so none is lost between checks. */
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	stop = 0;
+	sigaction(SIGINT, &sa, &old_int);
+	sigaction(SIGTERM, &sa, &old_term);
 	sigemptyset(&block);
 	sigaddset(&block, SIGINT);
 	sigaddset(&block, SIGTERM);
 	sigprocmask(SIG_BLOCK, &block, &orig);
+	saved = orig;
 	sigdelset(&orig, SIGINT);
 	sigdelset(&orig, SIGTERM);
 
@@ -233,6 +240,9 @@ static int sys_daemon(int argc, char **argv)
 			print_event(&ev[i]);
 	}
 	hvc_close(fd);
+	sigprocmask(SIG_SETMASK, &saved, NULL);
+	sigaction(SIGINT, &old_int, NULL);
+	sigaction(SIGTERM, &old_term, NULL);
 	return status;
 }
 

@@ -29,49 +29,98 @@ static int open_device(int *fd)
 	return CLI_EXIT_OK;
 }
 
-/* A better explanation than errno.h's for some calls' errors; NULL: none. */
+/*
+ * What an error means for this call (docs/HYPERCALLS.md), when that says more
+ * than errno.h's description; NULL: none.
+ */
 static const char *hint(uint32_t fid, int code)
 {
-	switch (-code) {
-	case SHYPER_ENOSYS:
+	const int e = -code;
+
+	if (e == SHYPER_ENOSYS)
 		return "the hypervisor does not implement this call";
-	case SHYPER_EPERM:
-		return "only the management VM may do this";
-	}
 	switch (fid) {
 	case SHYPER_CFG_ADD_VM:
-		if (code == -SHYPER_ENOSPC)
+		if (e == SHYPER_ENOSPC)
 			return "no free VM slot";
+		if (e == SHYPER_EINVAL)
+			return "bad name, type or command line";
 		break;
 	case SHYPER_CFG_SET_CPU:
-		if (code == -SHYPER_EBUSY)
+		if (e == SHYPER_EBUSY)
 			return "a core is already used by another VM";
+		if (e == SHYPER_EINVAL)
+			return "bad vCPU count, core bitmap or master core for this board";
 		break;
 	case SHYPER_CFG_ADD_MEM:
-		if (code == -SHYPER_EBUSY)
+		if (e == SHYPER_EBUSY)
 			return "overlaps memory owned by another VM or the hypervisor";
-		if (code == -SHYPER_ENOMEM)
-			return "not enough free memory";
+		if (e == SHYPER_EEXIST)
+			return "overlaps another memory region of this VM";
+		if (e == SHYPER_ENOMEM)
+			return "not enough contiguous free memory";
+		if (e == SHYPER_ENOSPC)
+			return "too many memory regions";
+		if (e == SHYPER_EINVAL)
+			return "not page aligned, empty or above the IPA limit";
+		break;
+	case SHYPER_CFG_ADD_EMU_DEV:
+		if (e == SHYPER_ENOTSUP)
+			return "the hypervisor does not emulate this device type yet";
 		break;
 	case SHYPER_CFG_ADD_PT_REGION:
-		if (code == -SHYPER_EBUSY)
+		if (e == SHYPER_EPERM)
+			return "the range is RAM or the hypervisor's own GIC";
+		if (e == SHYPER_EBUSY)
 			return "the physical range belongs to the hypervisor or another VM";
+		if (e == SHYPER_EEXIST)
+			return "overlaps another region of this VM";
 		break;
 	case SHYPER_CFG_ADD_PT_IRQ:
-		if (code == -SHYPER_EBUSY)
+		if (e == SHYPER_EBUSY)
 			return "the interrupt is already assigned to another VM";
+		if (e == SHYPER_EINVAL)
+			return "not an interrupt of this board that can be passed through";
+		break;
+	case SHYPER_CFG_SET_IMAGE:
+		if (e == SHYPER_EINVAL)
+			return "an image is too big (kernel and initramfs 256 MiB, device tree 64 KiB)";
+		if (e == SHYPER_ENOMEM)
+			return "no memory left for the image copies";
+		break;
+	case SHYPER_CFG_FINISH:
+		if (e == SHYPER_ERANGE)
+			return "an image or the entry point lies outside the VM's memory";
+		if (e == SHYPER_EEXIST)
+			return "kernel, initramfs and device tree overlap";
+		if (e == SHYPER_EINVAL)
+			return "the configuration is incomplete";
 		break;
 	case SHYPER_VMM_BOOT:
-		if (code == -SHYPER_EBUSY)
+		if (e == SHYPER_EBUSY)
 			return "the VM is already running";
+		if (e == SHYPER_EINVAL)
+			return "the VM is not completely configured";
+		break;
+	case SHYPER_VMM_SHUTDOWN:
+		if (e == SHYPER_EINVAL)
+			return "the VM is not running";
 		break;
 	case SHYPER_VMM_REMOVE:
-		if (code == -SHYPER_EBUSY)
+		if (e == SHYPER_EBUSY)
 			return "the VM is running: shut it down first";
 		break;
 	}
-	if (code == -SHYPER_ENOENT && SHYPER_HVC_GROUP(fid) == SHYPER_GRP_VMM)
-		return "no such VM";
+	if (SHYPER_HVC_GROUP(fid) == SHYPER_GRP_VMM) {
+		if (e == SHYPER_ENOENT)
+			return "no such VM";
+		if (e == SHYPER_EPERM)
+			return "not allowed on the management VM";
+	}
+	if (SHYPER_HVC_GROUP(fid) == SHYPER_GRP_CONFIG && e == SHYPER_EBUSY)
+		return "the VM is not being configured";
+	if (e == SHYPER_EPERM)
+		return "only the management VM may do this";
 	return NULL;
 }
 
@@ -272,7 +321,7 @@ static int vm_config(int argc, char **argv)
 {
 	struct cli_vm_config cfg;
 	struct shyper_vm_desc desc;
-	struct sigaction sa;
+	struct sigaction sa, old_int, old_term;
 	char err[CLI_ERR_MAX + 64], what[64];
 	uint64_t ret[4];
 	uint32_t id;
@@ -302,10 +351,11 @@ static int vm_config(int argc, char **argv)
 	}
 
 	/* Ctrl-C between steps removes the half-built VM instead of leaving it. */
+	interrupted = 0;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, &old_int);
+	sigaction(SIGTERM, &sa, &old_term);
 
 	memset(&desc, 0, sizeof(desc));
 	memcpy(desc.name, cfg.name, sizeof(desc.name));
@@ -315,7 +365,7 @@ static int vm_config(int argc, char **argv)
 	if (call(fd, what, SHYPER_CFG_ADD_VM, (uint64_t[6]){ 0, sizeof(desc) }, 1, &desc,
 		 sizeof(desc), SHYPER_BUF_IN, ret, err, sizeof(err))) {
 		cli_err("%s", err);
-		goto out;
+		goto restore;
 	}
 	id = (uint32_t)ret[1];
 
@@ -328,10 +378,13 @@ static int vm_config(int argc, char **argv)
 		if (code)
 			cli_err("could not remove the half-configured VM %u: %s", id,
 				hvc_strerror(code, hint(SHYPER_VMM_REMOVE, code), e, sizeof(e)));
-		goto out;
+		goto restore;
 	}
 	printf("VM %u configured\n", id);
 	status = CLI_EXIT_OK;
+restore:
+	sigaction(SIGINT, &old_int, NULL);
+	sigaction(SIGTERM, &old_term, NULL);
 out:
 	hvc_close(fd);
 	cli_config_free(&cfg);

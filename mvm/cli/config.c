@@ -75,18 +75,25 @@ static void add_warning(struct cli_vm_config *cfg, const char *fmt, ...)
 		cfg->nr_warnings++;
 }
 
+/* A path too long for out (only possible with absurd nesting) ends in "...". */
+static const char *mark_truncated(char *out, int n)
+{
+	if (n < 0 || n >= PATH_LEN)
+		memcpy(out + PATH_LEN - 4, "...", 4);
+	return out;
+}
+
 /* "path.key" (or "key" at the top level). */
 static const char *sub(char *out, const char *path, const char *key)
 {
-	snprintf(out, PATH_LEN, "%s%s%s", path, path[0] ? "." : "", key);
-	return out;
+	return mark_truncated(out, snprintf(out, PATH_LEN, "%s%s%s", path,
+					    path[0] ? "." : "", key));
 }
 
 /* "path[i]". */
 static const char *idx(char *out, const char *path, size_t i)
 {
-	snprintf(out, PATH_LEN, "%s[%zu]", path, i);
-	return out;
+	return mark_truncated(out, snprintf(out, PATH_LEN, "%s[%zu]", path, i));
 }
 
 static const char *kind(json_object *v)
@@ -307,7 +314,7 @@ static bool get_irqs(struct ctx *c, json_object *obj, const char *path, size_t m
 				return fail(c, p, "out of memory");
 		}
 		for (size_t i = 0; i < n; i++) {
-			uint32_t irq;
+			uint32_t irq = 0;
 
 			if (!get_u32(c, json_object_array_get_idx(vl, i), idx(q, p, i), &irq))
 				return false;
@@ -319,7 +326,7 @@ static bool get_irqs(struct ctx *c, json_object *obj, const char *path, size_t m
 	}
 	*num = (uint32_t)n;
 	if (has_num) {
-		uint32_t want;
+		uint32_t want = 0;
 
 		if (!get_u32(c, vn, sub(p, path, "irq_num"), &want))
 			return false;
@@ -677,7 +684,7 @@ static bool parse_emu(struct ctx *c, json_object *obj)
 		e->cfg_num = (uint32_t)cfgs;
 		v = get(d, "cfg_num", &has);
 		if (has) {
-			uint32_t want;
+			uint32_t want = 0;
 
 			if (!get_u32(c, v, sub(q, p, "cfg_num"), &want))
 				return false;
@@ -835,8 +842,12 @@ static bool parse_root(struct ctx *c, json_object *root)
 	bool has;
 
 	if (!check_keys(c, root, "", fields) ||
-	    !get_name(c, get(root, "name", &has), "name", cfg->name) ||
-	    !get_str(c, get(root, "type", &has), "type", &s))
+	    !get_name(c, get(root, "name", &has), "name", cfg->name))
+		return false;
+	for (const char *n = cfg->name; *n; n++)
+		if (*n < 0x20 || *n > 0x7e)
+			return fail(c, "name", "only printable ASCII characters are allowed");
+	if (!get_str(c, get(root, "type", &has), "type", &s))
 		return false;
 	if (!LOOKUP(vm_types, s, &cfg->type))
 		return fail(c, "type", "unknown VM type \"%.48s\" (expected VM_T_LINUX or "
@@ -1134,24 +1145,22 @@ struct blob {
 	const char *field; /* the load_ipa field, for errors */
 	const char *what;
 	uint64_t ipa, size;
+	const char *note; /* how size was found, or "" */
 };
 
-/* "kernel 0x80080000+0x1000", or "generated device tree at 0x80000000". */
+/* "kernel 0x80080000+0x1000", "generated device tree 0x80000000+0x10000". */
 static const char *describe(const struct blob *b, char *buf, size_t len)
 {
-	if (b->size)
-		snprintf(buf, len, "%s 0x%llx+0x%llx", b->what, (unsigned long long)b->ipa,
-			 (unsigned long long)b->size);
-	else
-		snprintf(buf, len, "generated %s at 0x%llx", b->what, (unsigned long long)b->ipa);
+	snprintf(buf, len, "%s 0x%llx+0x%llx%s", b->what, (unsigned long long)b->ipa,
+		 (unsigned long long)b->size, b->note);
 	return buf;
 }
 
 static int check_blob(const struct cli_vm_config *cfg, const struct blob *b,
 		      const struct blob *before, size_t nr_before, char *err, size_t errlen)
 {
-	uint64_t size = b->size ? b->size : 1;
-	char d1[96], d2[96];
+	uint64_t size = b->size;
+	char d1[128], d2[128];
 
 	if (size > UINT64_MAX - b->ipa || !in_memory(cfg, b->ipa, size)) {
 		errf(err, errlen, "%s: %s is outside the VM's memory regions", b->field,
@@ -1161,7 +1170,7 @@ static int check_blob(const struct cli_vm_config *cfg, const struct blob *b,
 	for (size_t i = 0; i < nr_before; i++) {
 		const struct blob *o = &before[i];
 
-		if (overlap(b->ipa, size, o->ipa, o->size ? o->size : 1)) {
+		if (overlap(b->ipa, size, o->ipa, o->size)) {
 			errf(err, errlen, "%s: %s overlaps the %s", b->field,
 			     describe(b, d1, sizeof(d1)), describe(o, d2, sizeof(d2)));
 			return -1;
@@ -1170,8 +1179,22 @@ static int check_blob(const struct cli_vm_config *cfg, const struct blob *b,
 	return 0;
 }
 
-/* An arm64 Linux Image has "ARM\x64" at offset 0x38 of its 64-byte header. */
-static void check_kernel_magic(struct cli_vm_config *cfg)
+static uint64_t le64(const unsigned char *p)
+{
+	uint64_t v = 0;
+
+	for (int i = 7; i >= 0; i--)
+		v = v << 8 | p[i];
+	return v;
+}
+
+/*
+ * An arm64 Linux Image has "ARM\x64" at offset 0x38 of its 64-byte header and
+ * the bytes it occupies once running (bss included) at 0x10 (0 before Linux
+ * 3.17). Returns that image_size, or 0 (with a warning for a Linux VM) when
+ * the file is no Image.
+ */
+static uint64_t kernel_image_size(struct cli_vm_config *cfg)
 {
 	unsigned char hdr[64];
 	ssize_t n = 0;
@@ -1182,13 +1205,16 @@ static void check_kernel_magic(struct cli_vm_config *cfg)
 		close(fd);
 	}
 	if (n == (ssize_t)sizeof(hdr) && !memcmp(hdr + 0x38, "ARM\x64", 4))
-		return;
+		return le64(hdr + 0x10);
+	if (cfg->type != SHYPER_VM_T_LINUX)
+		return 0;
 	if (n >= 2 && hdr[0] == 0x1f && hdr[1] == 0x8b)
 		add_warning(cfg, "image.kernel_filename: %s is gzip-compressed; "
 				 "use the uncompressed arm64 Image", cfg->image.kernel_path);
 	else
 		add_warning(cfg, "image.kernel_filename: %s is not an arm64 Linux Image "
 				 "(no ARM\\x64 magic at offset 0x38)", cfg->image.kernel_path);
+	return 0;
 }
 
 int cli_config_check_images(struct cli_vm_config *cfg, char *err, size_t errlen)
@@ -1205,8 +1231,15 @@ int cli_config_check_images(struct cli_vm_config *cfg, char *err, size_t errlen)
 					   &im->ramdisk_size, err, errlen)))
 		return -1;
 
+	im->kernel_extent = kernel_image_size(cfg);
 	b[nb] = (struct blob){ "image.kernel_load_ipa", "kernel", im->kernel_load_ipa,
-			       im->kernel_size };
+			       im->kernel_size, "" };
+	if (im->kernel_extent > im->kernel_size) {
+		b[nb].size = im->kernel_extent;
+		b[nb].note = " (image_size of its header)";
+	} else {
+		im->kernel_extent = im->kernel_size;
+	}
 	if (check_blob(cfg, &b[nb], b, 0, err, errlen))
 		return -1;
 	if (im->kernel_entry < im->kernel_load_ipa ||
@@ -1217,20 +1250,21 @@ int cli_config_check_images(struct cli_vm_config *cfg, char *err, size_t errlen)
 		return -1;
 	}
 	nb++;
-	/* A generated device tree's size is the hypervisor's business: check its start. */
 	b[nb] = (struct blob){ "image.device_tree_load_ipa", "device tree", im->dtb_load_ipa,
-			       im->dtb_size };
+			       im->dtb_size, "" };
+	if (!im->dtb_path) {
+		b[nb].what = "generated device tree";
+		b[nb].size = CLI_GENERATED_DTB_SIZE;
+	}
 	if (check_blob(cfg, &b[nb], b, nb, err, errlen))
 		return -1;
 	nb++;
 	if (im->ramdisk_path) {
 		b[nb] = (struct blob){ "image.ramdisk_load_ipa", "ramdisk", im->ramdisk_load_ipa,
-				       im->ramdisk_size };
+				       im->ramdisk_size, "" };
 		if (check_blob(cfg, &b[nb], b, nb, err, errlen))
 			return -1;
 	}
-	if (cfg->type == SHYPER_VM_T_LINUX)
-		check_kernel_magic(cfg);
 	return 0;
 }
 

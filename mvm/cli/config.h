@@ -20,6 +20,7 @@
 #define CLI_CONFIG_FILE_MAX (1U << 20) /* bytes of JSON we read at most */
 #define CLI_ERR_MAX 512		     /* enough for any error line */
 #define CLI_WARN_MAX 8
+#define CLI_GENERATED_DTB_SIZE 0x10000U /* the hypervisor's generated device tree (HYPERCALLS.md) */
 
 struct cli_mem_region {
 	uint64_t ipa;
@@ -44,7 +45,8 @@ struct cli_image {
 	char *ramdisk_path; /* NULL: none (also when ramdisk_load_ipa is 0) */
 	uint64_t ramdisk_load_ipa;
 	/* Filled in by cli_config_check_images(). */
-	uint64_t kernel_size;
+	uint64_t kernel_size;	/* the file */
+	uint64_t kernel_extent; /* what it occupies: an arm64 Image's image_size (bss included) if larger */
 	uint64_t dtb_size;
 	uint64_t ramdisk_size;
 };
@@ -87,9 +89,11 @@ int cli_config_load(struct cli_vm_config *cfg, const char *path, char *err, size
 
 /*
  * Looks at the image files: each must be a non-empty regular file; fills in
- * the sizes and checks kernel, device tree and ramdisk each lie inside one
- * memory region and do not overlap. May add warnings (a Linux kernel that is
- * not an arm64 Image). 0, or -1 with one line in err (cfg stays valid).
+ * the sizes and checks kernel (with its bss, from the arm64 Image header),
+ * device tree (64 KiB when generated) and ramdisk each lie inside one memory
+ * region and do not overlap, as SHYPER_CFG_FINISH will. May add a warning (a
+ * Linux kernel that is not an arm64 Image). 0, or -1 with one line in err
+ * (cfg stays valid).
  */
 int cli_config_check_images(struct cli_vm_config *cfg, char *err, size_t errlen);
 

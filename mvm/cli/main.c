@@ -2,7 +2,6 @@
  * shyper: the management VM's command-line tool for the cshyper hypervisor.
  *   shyper <group> <command> [args]   (see `shyper --help`)
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -16,58 +15,6 @@ static const struct cli_group groups[] = {
 	{ "system", "the hypervisor and the management daemon", cli_system_cmds },
 	{ NULL, NULL, NULL },
 };
-
-const char *cli_cmd_path = "shyper";
-static const struct cli_cmd *current;
-
-int cli_err(const char *fmt, ...)
-{
-	va_list ap;
-
-	fflush(stdout);
-	fprintf(stderr, "%s: ", cli_cmd_path);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	return CLI_EXIT_ERR;
-}
-
-void cli_warn(const char *fmt, ...)
-{
-	va_list ap;
-
-	fflush(stdout);
-	fprintf(stderr, "%s: warning: ", cli_cmd_path);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
-
-int cli_usage_err(const char *fmt, ...)
-{
-	va_list ap;
-
-	fflush(stdout);
-	fprintf(stderr, "shyper %s: ", cli_cmd_path);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	if (current)
-		fprintf(stderr, " (usage: shyper %s%s%s)", cli_cmd_path,
-			current->args[0] ? " " : "", current->args);
-	fputc('\n', stderr);
-	return CLI_EXIT_USAGE;
-}
-
-int cli_vm_id_arg(const char *s, uint32_t *id)
-{
-	if (cli_parse_vm_id(s, id))
-		return cli_usage_err("invalid VM id \"%.32s\": expected a decimal number "
-				     "from 0 to 4294967295", s);
-	return CLI_EXIT_OK;
-}
 
 static int is_help(const char *a)
 {
@@ -118,7 +65,7 @@ static int run_cmd(const struct cli_group *g, const struct cli_cmd *c, int argc,
 
 	snprintf(path, sizeof(path), "%s %s", g->name, c->name);
 	cli_cmd_path = path;
-	current = c;
+	cli_current = c;
 	for (int i = 0; i < argc; i++) {
 		const char *a = argv[i];
 

@@ -7,7 +7,7 @@
  * $CLI_TEST_DATA). Error cases take the template, change one JSON pointer
  * with json-c and parse the result.
  *
- * unit-sources: mvm/cli/config.c mvm/cli/jsoncheck.c mvm/cli/util.c
+ * unit-sources: mvm/cli/config.c mvm/cli/jsoncheck.c mvm/cli/util.c mvm/cli/config.h mvm/cli/jsoncheck.h mvm/cli/util.h
  * unit-libs: -ljson-c
  * unit-cflags: -Imvm/cli
  */
@@ -248,6 +248,7 @@ static void test_template_accepted(void **state)
 	/* The image files: sizes filled in, the fake Image passes the magic check. */
 	assert_int_equal(cli_config_check_images(&cfg, err, sizeof(err)), 0);
 	assert_int_equal(cfg.image.kernel_size, 134);
+	assert_int_equal(cfg.image.kernel_extent, 0x20000); /* image_size of its header */
 	assert_int_equal(cfg.image.dtb_size, 0);
 	assert_int_equal(cfg.image.ramdisk_size, 0);
 	assert_int_equal(cfg.nr_warnings, 1);
@@ -339,7 +340,7 @@ static void test_accepted_variants(void **state)
 		{ "/passthrough_device", NULL, "" },
 		{ "/dtb_device", NULL, "" },
 		{ "/emulated_device/emulated_device_list", "[]", "" },
-		{ "/memory/region/0/length", "\"0x1000\"", "" },
+		{ "/memory/region/0/length", "\"0x100000\"", "" }, /* still holds the kernel */
 		{ "/name", "\"0123456789012345678901234567890\"", "" }, /* 31 */
 		{ "/emulated_device/emulated_device_list/0/irq_id", "1019", "" },
 		/* touching is not overlapping */
@@ -563,6 +564,8 @@ static void test_top_level_errors(void **state)
 		{ "/name", "\"\"", "name: must not be empty" },
 		{ "/name", "5", "name: expected a string, got a number" },
 		{ "/name", "\"a\\u0000b\"", "name: contains a NUL character" },
+		{ "/name", "\"tab\\there\"", "name: only printable ASCII characters are allowed" },
+		{ "/name", "\"caf\u00e9\"", "name: only printable ASCII characters are allowed" },
 		{ "/name", NULL, "name: required field is missing" },
 		{ "/type", "\"VM_T_FOO\"",
 		  "type: unknown VM type \"VM_T_FOO\" (expected VM_T_LINUX or VM_T_BARE_METAL)" },
@@ -581,7 +584,7 @@ static void test_top_level_errors(void **state)
 		  "image.kernel_load_ipa: \"18446744073709551616\" does not fit in 64 bits" },
 		{ "/image/kernel_load_ipa",
 		  "\"0b10000000000000000000000000000000000000000000000000000000000000000\"",
-		  "image.kernel_load_ipa: \"0b1000000000000000000000000000000000000000\" does not "
+		  "image.kernel_load_ipa: \"0b10000000000000000000000000000000000000\" does not "
 		  "fit in 64 bits" },
 		{ "/image/ramdisk_filename", "7", "image.ramdisk_filename: expected a string, got a number" },
 		{ "/image/image_name", "\"x\"", "image.image_name: unknown field" },
@@ -630,10 +633,12 @@ static void test_json_errors(void **state)
 		  "line 3, column 10: invalid JSON: object property name separator ':' expected" },
 		{ "{\"name\": \"x\",}", "line 1, column 14: invalid JSON: unexpected character" },
 		{ "{\"a\": 1} x", "line 1, column 10: invalid JSON: unexpected character" },
-		{ "{\n\"a\": [1, 2", "line 2, column 12: invalid JSON: unexpected end of data" },
-		{ "{\"a\": tru}", "line 1, column 7: invalid JSON: boolean expected" },
-		{ "{\"a\": 01}", "line 1, column 8: invalid JSON: unexpected character" },
-		{ "{'name': 'x'}", "line 1, column 2: invalid JSON: single-quoted string" },
+		{ "{\n\"a\": [1, 2", "line 2, column 11: invalid JSON: unexpected end of data" },
+		{ "{\"a\": tru}", "line 1, column 10: invalid JSON: boolean expected" },
+		{ "{\"a\": 01}", "line 1, column 9: invalid JSON: number expected" },
+		{ "{\"name\": 'x'}", "line 1, column 10: invalid JSON: unexpected character" },
+		/* json-c takes single-quoted keys even in strict mode */
+		{ "{\n 'name': \"x\"}", "line 2, column 2: invalid JSON: single-quoted string" },
 		{ "{\"a\": \"\xff\"}", "line 1, column 8: invalid JSON: invalid utf-8 string" },
 		/* What json-c would keep silently. */
 		{ "{\"name\": \"a\", \"name\": \"b\"}", "name: duplicate key" },
@@ -746,22 +751,31 @@ static void test_image_errors(void **state)
 {
 	static const struct err_case c[] = {
 		{ "/image/kernel_load_ipa", "\"0x7ffff000\"",
-		  "image.kernel_load_ipa: kernel 0x7ffff000+0x86 is outside the VM's memory regions" },
-		{ "/image/kernel_load_ipa", "\"0xbfffffc0\"",
-		  "image.kernel_load_ipa: kernel 0xbfffffc0+0x86 is outside the VM's memory regions" },
+		  "image.kernel_load_ipa: kernel 0x7ffff000+0x20000 (image_size of its header) is "
+		  "outside the VM's memory regions" },
+		/* the file would fit, its bss would not */
+		{ "/image/kernel_load_ipa", "\"0xbfff0000\"",
+		  "image.kernel_load_ipa: kernel 0xbfff0000+0x20000 (image_size of its header) is "
+		  "outside the VM's memory regions" },
 		{ "/image/kernel_entry_point", "\"0x80000000\"",
 		  "image.kernel_entry_point: 0x80000000 is outside the kernel 0x80080000+0x86" },
 		{ "/image/kernel_entry_point", "\"0x80080086\"",
 		  "image.kernel_entry_point: 0x80080086 is outside the kernel 0x80080000+0x86" },
-		{ "/image/device_tree_load_ipa", "\"0x80080040\"",
-		  "image.device_tree_load_ipa: generated device tree at 0x80080040 overlaps the "
-		  "kernel 0x80080000+0x86" },
+		/* a generated device tree takes 64 KiB */
+		{ "/image/device_tree_load_ipa", "\"0x80078000\"",
+		  "image.device_tree_load_ipa: generated device tree 0x80078000+0x10000 overlaps the "
+		  "kernel 0x80080000+0x20000 (image_size of its header)" },
+		{ "/image/device_tree_load_ipa", "\"0x80070000\"", "" },
+		{ "/image/device_tree_load_ipa", "\"0xbfff8000\"",
+		  "image.device_tree_load_ipa: generated device tree 0xbfff8000+0x10000 is outside "
+		  "the VM's memory regions" },
 		{ "/image/device_tree_load_ipa", "\"0xc0000000\"",
-		  "image.device_tree_load_ipa: generated device tree at 0xc0000000 is outside the "
-		  "VM's memory regions" },
-		{ "/image/ramdisk_load_ipa", "\"0x80080080\"",
-		  "image.ramdisk_load_ipa: ramdisk 0x80080080+0x35 overlaps the kernel "
-		  "0x80080000+0x86" },
+		  "image.device_tree_load_ipa: generated device tree 0xc0000000+0x10000 is outside "
+		  "the VM's memory regions" },
+		{ "/image/ramdisk_load_ipa", "\"0x80090000\"",
+		  "image.ramdisk_load_ipa: ramdisk 0x80090000+0x35 overlaps the kernel "
+		  "0x80080000+0x20000 (image_size of its header)" },
+		{ "/image/ramdisk_load_ipa", "\"0x800a0000\"", "" },
 		{ "/image/device_tree_filename", "\"guest.json\"", "" },
 	};
 	char want[900];

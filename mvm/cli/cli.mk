@@ -1,0 +1,32 @@
+# shyper, the management VM's command-line tool (mvm/cli): a static arm64
+# binary linked against Debian's arm64 json-c, which mvm/cli/sysroot.sh
+# downloads into $(BUILD)/cache/debs (never installs) and unpacks into
+# $(BUILD)/cli/sysroot. Its parser is host-tested by tests/unit/test_cli_*.c.
+
+CLI_OUT		:= $(BUILD)/cli
+CLI_BIN		:= $(CLI_OUT)/shyper
+CLI_SYSROOT	:= $(CLI_OUT)/sysroot
+CLI_STAMP	:= $(CLI_SYSROOT)/.unpacked-from
+CLI_DEB_CACHE	?= $(BUILD)/cache/debs
+CLI_CC		?= $(CROSS)gcc
+CLI_SRCS	:= $(wildcard mvm/cli/*.c)
+CLI_OBJS	:= $(patsubst mvm/cli/%.c,$(CLI_OUT)/obj/%.o,$(CLI_SRCS))
+CLI_CFLAGS	:= -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -MMD -MP \
+		   -Iinclude -isystem $(CLI_SYSROOT)/usr/include
+CLI_LDFLAGS	:= -static -L$(CLI_SYSROOT)/usr/lib/aarch64-linux-gnu
+CLI_LDLIBS	:= -ljson-c
+
+.PHONY: cli
+cli: $(CLI_BIN)
+
+$(CLI_STAMP): mvm/cli/sysroot.sh
+	@mvm/cli/sysroot.sh $(CLI_SYSROOT) $(CLI_DEB_CACHE)
+
+$(CLI_OUT)/obj/%.o: mvm/cli/%.c $(CLI_STAMP) mvm/cli/cli.mk
+	@mkdir -p $(@D)
+	$(CLI_CC) $(CLI_CFLAGS) -c -o $@ $<
+
+$(CLI_BIN): $(CLI_OBJS)
+	$(CLI_CC) $(CLI_LDFLAGS) -o $@ $^ $(CLI_LDLIBS)
+
+-include $(CLI_OBJS:.o=.d)
