@@ -25,7 +25,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 # Drivers for QEMU virt's virtio-mmio devices; their dependencies are added.
 DEFAULT_MODULES = ["virtio_mmio", "virtio_blk", "virtio_net", "virtio_console",
                    # The MVM keeps guest images and mediated disks on ext4.
-                   "ext4"]
+                   "crc32c_generic", "ext4"]
 
 ETC = {
     "etc/passwd": "root:x:0:0:root:/root:/bin/sh\n",

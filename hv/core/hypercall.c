@@ -69,6 +69,8 @@ int64_t hc_sys(struct vcpu *caller, struct trap_frame *f, unsigned fn)
 		f->x[2] = SHYPER_ABI_VERSION;
 		return 0;
 	}
+	if (fn > SHYPER_HVC_FN(SHYPER_SYS_NOTIFY))
+		return -SHYPER_ENOSYS;
 	if (!hc_caller_is_mvm(caller))
 		return -SHYPER_EPERM;
 	switch (fn) {

@@ -66,12 +66,14 @@ static int cfg_add_vm(struct vcpu *caller, struct trap_frame *f)
 	    !valid_string(desc.cmdline, sizeof(desc.cmdline), true) ||
 	    desc.type > SHYPER_VM_T_BARE_METAL || desc.flags)
 		return -SHYPER_EINVAL;
-	for (unsigned id = 1; id < HV_MAX_VMS && !vm; id++)
+	unsigned id;
+
+	for (id = 1; id < HV_MAX_VMS && !vm; id++)
 		if (hv.vms[id].state == VM_FREE)
 			vm = &hv.vms[id];
 	if (!vm)
 		return -SHYPER_ENOSPC;
-	*vm = (struct vm){ .id = vm->id, .state = VM_CONFIGURING };
+	*vm = (struct vm){ .id = id - 1, .state = VM_CONFIGURING };
 	vm->cfg = &vm->config;
 	memcpy(vm->name, desc.name, sizeof(vm->name));
 	memcpy(vm->cmdline, desc.cmdline, sizeof(vm->cmdline));
@@ -408,6 +410,8 @@ int64_t hc_config(struct vcpu *caller, struct trap_frame *f, unsigned fn)
 {
 	struct vm *vm;
 
+	if (fn > SHYPER_HVC_FN(SHYPER_CFG_FINISH))
+		return -SHYPER_ENOSYS;
 	if (!hc_caller_is_mvm(caller))
 		return -SHYPER_EPERM;
 	if (fn == SHYPER_HVC_FN(SHYPER_CFG_ADD_VM))

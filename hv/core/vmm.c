@@ -230,6 +230,8 @@ int64_t hc_vmm(struct vcpu *caller, struct trap_frame *f, unsigned fn)
 		f->x[1] = caller->vm->id;
 		return 0;
 	}
+	if (fn > SHYPER_HVC_FN(SHYPER_VMM_REMOVE))
+		return -SHYPER_ENOSYS;
 	if (!hc_caller_is_mvm(caller))
 		return -SHYPER_EPERM;
 	if (fn == SHYPER_HVC_FN(SHYPER_VMM_LIST))
