@@ -1,0 +1,185 @@
+"""Guest VMs from the management VM, as a user runs them: `shyper vm config`
+with a Rust-Shyper JSON file from the MVM's disk, then boot, list, reboot,
+shutdown and remove, two Linux guests at once, and bad input refused with
+one clear line while everything else keeps running."""
+import re
+import shutil
+
+import pexpect
+import pytest
+
+from conftest import (HV_IMAGE, IMAGES, INITRD, PROMPT, READY, expect,
+                      mvm_devices, require_images, sh)
+
+GUESTS = "/mnt/guests"
+
+
+def boot_mvm_with_disk(qemu, tmp_path, gic=3, mem="1G"):
+    require_images()
+    disk = tmp_path / "mvm-disk.img"
+    shutil.copy(f"{IMAGES}/mvm-disk.img", disk)
+    child = qemu(HV_IMAGE, gic=gic, smp=4, mem=mem, initrd=INITRD, timeout=30,
+                 extra=mvm_devices(disk))
+    expect(child, r"/dev/vda mounted on /mnt", "the MVM mounting its disk", timeout=90)
+    expect(child, re.escape(READY), "the MVM's initramfs")
+    expect(child, PROMPT, "the MVM shell prompt")
+    return child
+
+
+def configure(child, config):
+    rc, out = sh(child, f"shyper vm config {config}", timeout=90)
+    m = re.search(r"^VM (\d+) configured$", out, re.M)
+    assert rc == 0 and m, f"vm config {config}: rc={rc}\n{out}"
+    return int(m.group(1))
+
+
+def vm_list(child):
+    rc, out = sh(child, "shyper vm list")
+    assert rc == 0, out
+    rows = {}
+    for m in re.finditer(r"^(\d+)\s+(\S+)\s+(linux|bare-metal)\s+(\w+)\s+(\S+)\s+\d+ MiB$",
+                         out, re.M):
+        rows[int(m.group(1))] = {"name": m.group(2), "type": m.group(3),
+                                 "state": m.group(4), "cores": m.group(5)}
+    return rows
+
+
+def wait_guest_shell(child, vm, what):
+    """The guest's /init marker, then the end of its shell banner, so that its
+    console output does not run into the MVM's next command."""
+    expect(child, re.escape(f"[vm{vm}] {READY}"), what, timeout=90)
+    expect(child, re.escape(f"[vm{vm}] Enter 'help'"), what)
+
+
+def free_memory(child):
+    rc, out = sh(child, "shyper system info")
+    assert rc == 0, out
+    return int(re.search(r"memory free: (\d+) MiB", out).group(1))
+
+
+def run_probe(child, vm, what):
+    """Boots hvc-probe and waits for its verdict and its SYSTEM_OFF. Guest
+    output shares the board UART with the MVM's shell, characters of both can
+    mix, so the MVM stays silent (sleep) while the probe (well under a second)
+    runs, and the probe's result is read from its own lines."""
+    child.sendline(f"shyper vm boot {vm} >/dev/null && sleep 2")
+    expect(child, rf"\[vm{vm}\] hvc-probe: (\d+) passed, (\d+) failed", what, timeout=60)
+    passed, failed = (int(x) for x in child.match.groups())
+    log = child.before
+    expect(child, rf"vm{vm} \(hvc-probe\): PSCI SYSTEM_OFF", f"{what}: SYSTEM_OFF")
+    child.sendline("")
+    expect(child, PROMPT, f"{what}: the MVM prompt")
+    assert vm_list(child)[vm]["state"] == "stopped"
+    return passed, failed, log
+
+
+def fails_with(child, cmd, pattern):
+    rc, out = sh(child, cmd, timeout=60)
+    assert rc != 0, f"`{cmd}` succeeded:\n{out}"
+    assert re.search(pattern, out), f"`{cmd}` said:\n{out}"
+    return out
+
+
+@pytest.mark.parametrize("gic", [2, 3])
+def test_two_linux_guests_lifecycle(qemu, tmp_path, gic):
+    child = boot_mvm_with_disk(qemu, tmp_path, gic)
+    a = configure(child, f"{GUESTS}/linux-core1.json")
+    b = configure(child, f"{GUESTS}/linux-cores23.json")
+    assert vm_list(child)[a]["state"] == "ready"
+
+    for vm in (a, b):
+        rc, out = sh(child, f"shyper vm boot {vm}")
+        assert rc == 0, out
+    # Each guest's /init prints its marker on its own console, prefixed by the VM.
+    for vm in (a, b):
+        wait_guest_shell(child, vm, f"guest {vm} reaching /init")
+    rows = vm_list(child)
+    assert rows[a] == {"name": "linux-core1", "type": "linux", "state": "running", "cores": "1"}
+    assert rows[b] == {"name": "linux-cores23", "type": "linux", "state": "running", "cores": "2-3"}
+
+    fails_with(child, f"shyper vm boot {a}", r"EBUSY")
+    fails_with(child, f"shyper vm remove {a}", r"EBUSY")
+
+    rc, out = sh(child, f"shyper vm reboot {a}")
+    assert rc == 0, out
+    wait_guest_shell(child, a, "guest a after its reboot")
+
+    for vm in (a, b):
+        rc, out = sh(child, f"shyper vm shutdown {vm}")
+        assert rc == 0, out
+        assert vm_list(child)[vm]["state"] == "stopped"
+    # A stopped guest boots again from its pristine images.
+    rc, out = sh(child, f"shyper vm boot {b}")
+    assert rc == 0, out
+    wait_guest_shell(child, b, "guest b booted again")
+    sh(child, f"shyper vm shutdown {b}")
+    for vm in (a, b):
+        rc, out = sh(child, f"shyper vm remove {vm}")
+        assert rc == 0, out
+    assert set(vm_list(child)) == {0}
+    rc, out = sh(child, "shyper system info")
+    assert "core 1: free" in out and "core 2: free" in out and "core 3: free" in out, out
+    child.sendline("poweroff")
+    child.expect(pexpect.EOF, timeout=20)
+
+
+def test_guest_cannot_use_the_management_interface(qemu, tmp_path):
+    """hvc-probe, a bare-metal guest, calls every MVM-only hypercall with
+    garbage and valid arguments, reaches outside its memory, and reports."""
+    child = boot_mvm_with_disk(qemu, tmp_path)
+    vm = configure(child, f"{GUESTS}/hvc-probe.json")
+    passed, failed, log = run_probe(child, vm, "the probe")
+    assert f"hvc-probe: running as VM {vm}" in log, log
+    assert failed == 0 and passed >= 30, log
+    # The MVM and its hypervisor are untouched.
+    rc, out = sh(child, "echo ok && shyper vm list")
+    assert rc == 0 and "mvm" in out
+
+
+def test_create_boot_remove_cycles_leak_nothing(qemu, tmp_path):
+    child = boot_mvm_with_disk(qemu, tmp_path)
+    before = free_memory(child)
+    for cycle in range(20):
+        vm = configure(child, f"{GUESTS}/hvc-probe.json")
+        assert free_memory(child) < before
+        passed, failed, log = run_probe(child, vm, f"cycle {cycle}")
+        assert failed == 0, log
+        rc, out = sh(child, f"shyper vm remove {vm}")
+        assert rc == 0, out
+    assert free_memory(child) == before
+
+
+def test_bad_configurations_are_refused(qemu, tmp_path):
+    child = boot_mvm_with_disk(qemu, tmp_path)
+    before = free_memory(child)
+    base = f"{GUESTS}/linux-core1.json"
+
+    def variant(name, sed):
+        sh(child, f"sed {sed} {base} > {GUESTS}/{name}.json")
+        return f"{GUESTS}/{name}.json"
+
+    fails_with(child, "shyper vm config /mnt/guests/nope.json", r"nope\.json: No such file")
+    sh(child, f"echo '{{\"name\": ' > {GUESTS}/broken.json")
+    fails_with(child, f"shyper vm config {GUESTS}/broken.json", r"broken\.json.*line")
+    fails_with(child, "shyper vm config " + variant("unknown", "'s/\"cmdline\"/\"cmdlien\"/'"),
+               r"cmdlien")
+    fails_with(child, "shyper vm config " + variant("misaligned", "'s/\"0x8000000\" }/\"0x8000123\" }/'"),
+               r"memory\.region\[0\]\.length")
+    fails_with(child, "shyper vm config " + variant("core0", "'s/\"0b0010\"/\"0b0001\"/;s/\"master\": 1/\"master\": 0/'"),
+               r"core 0|EBUSY")
+    fails_with(child, "shyper vm config " + variant("toomany", "'s/\"num\": 1/\"num\": 3/'"),
+               r"cpu")
+    fails_with(child, "shyper vm config " + variant("nokernel", "'s/\"Image\"/\"Missing\"/'"),
+               r"Missing")
+    fails_with(child, "shyper vm config " + variant("small", "'s/\"0x8000000\" }/\"0x1000000\" }/'"),
+               r"kernel|ramdisk|fit|region")
+    # A core owned by a configured guest cannot be given to a second one.
+    vm = configure(child, base)
+    fails_with(child, "shyper vm config " + variant("again", "'s/linux-core1/other/g'"), r"EBUSY")
+    # Passthrough of RAM or of the hypervisor's interrupt controller.
+    pt = "'s/\"passthrough_device_list\": \\[\\]/\"passthrough_device_list\": [{\"name\": \"x\", \"base_pa\": \"PA\", \"base_ipa\": \"0x10000000\", \"length\": \"0x1000\", \"irq_num\": 0, \"irq_list\": []}]/'"
+    sh(child, f"shyper vm remove {vm}")
+    for pa in ("0x50000000", "0x8000000", "0x80a0000"):
+        fails_with(child, "shyper vm config " + variant("pt", pt.replace("PA", pa)), r"EPERM")
+    assert set(vm_list(child)) == {0}
+    assert free_memory(child) == before
