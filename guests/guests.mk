@@ -19,9 +19,10 @@ $(GUESTS_DEB_OUTPUTS) &: scripts/images.sh
 	@touch $(GUESTS_DEB_OUTPUTS)
 
 $(GUESTS_INITRAMFS): guests/initramfs/build.py guests/initramfs/init \
-		$(GUESTS_DEB_OUTPUTS) $(KMOD_KO) $(CLI_BIN)
+		$(GUESTS_DEB_OUTPUTS) $(KMOD_KO) $(CLI_BIN) $(HVC_RAW_BIN)
 	@$(PYTHON) guests/initramfs/build.py --images $(GUESTS_IMAGES) \
-		--kmod $(KMOD_KO) --file $(CLI_BIN):usr/bin/shyper --out $@
+		--kmod $(KMOD_KO) --file $(CLI_BIN):usr/bin/shyper \
+		--file $(HVC_RAW_BIN):usr/bin/shyper-hvc --out $@
 
 # The MVM's disk: an ext4 file system with what `shyper vm config` needs to
 # start guests (their kernel, initramfs and JSON configurations). The system

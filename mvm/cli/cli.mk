@@ -30,3 +30,12 @@ $(CLI_BIN): $(CLI_OBJS)
 	$(CLI_CC) $(CLI_LDFLAGS) -o $@ $^ $(CLI_LDLIBS)
 
 -include $(CLI_OBJS:.o=.d)
+
+# shyper-hvc (mvm/tools/hvc-raw.c): one raw hypercall, for tests and bring-up.
+HVC_RAW_BIN	:= $(CLI_OUT)/shyper-hvc
+
+cli: $(HVC_RAW_BIN)
+
+$(HVC_RAW_BIN): mvm/tools/hvc-raw.c $(wildcard include/shyper/*.h)
+	@mkdir -p $(@D)
+	$(CLI_CC) -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -Iinclude -static -o $@ $<

@@ -2,13 +2,15 @@
 # tests/unit/unit.mk, whose test trees seed the device tree corpus).
 #
 # Every tests/fuzz/fuzz_*.c becomes $(BUILD)/fuzz/fuzz_*, built with clang,
-# libFuzzer, ASan and UBSan from the sources named in its own comment line
+# libFuzzer, ASan and UBSan from what its own comment lines name:
 #    * fuzz-sources: hv/lib/dt.c hv/core/board.c
+#    * fuzz-cflags: -Imvm/cli          (optional)
+#    * fuzz-libs: -ljson-c             (optional)
 # `make fuzz` then gives each harness a short, bounded smoke run; any crash,
 # leak or sanitizer report fails the target and leaves the input in
 # $(BUILD)/fuzz/crash-*. Seed directories for harness X come from
-# FUZZ_SEED_DIRS_X (built by FUZZ_SEED_FILES_X); new inputs go to
-# $(BUILD)/fuzz/X-corpus.
+# FUZZ_SEED_DIRS_X (built by FUZZ_SEED_FILES_X), an optional libFuzzer
+# dictionary from FUZZ_DICT_X; new inputs go to $(BUILD)/fuzz/X-corpus.
 
 FUZZ_DIR	:= tests/fuzz
 FUZZ_OUT	:= $(BUILD)/fuzz
@@ -18,7 +20,7 @@ FUZZ_CFLAGS	:= -std=gnu11 -O1 -g -Wall -Wextra -Werror \
 		   -Iinclude -Ihv/lib/inc -Ihv/core/inc -Ihv/dev/inc
 # Smoke-run bounds per harness: whichever is reached first ends the run.
 FUZZ_RUNS	?= 200000
-FUZZ_SECONDS	?= 20
+FUZZ_SECONDS	?= 15
 FUZZ_MAX_LEN	?= 16384
 
 # Device tree seeds: the unit-test trees as they are, and QEMU's re-packed
@@ -33,20 +35,52 @@ $(FUZZ_DT_SEED)/%.dtb: $(UNIT_OUT)/%.dtb
 	@mkdir -p $(dir $@)
 	$(DTC) -q -I dtb -O dtb -o $@ $<
 
+# VM configuration seeds (fuzz_cli_config): every JSON file of the guests'
+# configurations and of the CLI's unit-test fixtures, copied flat into one
+# directory (guests/configs/x.json -> guests-configs-x.json). The dictionary
+# holds the JSON keys and type names, taken from the parser's own tables.
+FUZZ_CLI_SEED		:= $(FUZZ_OUT)/cli-config-seed
+FUZZ_CLI_JSON		:= $(wildcard guests/configs/*.json tests/unit/cli/*.json \
+			     tests/unit/cli/*/*.json)
+FUZZ_SEED_FILES_fuzz_cli_config	:= \
+	$(foreach f,$(FUZZ_CLI_JSON),$(FUZZ_CLI_SEED)/$(subst /,-,$(f)))
+FUZZ_SEED_DIRS_fuzz_cli_config	:= $(FUZZ_CLI_SEED)
+FUZZ_DICT_fuzz_cli_config	:= $(FUZZ_OUT)/cli-config.dict
+
+define FUZZ_COPY_RULE
+$(2): $(1)
+	@mkdir -p $$(dir $$@)
+	cp $$< $$@
+endef
+$(foreach f,$(FUZZ_CLI_JSON),$(eval $(call FUZZ_COPY_RULE,$(f),$(FUZZ_CLI_SEED)/$(subst /,-,$(f)))))
+
+# Every one-word string literal of the parser (its keys and type names, a
+# few words of its messages), JSON tokens, and the fixtures' file names.
+$(FUZZ_OUT)/cli-config.dict: mvm/cli/config.c $(FUZZ_DIR)/fuzz.mk
+	@mkdir -p $(dir $@)
+	{ grep -o '"[A-Za-z_]\+"' $< | sort -u; \
+	  for t in '{' '}' '[' ']' ':' ',' '\"' 'null' 'true' 'false' '-1' \
+		   '0x' '0X' '0b' '\\u0000' '18446744073709551616' '1e9' '-0' \
+		   '-' '~/' 'Image' 'dtb/guest.dtb' 'rootfs.cpio.gz' 'vmlinuz'; do \
+		printf '"%s"\n' "$$t"; done; } > $@.tmp && mv $@.tmp $@
+
 FUZZ_NAMES	:= $(basename $(notdir $(wildcard $(FUZZ_DIR)/fuzz_*.c)))
 
-fuzz_sources = $(shell sed -n 's|^[[:space:]/*]*fuzz-sources:[[:space:]]*||p' $(FUZZ_DIR)/$(1).c)
+# $(call fuzz_field,fuzz_x,sources): the "fuzz-sources:" line of fuzz_x.c.
+fuzz_field = $(shell sed -n 's|^[[:space:]/*]*fuzz-$(2):[[:space:]]*||p' $(FUZZ_DIR)/$(1).c)
 
 define FUZZ_RULES
-$(FUZZ_OUT)/$(1): $(FUZZ_DIR)/$(1).c $(call fuzz_sources,$(1)) $$(UNIT_HEADERS)
+$(FUZZ_OUT)/$(1): $(FUZZ_DIR)/$(1).c $(call fuzz_field,$(1),sources) $$(UNIT_HEADERS)
 	@mkdir -p $$(dir $$@)
-	$$(FUZZ_CC) $$(FUZZ_CFLAGS) -o $$@ $$(filter %.c,$$^)
+	$$(FUZZ_CC) $$(FUZZ_CFLAGS) $(call fuzz_field,$(1),cflags) -o $$@ \
+		$$(filter %.c,$$^) $(call fuzz_field,$(1),libs)
 
 .PHONY: fuzz-run-$(1)
-fuzz-run-$(1): $(FUZZ_OUT)/$(1) $$(FUZZ_SEED_FILES_$(1))
+fuzz-run-$(1): $(FUZZ_OUT)/$(1) $$(FUZZ_SEED_FILES_$(1)) $$(FUZZ_DICT_$(1))
 	@mkdir -p $(FUZZ_OUT)/$(1)-corpus
 	$(FUZZ_OUT)/$(1) -runs=$$(FUZZ_RUNS) -max_total_time=$$(FUZZ_SECONDS) \
 		-max_len=$$(FUZZ_MAX_LEN) -print_final_stats=1 \
+		$$(if $$(FUZZ_DICT_$(1)),-dict=$$(FUZZ_DICT_$(1))) \
 		-artifact_prefix=$(FUZZ_OUT)/ \
 		$(FUZZ_OUT)/$(1)-corpus $$(FUZZ_SEED_DIRS_$(1))
 endef
