@@ -140,14 +140,16 @@ int vm_boot(struct vm *vm)
 	for (unsigned i = 0; i < vm->nr_vcpus; i++)
 		vm->vcpus[i].state = VCPU_OFF;
 	vm->state = VM_RUNNING;
+	/* Said first: on the VM's own core (a reset) the call does not return. */
+	log_info("vm%u (%s) started on cpu%u", vm->id, vm->cfg->name, vm->vcpus[0].pcpu);
+	event_post(SHYPER_EVENT_VM_STATE, vm->id, VM_RUNNING);
 	ret = vcpu_power_on(&vm->vcpus[0], vm->config.kernel_entry,
 			    vm->images[SHYPER_IMAGE_DTB].load_ipa);
 	if (ret) {
-		vm->state = VM_STOPPED;
+		log_err("vm%u: cpu%u is busy; not started", vm->id, vm->vcpus[0].pcpu);
+		mark_stopped(vm);
 		return -SHYPER_EBUSY;
 	}
-	log_info("vm%u (%s) started on cpu%u", vm->id, vm->cfg->name, vm->vcpus[0].pcpu);
-	event_post(SHYPER_EVENT_VM_STATE, vm->id, VM_RUNNING);
 	return 0;
 }
 

@@ -83,6 +83,9 @@ def fails_with(child, cmd, pattern):
 @pytest.mark.parametrize("gic", [2, 3])
 def test_two_linux_guests_lifecycle(qemu, tmp_path, gic):
     child = boot_mvm_with_disk(qemu, tmp_path, gic)
+    # The daemon prints every VM state change the hypervisor signals
+    # (notification interrupt -> shyper.ko -> read()).
+    sh(child, "(shyper system daemon > /tmp/events 2>&1 &)")
     a = configure(child, f"{GUESTS}/linux-core1.json")
     b = configure(child, f"{GUESTS}/linux-cores23.json")
     assert vm_list(child)[a]["state"] == "ready"
@@ -119,6 +122,11 @@ def test_two_linux_guests_lifecycle(qemu, tmp_path, gic):
     assert set(vm_list(child)) == {0}
     rc, out = sh(child, "shyper system info")
     assert "core 1: free" in out and "core 2: free" in out and "core 3: free" in out, out
+    rc, events = sh(child, "cat /tmp/events")
+    seen = [l for l in events.splitlines() if re.match(r"vm\d+: ", l)]
+    assert seen[:4] == [f"vm{a}: ready", f"vm{b}: ready", f"vm{a}: running", f"vm{b}: running"], events
+    assert seen[-2:] == [f"vm{a}: removed", f"vm{b}: removed"], events
+    assert f"vm{a}: stopped" in seen and seen.count(f"vm{b}: running") == 2, events
     child.sendline("poweroff")
     child.expect(pexpect.EOF, timeout=20)
 
@@ -183,3 +191,41 @@ def test_bad_configurations_are_refused(qemu, tmp_path):
         fails_with(child, "shyper vm config " + variant("pt", pt.replace("PA", pa)), r"EPERM")
     assert set(vm_list(child)) == {0}
     assert free_memory(child) == before
+
+
+def test_rust_shyper_template_is_accepted(qemu, tmp_path):
+    """The README's template, with file names filled in and the virtio
+    devices left out, on the GICv2 board it was written for (1 GiB guest)."""
+    child = boot_mvm_with_disk(qemu, tmp_path, gic=2, mem="2G")
+    vm = configure(child, f"{GUESTS}/rust-shyper-template.json")
+    rows = vm_list(child)
+    assert rows[vm] == {"name": "guest-os-1", "type": "linux", "state": "ready", "cores": "2"}
+    rc, out = sh(child, f"shyper vm info {vm}")
+    assert rc == 0 and re.search(r"1024 MiB", out), out
+    rc, out = sh(child, f"shyper vm remove {vm}")
+    assert rc == 0, out
+
+
+def test_guest_reset_restarts_only_that_guest(qemu, tmp_path):
+    """A Linux guest that cannot find init panics and resets itself through
+    PSCI SYSTEM_RESET (panic=1): the hypervisor restarts that guest from its
+    images; the MVM and the other guest are untouched."""
+    child = boot_mvm_with_disk(qemu, tmp_path)
+    other = configure(child, f"{GUESTS}/linux-cores23.json")
+    sh(child, f"sed 's|rdinit=/init|rdinit=/no-such-init panic=1|;s/linux-core1/resetter/g' "
+              f"{GUESTS}/linux-core1.json > /tmp/resetter.json && cp {GUESTS}/Image "
+              f"{GUESTS}/initramfs.cpio.gz /tmp/")
+    vm = configure(child, "/tmp/resetter.json")
+    rc, out = sh(child, f"shyper vm boot {other}")
+    assert rc == 0, out
+    expect(child, re.escape(f"[vm{other}] {READY}"), "the other guest", timeout=90)
+    child.sendline(f"shyper vm boot {vm} >/dev/null")
+    for n in range(2):
+        expect(child, rf"vm{vm} \(resetter\): PSCI SYSTEM_RESET", f"reset {n}", timeout=90)
+        expect(child, rf"vm{vm} \(resetter\) started on cpu1", f"restart {n}", timeout=30)
+    child.sendline(f"shyper vm shutdown {vm} >/dev/null; sleep 1")
+    expect(child, rf"vm{vm} \(resetter\) shut down", "the resetter's shutdown", timeout=30)
+    child.sendline("")
+    expect(child, PROMPT, "the MVM prompt")
+    rows = vm_list(child)
+    assert rows[vm]["state"] == "stopped" and rows[other]["state"] == "running", rows
