@@ -60,9 +60,10 @@ _EHDR, _PHDR = 64, 56
 _VADDR = 0x400000
 
 
-def elf():
-    """A minimal ELF64 executable: header, one R+X PT_LOAD, the code."""
-    size = _EHDR + _PHDR + len(CODE)
+def elf(code=CODE):
+    """A minimal ELF64 executable: header, one R+X PT_LOAD, the code
+    (position-independent, entered at its first byte)."""
+    size = _EHDR + _PHDR + len(code)
     ident = b"\x7fELF" + bytes([2, 1, 1, 0]) + bytes(8)  # 64-bit, LE, SysV
     ehdr = ident + struct.pack("<HHIQQQIHHHHHH",
                                2, 183, 1,               # ET_EXEC, EM_AARCH64, EV_CURRENT
@@ -70,7 +71,7 @@ def elf():
                                _EHDR, 0, 0,             # phoff, shoff, flags
                                _EHDR, _PHDR, 1, 0, 0, 0)
     phdr = struct.pack("<IIQQQQQQ", 1, 5, 0, _VADDR, _VADDR, size, size, 0x1000)
-    return ehdr + phdr + CODE
+    return ehdr + phdr + code
 
 
 def install(con):
@@ -86,17 +87,25 @@ def measure(con):
     start at which the guest's dmesg clock read 0, and its uncertainty."""
     rc, out = con.sh(f"{GUEST_PATH} 2>&1 >/dev/kmsg | hexdump -v -e '16/1 \"%02x\" \"\\n\"'"
                      f" && dmesg | grep '{MARK}' | tail -n 1")
+    if rc:
+        raise BenchError(f"{con.name}: clockmark failed (rc {rc}):\n{out.strip()}")
+    return tie(out, con.name)
+
+
+def tie(out, name):
+    """(offset_ns, half_bracket_ns) from clockmark's output: its hex line
+    (the counters, as hexdump prints them) and dmesg's line of its mark."""
     hexes = re.findall(r"^([0-9a-f]{32})$", out, re.M)
     stamp = re.search(r"^\[\s*(\d+)\.(\d{6})\]\s+" + re.escape(MARK), out, re.M)
-    if rc or not hexes or not stamp:
-        raise BenchError(f"{con.name}: clockmark failed (rc {rc}):\n{out.strip()}")
+    if not hexes or not stamp:
+        raise BenchError(f"{name}: clockmark failed:\n{out.strip()}")
     before, after = struct.unpack("<QQ", bytes.fromhex(hexes[-1]))
     if after < before:
-        raise BenchError(f"{con.name}: the guest's counter ran backwards ({before} > {after})")
+        raise BenchError(f"{name}: the guest's counter ran backwards ({before} > {after})")
     printk_ns = int(stamp.group(1)) * 10**9 + int(stamp.group(2)) * 1000
     mid_ns = (before + after) * COUNTER_NS // 2
     half_ns = (after - before) * COUNTER_NS // 2 + 1000  # + printk's µs rounding
     if mid_ns < printk_ns:
-        raise BenchError(f"{con.name}: the guest's virtual counter ({mid_ns} ns) is behind its "
+        raise BenchError(f"{name}: the guest's virtual counter ({mid_ns} ns) is behind its "
                          f"kernel clock ({printk_ns} ns): is CNTVOFF_EL2 no longer 0?")
     return mid_ns - printk_ns, half_ns

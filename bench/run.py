@@ -22,12 +22,14 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import hv_boot  # noqa: E402
 import linux_boot  # noqa: E402
+import mgmt_plane  # noqa: E402
 import qemu  # noqa: E402
 import report  # noqa: E402
 
 WORKLOADS = {
     "linux-boot": linux_boot.run,
     "hv-boot": hv_boot.run,
+    "mgmt-plane": mgmt_plane.run,
 }
 
 
