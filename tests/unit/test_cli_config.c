@@ -588,6 +588,9 @@ static void test_top_level_errors(void **state)
 		  "fit in 64 bits" },
 		{ "/image/ramdisk_filename", "7", "image.ramdisk_filename: expected a string, got a number" },
 		{ "/image/image_name", "\"x\"", "image.image_name: unknown field" },
+		/* What the file says is echoed, but never breaks the line. */
+		{ "/type", "\"VM\\n_T\"",
+		  "type: unknown VM type \"VM?_T\" (expected VM_T_LINUX or VM_T_BARE_METAL)" },
 	};
 	char *long_cmdline = malloc(600), json[700];
 	char *text;
