@@ -10,6 +10,7 @@
 #include <arch/sysreg.h>
 #include <core/console.h>
 #include <core/cpu.h>
+#include <core/entropy.h>
 #include <core/irq.h>
 #include <core/log.h>
 #include <core/mem.h>
@@ -171,6 +172,7 @@ void hv_main(uint64_t dtb_pa)
 	hv.dtb_pa = dtb_pa;
 
 	read_board(dtb_pa, &dt);
+	entropy_init(&dt);
 	print_banner();
 	check_board();
 	init_cpus();

@@ -2,6 +2,7 @@
 #include <arch/gic.h>
 #include <core/console.h>
 #include <core/cpu.h>
+#include <core/entropy.h>
 #include <core/irq.h>
 #include <core/log.h>
 #include <core/mem.h>
@@ -110,6 +111,7 @@ static int apply_bootargs(struct vm_config *cfg, const char *args)
 static int build_dtb(struct vm *vm, const struct vm_config *cfg, uint64_t initrd_size)
 {
 	struct vm_fdt_mmio_dev virtio[MAX_VIRTIO];
+	uint8_t seed[VM_RNG_SEED_SIZE];
 	struct vm_fdt_desc d = {
 		.cmdline = cfg->cmdline,
 		.nr_vcpus = vm->nr_vcpus,
@@ -118,12 +120,15 @@ static int build_dtb(struct vm *vm, const struct vm_config *cfg, uint64_t initrd
 		.initrd_start = cfg->initrd_ipa,
 		.initrd_end = cfg->initrd_ipa + initrd_size,
 		.virtio = virtio,
+		.rng_seed = seed,
+		.rng_seed_len = sizeof(seed),
 		.has_hypervisor = cfg->notify,
 		.hypervisor_irq = MVM_NOTIFY_INTID,
 	};
 	size_t len;
 	int ret;
 
+	entropy_fill(seed, sizeof(seed));
 	for (unsigned i = 0; i < cfg->nr_mem; i++)
 		d.mem[i] = (struct vm_fdt_region){ cfg->mem[i].ipa, cfg->mem[i].size };
 	d.gic.version = vm->vgic.version;

@@ -369,6 +369,8 @@ static void emit_chosen(struct fdt_writer *w, const struct vm_fdt_desc *d)
 	if (d->has_uart)
 		fdtw_prop_string(w, "stdout-path",
 				 node_name(path, "/pl011", d->uart.base));
+	if (d->rng_seed_len)
+		fdtw_prop(w, "rng-seed", d->rng_seed, d->rng_seed_len);
 	fdtw_end_node(w);
 }
 

@@ -8,6 +8,7 @@
 #include <arch/gic.h>
 #include <arch/sysreg.h>
 #include <core/cpu.h>
+#include <core/entropy.h>
 #include <core/event.h>
 #include <core/hypercall.h>
 #include <core/irq.h>
@@ -72,6 +73,7 @@ static int build_guest_dtb(struct vm *vm)
 	const struct vm_image *rd = &vm->images[SHYPER_IMAGE_INITRD];
 	uint64_t ipa = vm->images[SHYPER_IMAGE_DTB].load_ipa;
 	void *buf = vm_ram_ptr(vm, ipa, GUEST_DTB_MAX);
+	uint8_t seed[VM_RNG_SEED_SIZE];
 	struct vm_fdt_desc d = {
 		.cmdline = cfg->cmdline,
 		.nr_vcpus = vm->nr_vcpus,
@@ -81,12 +83,15 @@ static int build_guest_dtb(struct vm *vm)
 		.initrd_end = rd->load_ipa + rd->size,
 		.has_uart = vm->has_uart,
 		.uart = { vm->uart.base, VUART_SIZE, vm->uart.intid },
+		.rng_seed = seed,
+		.rng_seed_len = sizeof(seed),
 	};
 	size_t len;
 	int ret;
 
 	if (!buf)
 		return -SHYPER_ERANGE;
+	entropy_fill(seed, sizeof(seed)); /* a new one at every boot */
 	for (unsigned i = 0; i < cfg->nr_mem; i++)
 		d.mem[i] = (struct vm_fdt_region){ cfg->mem[i].ipa, cfg->mem[i].size };
 	d.gic.version = vm->vgic.version;

@@ -31,8 +31,8 @@
 #include <string.h>
 #include <cmocka.h>
 
-#define AREA	96
-#define MAXLEN	40
+#define AREA	(MAXLEN + 64)
+#define MAXLEN	160
 
 static int sign(int x)
 {

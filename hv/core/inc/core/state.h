@@ -17,6 +17,7 @@
 #include <core/frame.h>
 #include <core/heap.h>
 #include <core/log.h>
+#include <core/entropy.h>
 #include <core/event.h>
 #include <core/vm.h>
 #include <stdint.h>
@@ -47,6 +48,7 @@ struct hv_state {
 	/* Core -> owning VM id + 1 (0: free). */
 	uint8_t cpu_owner[HV_MAX_CPUS];
 	struct event_queue events;
+	struct entropy entropy;
 };
 
 extern struct hv_state hv;

@@ -60,6 +60,9 @@ struct vm_fdt_desc {
 	 * the hypervisor's notification interrupt (edge-triggered SPI). */
 	bool has_hypervisor;
 	uint32_t hypervisor_irq;
+	/* /chosen/rng-seed: Linux seeds its random pool from it at boot. */
+	const uint8_t *rng_seed;
+	size_t rng_seed_len;
 	bool has_uart;
 	struct vm_fdt_mmio_dev uart;	/* PL011 */
 	unsigned int nr_virtio;
