@@ -25,11 +25,13 @@ import linux_boot  # noqa: E402
 import mgmt_plane  # noqa: E402
 import qemu  # noqa: E402
 import report  # noqa: E402
+import rt_latency  # noqa: E402
 
 WORKLOADS = {
     "linux-boot": linux_boot.run,
     "hv-boot": hv_boot.run,
     "mgmt-plane": mgmt_plane.run,
+    "rt-latency": rt_latency.run,
 }
 
 

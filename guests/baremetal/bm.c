@@ -161,12 +161,23 @@ static const char *const vector_names[16] = {
 	"FIQ (EL0, AArch32)", "SError (EL0, AArch32)",
 };
 
+#define VEC_IRQ_EL1T 1
 #define VEC_SYNC_EL1H 4
+#define VEC_IRQ_EL1H 5
+
+void (*volatile bm_irq_handler)(void);
 
 /* Called by every exception vector (start.S) with its index. */
 void bm_exception(unsigned kind);
 void bm_exception(unsigned kind)
 {
+	void (*irq)(void) = bm_irq_handler;
+
+	if ((kind == VEC_IRQ_EL1H || kind == VEC_IRQ_EL1T) && irq) {
+		irq();
+		return;
+	}
+
 	uint64_t esr = read_sysreg(esr_el1);
 	uint64_t far = read_sysreg(far_el1);
 	uint64_t elr = read_sysreg(elr_el1);

@@ -95,6 +95,13 @@ void bm_fault_expect(void);
 /* Disarms and returns what was recorded (taken false: nothing happened). */
 struct bm_fault bm_fault_result(void);
 
+/*
+ * Interrupts: if set, an IRQ taken at EL1 calls it (registers saved, IRQs
+ * masked) and returns to the interrupted code; unset, an IRQ is reported
+ * like any other unexpected exception.
+ */
+extern void (*volatile bm_irq_handler)(void);
+
 /* One 64-bit load at bm_probe_load_insn (start.S); if it faults and is
  * skipped, returns sentinel. */
 uint64_t bm_probe_load(uint64_t addr, uint64_t sentinel);

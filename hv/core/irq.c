@@ -28,25 +28,25 @@ bool irq_is_registered(uint32_t intid)
 	return intid <= GIC_MAX_INTID && handlers[intid];
 }
 
+/* One interrupt per exception: if another is pending, the GIC raises the
+ * exception again at once, which costs less than a second acknowledge
+ * that usually finds nothing. */
 void irq_handle_pending(void)
 {
-	for (;;) {
-		uint32_t ack = gic_ack();
-		uint32_t intid = gic_ack_intid(ack);
+	uint32_t ack = gic_ack();
+	uint32_t intid = gic_ack_intid(ack);
+	enum irq_result res = IRQ_HANDLED;
 
-		if (intid >= GIC_SPURIOUS_FIRST)
-			return;
-		enum irq_result res = IRQ_HANDLED;
-
-		this_cpu()->irqs++;
-		if (handlers[intid]) {
-			res = handlers[intid](intid);
-		} else {
-			log_warn("unexpected interrupt %u, disabled", intid);
-			gic_disable(intid, this_cpu_id());
-		}
-		gic_eoi(ack);
-		if (res == IRQ_HANDLED)
-			gic_deactivate(ack);
+	if (intid >= GIC_SPURIOUS_FIRST)
+		return;
+	this_cpu()->irqs++;
+	if (handlers[intid]) {
+		res = handlers[intid](intid);
+	} else {
+		log_warn("unexpected interrupt %u, disabled", intid);
+		gic_disable(intid, this_cpu_id());
 	}
+	gic_eoi(ack);
+	if (res == IRQ_HANDLED)
+		gic_deactivate(ack);
 }

@@ -32,6 +32,7 @@ void vgic_inject(struct vcpu *vcpu, uint32_t intid)
 		return;
 	__atomic_fetch_or(&vcpu->vgic.pending[intid / 64], 1UL << (intid % 64),
 			  __ATOMIC_RELEASE);
+	__atomic_store_n(&vcpu->vgic.pending_hint, 1, __ATOMIC_RELEASE);
 	if (vcpu->pcpu != this_cpu_id() && vcpu->state == VCPU_RUNNING)
 		gic_send_sgi(vcpu->pcpu, SGI_VGIC_KICK);
 }
@@ -54,16 +55,29 @@ static int find_lr(uint32_t intid, uint64_t empty, struct lr *out)
 	return -1;
 }
 
+static void set_uie(struct vcpu *vcpu, bool uie)
+{
+	if (vcpu->vgic.uie != uie) {
+		vgic_hw_set_hcr(uie);
+		vcpu->vgic.uie = uie;
+	}
+}
+
 void vgic_flush(struct vcpu *vcpu)
 {
 	struct vm *vm = vcpu->vm;
-	uint64_t empty = vgic_hw_empty_lrs();
+	uint64_t empty;
 	bool waiting = false;
 
+	if (!__atomic_exchange_n(&vcpu->vgic.pending_hint, 0, __ATOMIC_ACQ_REL) &&
+	    !vcpu->vgic.waiting)
+		return;
 	if (!dist_enabled(&vm->vgic)) {
-		vgic_hw_set_hcr(false);
+		set_uie(vcpu, false);
+		vcpu->vgic.waiting = true; /* everything waits for the enable */
 		return;
 	}
+	empty = vgic_hw_empty_lrs();
 	for (unsigned w = 0; w < VGIC_MAX_IRQS / 64; w++) {
 		uint64_t bits = __atomic_load_n(&vcpu->vgic.pending[w], __ATOMIC_ACQUIRE);
 
@@ -75,14 +89,17 @@ void vgic_flush(struct vcpu *vcpu)
 			int n;
 
 			bits &= ~bit;
-			if (irq && !irq->enabled)
-				continue; /* stays pending until the guest enables it */
+			if (irq && !irq->enabled) {
+				waiting = true; /* stays pending until the guest enables it */
+				continue;
+			}
 			if (irq && (n = find_lr(intid, empty, &lr)) >= 0) {
 				if (lr.state == LR_ACTIVE && !lr.hw) {
 					lr.state = LR_PENDING_ACTIVE;
 					vgic_hw_write_lr((unsigned)n, &lr);
 				} else if (lr.state == LR_ACTIVE) {
-					continue; /* hardware refires it after the EOI */
+					waiting = true; /* hardware refires it after the EOI */
+					continue;
 				}
 			} else if (irq) {
 				if (!empty) {
@@ -105,7 +122,8 @@ void vgic_flush(struct vcpu *vcpu)
 		}
 	}
 	/* Ask for a maintenance interrupt when list registers drain. */
-	vgic_hw_set_hcr(waiting);
+	set_uie(vcpu, waiting);
+	vcpu->vgic.waiting = waiting;
 }
 
 void vgic_forward_hw(struct vm *vm, uint32_t intid)
@@ -143,8 +161,12 @@ void vgic_sgi1r_write(struct vcpu *vcpu, uint64_t value)
 /* The work happens in vgic_flush() on the way back into the guest. */
 static enum irq_result vgic_maintenance_irq(uint32_t intid)
 {
+	struct vcpu *vcpu = current_vcpu();
+
 	(void)intid;
 	vgic_hw_set_hcr(false);
+	if (vcpu)
+		vcpu->vgic.uie = false; /* the flush on the way out refills */
 	return IRQ_HANDLED;
 }
 
@@ -218,6 +240,9 @@ void vgic_reset(struct vm *vm)
 		for (unsigned w = 0; w < VGIC_MAX_IRQS / 64; w++)
 			c->pending[w] = 0;
 		c->waker = 0;
+		c->pending_hint = 0;
+		c->waiting = false;
+		c->uie = false;
 	}
 }
 

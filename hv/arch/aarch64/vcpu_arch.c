@@ -105,6 +105,10 @@ static void __attribute__((noreturn)) vcpu_start_current(void)
 	f->spsr = SPSR_EL1H_MASKED;
 	vcpu->state = VCPU_RUNNING;
 	vm->state = VM_RUNNING;
+	/* Virtual CPU interface on, and a full scan before the first entry. */
+	vgic_hw_set_hcr(false);
+	vcpu->vgic.uie = false;
+	vcpu->vgic.waiting = true;
 	vgic_flush(vcpu);
 	vcpu_enter(f);
 }

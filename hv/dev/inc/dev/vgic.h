@@ -33,6 +33,11 @@ struct vgic_cpu {
 	struct vgic_irq priv[VGIC_NR_PRIVATE];
 	/* Raised but not yet in a list register. */
 	uint64_t pending[VGIC_MAX_IRQS / 64];
+	/* Set with every new pending bit: an exit with nothing new and nothing
+	 * left waiting skips the scan (the common case, kept short). */
+	uint32_t pending_hint;
+	bool waiting;	/* bits left pending (disabled, or no free list register) */
+	bool uie;	/* the underflow interrupt is requested */
 	uint32_t waker;
 };
 
