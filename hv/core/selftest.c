@@ -3,6 +3,7 @@
 #include <core/cpu.h>
 #include <core/irq.h>
 #include <core/log.h>
+#include <core/sched.h>
 #include <core/selftest.h>
 #include <core/smp.h>
 #include <core/state.h>
@@ -89,6 +90,8 @@ static enum irq_result timer_handler(uint32_t intid)
 	struct cpu *cpu = this_cpu();
 	(void)intid;
 
+	if (sched_tick())
+		return IRQ_HANDLED;
 	cpu->timer_last_latency = timer_now() - timer_hv_deadline();
 	timer_hv_stop();
 	cpu->timer_irqs++;

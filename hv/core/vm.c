@@ -5,6 +5,7 @@
  * guests are built piece by piece by config hypercalls (vm_cfg.c) and
  * completed with vm_setup().
  */
+#include <arch/cache.h>
 #include <arch/gic.h>
 #include <arch/mmu.h>
 #include <arch/stage2.h>
@@ -122,6 +123,33 @@ static enum irq_result passthrough_irq(uint32_t intid)
 	return IRQ_FORWARDED;
 }
 
+/*
+ * Linux VMs may share cores (they take turns); a bare-metal (real-time) VM
+ * and the MVM never share theirs.
+ */
+static bool may_share(const struct vm *a, const struct vm *b)
+{
+	return !vm_is_mvm(a) && !vm_is_mvm(b) && a->cfg->type == VM_T_LINUX &&
+	       b->cfg->type == VM_T_LINUX;
+}
+
+static uint64_t claimed_cores(const struct vm *vm)
+{
+	return vm->id == 0 || vm->cpus_set ? vm->cfg->cpu_bitmap : 0;
+}
+
+/* cpu_owner names the first VM on a core; recomputed when one leaves. */
+static void recompute_cpu_owners(void)
+{
+	for (unsigned c = 0; c < HV_MAX_CPUS; c++) {
+		hv.cpu_owner[c] = 0;
+		for (unsigned id = 0; id < HV_MAX_VMS && !hv.cpu_owner[c]; id++)
+			if (hv.vms[id].state != VM_FREE &&
+			    (claimed_cores(&hv.vms[id]) & (1UL << c)))
+				hv.cpu_owner[c] = (uint8_t)(id + 1);
+	}
+}
+
 int vm_claim_cpus(struct vm *vm, uint64_t bitmap)
 {
 	for (unsigned c = 0; c < HV_MAX_CPUS; c++) {
@@ -129,15 +157,17 @@ int vm_claim_cpus(struct vm *vm, uint64_t bitmap)
 			continue;
 		if (c >= hv.nr_cpus || hv.cpus[c].state != CPU_ONLINE)
 			return -SHYPER_ENODEV;
-		if (hv.cpu_owner[c] && hv.cpu_owner[c] != vm->id + 1)
-			return -SHYPER_EBUSY;
+		for (unsigned id = 0; id < HV_MAX_VMS; id++) {
+			const struct vm *other = &hv.vms[id];
+
+			if (other != vm && other->state != VM_FREE &&
+			    (claimed_cores(other) & (1UL << c)) && !may_share(vm, other))
+				return -SHYPER_EBUSY;
+		}
 	}
-	for (unsigned c = 0; c < HV_MAX_CPUS; c++) {
-		if (hv.cpu_owner[c] == vm->id + 1)
-			hv.cpu_owner[c] = 0;
-		if (bitmap & (1UL << c))
-			hv.cpu_owner[c] = (uint8_t)(vm->id + 1);
-	}
+	vm->config.cpu_bitmap = bitmap; /* guests; the MVM's is its own config */
+	vm->cpus_set = true;
+	recompute_cpu_owners();
 	return 0;
 }
 
@@ -294,15 +324,16 @@ void vm_destroy(struct vm *vm)
 			irq_unregister(i);
 			hv.irq_owner[i] = 0;
 		}
-	for (unsigned c = 0; c < HV_MAX_CPUS; c++)
-		if (hv.cpu_owner[c] == vm->id + 1)
-			hv.cpu_owner[c] = 0;
+	vm->cpus_set = false;
+	vm->state = VM_FREE;
+	recompute_cpu_owners();
 	if (vm->s2.mm)
 		stage2_destroy(&vm->s2);
 	/* Scrubbed before the frames can reach anyone else. */
 	for (unsigned i = 0; cfg && i < cfg->nr_mem; i++)
 		if (vm->mem_pa[i] && !cfg->mem[i].identity) {
 			memset((void *)vm->mem_pa[i], 0, cfg->mem[i].size);
+			cache_clean_range(vm->mem_pa[i], cfg->mem[i].size);
 			mem_free_frames(vm->mem_pa[i], cfg->mem[i].size / FRAME_SIZE);
 		}
 	for (unsigned k = 0; k < 3; k++)

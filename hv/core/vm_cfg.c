@@ -4,6 +4,7 @@
  * whatever the CLI already checked. A failed step changes nothing; the CLI
  * removes a half-built VM with SHYPER_VMM_REMOVE.
  */
+#include <arch/cache.h>
 #include <arch/gic.h>
 #include <arch/stage2.h>
 #include <core/event.h>
@@ -105,11 +106,12 @@ static int cfg_set_cpu(struct vm *vm, uint64_t num, uint64_t bitmap, uint64_t ma
 	ret = vm_claim_cpus(vm, bitmap);
 	if (ret) {
 		log_warn("vm%u config: cores 0x%lx: %s", vm->id, bitmap,
-			 ret == -SHYPER_EBUSY ? "owned by another VM" : "not online");
+			 ret == -SHYPER_EBUSY ?
+				 "owned by the MVM, a bare-metal VM, or shared with one" :
+				 "not online");
 		return ret;
 	}
 	vm->config.nr_vcpus = (unsigned)num;
-	vm->config.cpu_bitmap = bitmap;
 	vm->config.master = (unsigned)master;
 	vm->cpus_set = true;
 	return 0;
@@ -138,6 +140,11 @@ static int cfg_add_mem(struct vm *vm, uint64_t ipa, uint64_t len)
 		mem_free_frames(pa, frames);
 		return ret;
 	}
+	/* Whatever these frames held before (another VM's images or tables,
+	 * the boot initramfs) must not reach this VM, which starts with its
+	 * caches off and so reads RAM itself. */
+	memset((void *)pa, 0, len);
+	cache_clean_range(pa, len);
 	cfg->mem[cfg->nr_mem] = (struct vm_mem_cfg){ .ipa = ipa, .size = len };
 	vm->mem_pa[cfg->nr_mem++] = pa;
 	return 0;

@@ -48,7 +48,8 @@ static int stop_vcpus(struct vm *vm, struct vcpu *except)
 			vcpu->state = VCPU_OFF; /* never entered */
 		if (vcpu->state == VCPU_OFF)
 			continue;
-		cpu->stop_req = true;
+		vcpu->stop_req = true;
+		__atomic_store_n(&cpu->stop_pending, true, __ATOMIC_RELEASE);
 		gic_send_sgi(vcpu->pcpu, SGI_WORK);
 		if (!wait_until(vcpu_is_off, vcpu, STOP_TIMEOUT_US)) {
 			log_err("vm%u vcpu%u on cpu%u did not stop", vm->id, i, vcpu->pcpu);

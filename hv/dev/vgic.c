@@ -33,6 +33,9 @@ void vgic_inject(struct vcpu *vcpu, uint32_t intid)
 	__atomic_fetch_or(&vcpu->vgic.pending[intid / 64], 1UL << (intid % 64),
 			  __ATOMIC_RELEASE);
 	__atomic_store_n(&vcpu->vgic.pending_hint, 1, __ATOMIC_RELEASE);
+	/* A vCPU waiting off its shared core gets it at the next exit. */
+	if (hv.cpus[vcpu->pcpu].vcpu != vcpu && vcpu->state == VCPU_RUNNING)
+		hv.cpus[vcpu->pcpu].resched = true;
 	if (vcpu->pcpu != this_cpu_id() && vcpu->state == VCPU_RUNNING)
 		gic_send_sgi(vcpu->pcpu, SGI_VGIC_KICK);
 }

@@ -31,23 +31,26 @@ def qemu_cmd(kernel, gic=3, smp=4, mem="1G", initrd=None, append=None, extra=())
     return cmd
 
 
-def spawn(cmd, timeout=60):
+def spawn(cmd, timeout=60, log_name="last-console"):
     child = pexpect.spawn(shlex.join(cmd), timeout=timeout, encoding="utf-8",
                           codec_errors="replace")
     log_dir = os.path.join(BUILD, "test-logs")
     os.makedirs(log_dir, exist_ok=True)
-    child.logfile_read = open(os.path.join(log_dir, "last-console.log"), "w")
+    safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in log_name)
+    child.logfile_read = open(os.path.join(log_dir, safe + ".log"), "w")
     return child
 
 
 @pytest.fixture
-def qemu():
-    """Yields a function that boots QEMU; every child is killed at teardown."""
+def qemu(request):
+    """Yields a function that boots QEMU; every child is killed at teardown.
+    Each test's console goes to build/test-logs/<test name>.log."""
     children = []
 
     def boot(*args, **kwargs):
         timeout = kwargs.pop("timeout", 60)
-        child = spawn(qemu_cmd(*args, **kwargs), timeout=timeout)
+        name = request.node.name + (f"-{len(children)}" if children else "")
+        child = spawn(qemu_cmd(*args, **kwargs), timeout=timeout, log_name=name)
         children.append(child)
         return child
 

@@ -73,6 +73,26 @@ def run_probe(child, vm, what):
     return passed, failed, log
 
 
+def expect_all(child, patterns, what, timeout=120):
+    """Waits until every pattern has been seen, in whatever order."""
+    left = list(patterns)
+    while left:
+        i = expect(child, left, f"{what} (still waiting for {left})", timeout=timeout)
+        left.pop(i)
+
+
+def wait_tickers(child, goals, what, timeout=120):
+    """Reads `[vmN] cshyper-ticker: K` lines until every VM in `goals` has
+    reached its count; the lines of several guests come in any order."""
+    seen = {vm: 0 for vm in goals}
+    while any(seen[vm] < goal for vm, goal in goals.items()):
+        expect(child, r"\[vm(\d+)\] cshyper-ticker: (\d+)", what, timeout=timeout)
+        vm, n = int(child.match.group(1)), int(child.match.group(2))
+        if vm in seen:
+            seen[vm] = max(seen[vm], n)
+    return seen
+
+
 def fails_with(child, cmd, pattern):
     rc, out = sh(child, cmd, timeout=60)
     assert rc != 0, f"`{cmd}` succeeded:\n{out}"
@@ -90,12 +110,14 @@ def test_two_linux_guests_lifecycle(qemu, tmp_path, gic):
     b = configure(child, f"{GUESTS}/linux-cores23.json")
     assert vm_list(child)[a]["state"] == "ready"
 
-    for vm in (a, b):
-        rc, out = sh(child, f"shyper vm boot {vm}")
-        assert rc == 0, out
-    # Each guest's /init prints its marker on its own console, prefixed by the VM.
-    for vm in (a, b):
-        wait_guest_shell(child, vm, f"guest {vm} reaching /init")
+    # Each guest's /init prints its marker on its own console, prefixed by
+    # the VM; the two guests' lines come in any order.
+    child.sendline(f"shyper vm boot {a} && shyper vm boot {b} && echo booted-both")
+    expect_all(child, [re.escape(f"[vm{vm}] {m}") for vm in (a, b)
+                       for m in (READY, "Enter 'help'")] + ["booted-both"],
+               "both guests reaching their shells")
+    child.sendline("")
+    expect(child, PROMPT, "the MVM prompt")
     rows = vm_list(child)
     assert rows[a] == {"name": "linux-core1", "type": "linux", "state": "running", "cores": "1"}
     assert rows[b] == {"name": "linux-cores23", "type": "linux", "state": "running", "cores": "2-3"}
@@ -103,18 +125,20 @@ def test_two_linux_guests_lifecycle(qemu, tmp_path, gic):
     fails_with(child, f"shyper vm boot {a}", r"EBUSY")
     fails_with(child, f"shyper vm remove {a}", r"EBUSY")
 
-    rc, out = sh(child, f"shyper vm reboot {a}")
-    assert rc == 0, out
+    child.sendline(f"shyper vm reboot {a} >/dev/null")
     wait_guest_shell(child, a, "guest a after its reboot")
+    child.sendline("")
+    expect(child, PROMPT, "the MVM prompt")
 
     for vm in (a, b):
         rc, out = sh(child, f"shyper vm shutdown {vm}")
         assert rc == 0, out
         assert vm_list(child)[vm]["state"] == "stopped"
     # A stopped guest boots again from its pristine images.
-    rc, out = sh(child, f"shyper vm boot {b}")
-    assert rc == 0, out
+    child.sendline(f"shyper vm boot {b} >/dev/null")
     wait_guest_shell(child, b, "guest b booted again")
+    child.sendline("")
+    expect(child, PROMPT, "the MVM prompt")
     sh(child, f"shyper vm shutdown {b}")
     for vm in (a, b):
         rc, out = sh(child, f"shyper vm remove {vm}")
@@ -216,8 +240,7 @@ def test_guest_reset_restarts_only_that_guest(qemu, tmp_path):
               f"{GUESTS}/linux-core1.json > /tmp/resetter.json && cp {GUESTS}/Image "
               f"{GUESTS}/initramfs.cpio.gz /tmp/")
     vm = configure(child, "/tmp/resetter.json")
-    rc, out = sh(child, f"shyper vm boot {other}")
-    assert rc == 0, out
+    child.sendline(f"shyper vm boot {other} >/dev/null")
     expect(child, re.escape(f"[vm{other}] {READY}"), "the other guest", timeout=90)
     child.sendline(f"shyper vm boot {vm} >/dev/null")
     for n in range(2):
@@ -229,3 +252,40 @@ def test_guest_reset_restarts_only_that_guest(qemu, tmp_path):
     expect(child, PROMPT, "the MVM prompt")
     rows = vm_list(child)
     assert rows[vm]["state"] == "stopped" and rows[other]["state"] == "running", rows
+
+
+@pytest.mark.parametrize("gic", [2, 3])
+def test_linux_guests_share_a_core(qemu, tmp_path, gic):
+    """Two Linux guests configured on the same core take turns (round robin,
+    WFI gives the core away): both keep making progress, each its own
+    ticker, and stopping one leaves the other running."""
+    child = boot_mvm_with_disk(qemu, tmp_path, gic)
+    a = configure(child, f"{GUESTS}/linux-shared-a.json")
+    b = configure(child, f"{GUESTS}/linux-shared-b.json")
+    child.sendline(f"shyper vm boot {a} >/dev/null; shyper vm boot {b} >/dev/null")
+    # Both keep going: each ticker moves on while the other runs too.
+    wait_tickers(child, {a: 6, b: 6}, "both guests ticking")
+    child.sendline(f"shyper vm shutdown {a} >/dev/null")
+    expect(child, rf"vm{a} \(linux-shared-a\) shut down", "shutting one down")
+    expect(child, rf"\[vm{b}\] cshyper-ticker: (\d+)", "the other one after it")
+    n = int(child.match.group(1))
+    wait_tickers(child, {b: n + 2}, "the other one alone on the core")
+    child.sendline(f"shyper vm shutdown {b} >/dev/null; sleep 1")
+    expect(child, rf"vm{b} \(linux-shared-b\) shut down", "the second shutdown")
+    child.sendline("")
+    expect(child, PROMPT, "the MVM prompt")
+    rows = vm_list(child)
+    assert rows[a]["state"] == rows[b]["state"] == "stopped" and rows[a]["cores"] == "2"
+
+
+def test_bare_metal_vm_keeps_its_core(qemu, tmp_path):
+    """A bare-metal (real-time) VM never shares its core, in either order."""
+    child = boot_mvm_with_disk(qemu, tmp_path)
+    sh(child, f"sed 's/\"0b1000\"/\"0b0100\"/;s/\"master\": 3/\"master\": 2/' "
+              f"{GUESTS}/hvc-probe.json > {GUESTS}/probe-core2.json")
+    rt = configure(child, f"{GUESTS}/probe-core2.json")
+    fails_with(child, f"shyper vm config {GUESTS}/linux-shared-a.json", r"EBUSY")
+    sh(child, f"shyper vm remove {rt}")
+    linux = configure(child, f"{GUESTS}/linux-shared-a.json")
+    fails_with(child, f"shyper vm config {GUESTS}/probe-core2.json", r"EBUSY")
+    sh(child, f"shyper vm remove {linux}")

@@ -9,6 +9,7 @@
 #include <core/cpu.h>
 #include <core/log.h>
 #include <core/vm.h>
+#include <core/sched.h>
 #include <core/vpsci.h>
 #include <dev/vgic.h>
 #include <shyper/errno.h>
@@ -130,12 +131,14 @@ void guest_sync_exception(struct trap_frame *f)
 		break;
 	case EC_WFX:
 		f->elr += 4;
-		wfi(); /* only trapped when configured: wait here instead */
-		break;
+		sched_wfi(f); /* trapped on shared cores: give the core away */
+		vgic_flush(current_vcpu());
+		return;
 	case EC_IABT_LOW:
-		report_and_abort(vcpu, f, "instruction fetch outside its memory at",
-				 ((sysreg_read(hpfar_el2) & HPFAR_FIPA_MASK) << 8) |
-					 (f->far & 0xfff));
+		log_err("vm%u (%s) vcpu%u: instruction fetch outside its memory at 0x%lx; injecting an abort",
+			vcpu->vm->id, vcpu->vm->cfg->name, vcpu->id,
+			((sysreg_read(hpfar_el2) & HPFAR_FIPA_MASK) << 8) | (f->far & 0xfff));
+		inject_prefetch_abort(f, sysreg_read(far_el2));
 		break;
 	default:
 		log_warn("vm%u vcpu%u: unhandled exception class 0x%x (ESR 0x%lx) at pc 0x%lx",
@@ -143,17 +146,16 @@ void guest_sync_exception(struct trap_frame *f)
 		inject_undef(f);
 		break;
 	}
-	vgic_flush(vcpu);
+	sched_on_exit(f);
+	vgic_flush(current_vcpu());
 }
 
 void guest_irq_exit(struct trap_frame *f)
 {
 	struct vcpu *vcpu = current_vcpu();
 
-	(void)f;
 	if (!vcpu)
 		return;
-	if (this_cpu()->stop_req)
-		vcpu_stop_here(); /* the VM is being shut down */
-	vgic_flush(vcpu);
+	sched_on_exit(f); /* stops, slices, newly started vCPUs */
+	vgic_flush(current_vcpu());
 }

@@ -16,6 +16,8 @@
 #include <core/vm.h>
 #include <dev/vgic.h>
 #include <arch/vgic_hw.h>
+#include <arch/vcpu_ctx.h>
+#include <core/sched.h>
 #include <lib/string.h>
 
 /* HCR_EL2 (Arm ARM D19.2.48) bits for a running guest. */
@@ -57,20 +59,17 @@ static struct trap_frame *guest_frame(void)
 	return (struct trap_frame *)(top - sizeof(struct trap_frame));
 }
 
-/* Runs on a stack that ends right below the guest frame (see vcpu_run). */
-static void __attribute__((noreturn)) vcpu_start_current(void)
+/* The EL2 controls that confine this vCPU's VM on this core. */
+static void vcpu_load_el2(struct vcpu *vcpu)
 {
-	struct vcpu *vcpu = current_vcpu();
 	struct vm *vm = vcpu->vm;
-	struct trap_frame *f = guest_frame();
-	uint64_t hcr = HCR_GUEST | (vm->cfg->trap_wfi ? HCR_TWI : 0);
+	/* A core shared by several vCPUs traps WFI so a waiting one yields. */
+	bool twi = vm->cfg->trap_wfi || sched_core_shared(vcpu->pcpu);
 
-	vcpu->sys.sctlr_el1 = SCTLR_EL1_RESET;
 	vcpu->sys.vmpidr_el2 = VMPIDR_RES1 | vcpu->id;
-
 	sysreg_write(vtcr_el2, stage2_vtcr(&vm->s2, mmu_pa_bits()));
 	sysreg_write(vttbr_el2, stage2_vttbr(&vm->s2, vm->vmid));
-	sysreg_write(hcr_el2, hcr);
+	sysreg_write(hcr_el2, HCR_GUEST | (twi ? HCR_TWI : 0));
 	sysreg_write(vpidr_el2, sysreg_read(midr_el1));
 	sysreg_write(vmpidr_el2, vcpu->sys.vmpidr_el2);
 	sysreg_write(cptr_el2, CPTR_EL2_RES1);
@@ -78,10 +77,12 @@ static void __attribute__((noreturn)) vcpu_start_current(void)
 	sysreg_write(cnthctl_el2, CNTHCTL_EL1PCTEN);
 	sysreg_write(cntvoff_el2, 0);
 	isb();
-	/* Nothing of an earlier guest with this VMID may stay in the TLBs. */
-	__asm__ volatile("tlbi vmalls12e1is" ::: "memory");
-	dsb(ish);
+}
 
+/* The state Linux expects at its entry: EL1 reset values, x0, the entry. */
+static void vcpu_load_fresh(struct vcpu *vcpu, struct trap_frame *f)
+{
+	vcpu->sys.sctlr_el1 = SCTLR_EL1_RESET;
 	sysreg_write(sctlr_el1, vcpu->sys.sctlr_el1);
 	sysreg_write(cntkctl_el1, 0);
 	sysreg_write(cntv_ctl_el0, 0);
@@ -98,19 +99,80 @@ static void __attribute__((noreturn)) vcpu_start_current(void)
 	sysreg_write(sp_el0, 0);
 	sysreg_write(sp_el1, 0);
 	isb();
-
 	memset(f, 0, sizeof(*f));
 	f->x[0] = vcpu->context;
 	f->elr = vcpu->entry;
 	f->spsr = SPSR_EL1H_MASKED;
 	vcpu->state = VCPU_RUNNING;
-	vm->state = VM_RUNNING;
+	vcpu->blocked = false;
+	vcpu->vm->state = VM_RUNNING;
 	/* Virtual CPU interface on, and a full scan before the first entry. */
+	for (unsigned n = 0; n < vgic_hw_nr_lrs(); n++)
+		vgic_hw_set_raw_lr(n, 0);
 	vgic_hw_set_hcr(false);
 	vcpu->vgic.uie = false;
 	vcpu->vgic.waiting = true;
+}
+
+/* Runs on a stack that ends right below the guest frame (see vcpu_run). */
+static void __attribute__((noreturn)) vcpu_start_current(void)
+{
+	struct vcpu *vcpu = current_vcpu();
+	struct trap_frame *f = guest_frame();
+
+	vcpu_load_el2(vcpu);
+	/* Nothing of an earlier guest with this VMID may stay in the TLBs. */
+	__asm__ volatile("tlbi vmalls12e1is" ::: "memory");
+	dsb(ish);
+	vcpu_load_fresh(vcpu, f);
+	sched_arm(vcpu->pcpu);
 	vgic_flush(vcpu);
 	vcpu_enter(f);
+}
+
+/*
+ * Takes the current vCPU (if any) off this core into its saved context and
+ * puts `next` in its place; the exception return then enters `next`.
+ */
+void vcpu_switch(struct vcpu *next, struct trap_frame *f)
+{
+	struct vcpu *cur = current_vcpu();
+
+	if (cur && cur->state == VCPU_RUNNING)
+		vcpu_ctx_save(&cur->ctx, f);
+	this_cpu()->vcpu = next;
+	vcpu_load_el2(next);
+	if (next->state == VCPU_PENDING) {
+		__asm__ volatile("tlbi vmalls12e1is" ::: "memory");
+		dsb(ish);
+		vcpu_load_fresh(next, f);
+	} else {
+		next->blocked = false;
+		vcpu_ctx_restore(&next->ctx, f);
+		vgic_hw_set_hcr(false);
+		next->vgic.uie = false;
+		next->vgic.waiting = true;
+	}
+	next->switches++;
+}
+
+/* A vCPU stopped while it was not on the core: end its hardware
+ * interrupts still held in its saved list registers. */
+void vcpu_discard_saved(struct vcpu *vcpu)
+{
+	for (unsigned n = 0; n < vgic_hw_nr_lrs() && n < VCPU_CTX_MAX_LRS; n++) {
+		struct lr lr;
+
+		vgic_hw_decode_lr(vcpu->ctx.lr[n], &lr);
+		if (lr.state != LR_INVALID && lr.hw)
+			gic_deactivate(lr.pintid);
+		vcpu->ctx.lr[n] = 0;
+	}
+	for (unsigned w = 0; w < VGIC_MAX_IRQS / 64; w++)
+		vcpu->vgic.pending[w] = 0;
+	vcpu->stop_req = false;
+	dsb(sy);
+	vcpu->state = VCPU_OFF;
 }
 
 void vcpu_run(struct vcpu *vcpu)
@@ -145,7 +207,7 @@ void vcpu_detach_here(void)
 	sysreg_write(hcr_el2, HCR_IMO | HCR_FMO | HCR_AMO | HCR_RW);
 	isb();
 	cpu->vcpu = 0;
-	cpu->stop_req = false;
+	vcpu->stop_req = false;
 	dsb(sy);
 	vcpu->state = VCPU_OFF;
 }
@@ -156,10 +218,22 @@ void cpu_park_here(void)
 			     smp_idle_loop);
 }
 
-/* PSCI CPU_OFF or a shutdown: this core leaves the guest and idles. */
+/* PSCI CPU_OFF or a shutdown: the vCPU leaves the core, which runs another
+ * of its vCPUs or idles. */
 void vcpu_stop_here(void)
 {
+	struct vcpu *next;
+
 	vcpu_detach_here();
+	next = sched_pick_any();
+	if (next) {
+		struct trap_frame *f = guest_frame();
+
+		vcpu_switch(next, f);
+		sched_arm(this_cpu_id());
+		vgic_flush(next);
+		vcpu_enter(f);
+	}
 	cpu_park_here();
 }
 
@@ -167,14 +241,22 @@ int vcpu_power_on(struct vcpu *vcpu, uint64_t entry, uint64_t context)
 {
 	struct cpu *cpu = &hv.cpus[vcpu->pcpu];
 
-	if (cpu->state != CPU_ONLINE || cpu->vcpu || cpu->boot_vcpu)
+	if (cpu->state != CPU_ONLINE || vcpu->state != VCPU_OFF)
 		return -1;
 	vcpu->entry = entry;
 	vcpu->context = context;
+	vcpu->stop_req = false;
+	dsb(sy);
 	vcpu->state = VCPU_PENDING;
-	if (vcpu->pcpu == this_cpu_id())
+	if (vcpu->pcpu == this_cpu_id() && !cpu->vcpu)
 		vcpu_run(vcpu);
-	__atomic_store_n(&cpu->boot_vcpu, vcpu, __ATOMIC_RELEASE);
+	if (!cpu->vcpu && !cpu->boot_vcpu) {
+		/* An idle core picks it up in its idle loop. */
+		__atomic_store_n(&cpu->boot_vcpu, vcpu, __ATOMIC_RELEASE);
+	} else {
+		/* A busy core takes it in turn, at its next exit. */
+		cpu->resched = true;
+	}
 	gic_send_sgi(vcpu->pcpu, SGI_WORK);
 	return 0;
 }
@@ -195,10 +277,21 @@ static void inject_sync(struct trap_frame *f, uint64_t esr, uint64_t far)
 
 #define DFSC_SYNC_EXTERNAL 0x10
 
+#define ISS_WNR (1UL << 6)
+
 void inject_data_abort(struct trap_frame *f, uint64_t far)
 {
 	bool from_el1 = (f->spsr & 0xc) == 0x4;
 	uint64_t ec = from_el1 ? EC_DABT_CUR : EC_DABT_LOW;
+	uint64_t wnr = f->esr & ISS_WNR; /* a store stays a store */
+
+	inject_sync(f, (ec << ESR_EC_SHIFT) | ESR_IL | wnr | DFSC_SYNC_EXTERNAL, far);
+}
+
+void inject_prefetch_abort(struct trap_frame *f, uint64_t far)
+{
+	bool from_el1 = (f->spsr & 0xc) == 0x4;
+	uint64_t ec = from_el1 ? EC_IABT_CUR : EC_IABT_LOW;
 
 	inject_sync(f, (ec << ESR_EC_SHIFT) | ESR_IL | DFSC_SYNC_EXTERNAL, far);
 }

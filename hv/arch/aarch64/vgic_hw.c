@@ -124,12 +124,11 @@ void vgic_hw_write_lr(unsigned n, const struct lr *lr)
 	}
 }
 
-void vgic_hw_read_lr(unsigned n, struct lr *lr)
+void vgic_hw_decode_lr(uint64_t raw, struct lr *lr)
 {
 	if (version == 3) {
-		uint64_t v = 0;
+		uint64_t v = raw;
 
-		ich_lr_access(n, &v, false);
 		lr->vintid = v & ICH_LR_VINTID_MASK;
 		lr->hw = v & ICH_LR_HW;
 		lr->pintid = lr->hw ? (v >> ICH_LR_PINTID_SHIFT) & ICH_LR_PINTID_MASK : 0;
@@ -137,7 +136,7 @@ void vgic_hw_read_lr(unsigned n, struct lr *lr)
 		lr->group1 = v & ICH_LR_GROUP;
 		lr->state = (enum lr_state)((v >> ICH_LR_STATE_SHIFT) & 3);
 	} else {
-		uint32_t v = *gich_reg(GICH_LR0 + 4 * n);
+		uint32_t v = (uint32_t)raw;
 
 		lr->vintid = v & GICH_LR_VID_MASK;
 		lr->hw = v & GICH_LR_HW;
@@ -146,6 +145,11 @@ void vgic_hw_read_lr(unsigned n, struct lr *lr)
 		lr->group1 = v & GICH_LR_GRP1;
 		lr->state = (enum lr_state)((v >> GICH_LR_STATE_SHIFT) & 3);
 	}
+}
+
+void vgic_hw_read_lr(unsigned n, struct lr *lr)
+{
+	vgic_hw_decode_lr(vgic_hw_raw_lr(n), lr);
 }
 
 uint64_t vgic_hw_empty_lrs(void)
@@ -176,4 +180,33 @@ void vgic_hw_disable(void)
 	} else {
 		*gich_reg(GICH_HCR) = 0;
 	}
+}
+
+uint64_t vgic_hw_raw_lr(unsigned n)
+{
+	uint64_t v = 0;
+
+	if (version == 3)
+		ich_lr_access(n, &v, false);
+	else
+		v = *gich_reg(GICH_LR0 + 4 * n);
+	return v;
+}
+
+void vgic_hw_set_raw_lr(unsigned n, uint64_t v)
+{
+	if (version == 3)
+		ich_lr_access(n, &v, true);
+	else
+		*gich_reg(GICH_LR0 + 4 * n) = (uint32_t)v;
+}
+
+uint32_t vgic_hw_gich_read(unsigned off)
+{
+	return *gich_reg(off);
+}
+
+void vgic_hw_gich_write(unsigned off, uint32_t v)
+{
+	*gich_reg(off) = v;
 }

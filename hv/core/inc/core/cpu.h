@@ -38,7 +38,9 @@ struct cpu {
 	volatile uint64_t irqs;
 	struct vcpu *vcpu;		   /* running here, or NULL */
 	struct vcpu *volatile boot_vcpu; /* to enter from the idle loop */
-	volatile bool stop_req;		   /* leave the guest at the next exit */
+	volatile bool stop_pending;	   /* some vCPU here has stop_req */
+	volatile bool resched;		   /* pick the next vCPU at the next exit */
+	bool sched_armed;		   /* the slice timer runs */
 };
 
 static inline struct cpu *this_cpu(void)

@@ -5,6 +5,7 @@
 #include <arch/exception.h>
 #include <arch/spinlock.h>
 #include <arch/stage2.h>
+#include <arch/vcpu_ctx.h>
 #include <core/vm_config.h>
 #include <shyper/hypercall.h>
 #include <dev/vgic.h>
@@ -36,6 +37,10 @@ struct vcpu {
 	struct vcpu_sysregs sys;
 	struct vgic_cpu vgic;
 	uint64_t exits;
+	struct vcpu_ctx ctx;	/* while another vCPU has the core */
+	bool blocked;		/* in WFI, core given away */
+	volatile bool stop_req;	/* shutdown: leave at the next exit */
+	uint64_t switches;
 };
 
 struct mmio_access {
@@ -142,10 +147,13 @@ void __attribute__((noreturn)) vcpu_stop_here(void);
 /* Leaves the guest on this core (list registers, timer, stage 2) without
  * changing the stack; the caller decides what the core does next. */
 void vcpu_detach_here(void);
+void vcpu_switch(struct vcpu *next, struct trap_frame *f);
+void vcpu_discard_saved(struct vcpu *vcpu);
 void __attribute__((noreturn)) cpu_park_here(void);
 void guest_sync_exception(struct trap_frame *frame);
 void guest_irq_exit(struct trap_frame *frame);
 void inject_data_abort(struct trap_frame *frame, uint64_t far);
 void inject_undef(struct trap_frame *frame);
+void inject_prefetch_abort(struct trap_frame *frame, uint64_t far);
 
 #endif

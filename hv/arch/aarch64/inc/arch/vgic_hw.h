@@ -33,6 +33,7 @@ int vgic_hw_init(unsigned gic_version, uint64_t gich_base);
 unsigned vgic_hw_nr_lrs(void);
 void vgic_hw_write_lr(unsigned n, const struct lr *lr);
 void vgic_hw_read_lr(unsigned n, struct lr *lr);
+void vgic_hw_decode_lr(uint64_t raw, struct lr *lr);
 /* Bit n set: list register n holds nothing. */
 uint64_t vgic_hw_empty_lrs(void);
 /* Enables the virtual CPU interface; uie asks for a maintenance interrupt
@@ -40,5 +41,10 @@ uint64_t vgic_hw_empty_lrs(void);
 void vgic_hw_set_hcr(bool uie);
 /* Turns the virtual CPU interface off (no guest on this core). */
 void vgic_hw_disable(void);
+/* Raw list register and GICH access, for saving a vCPU that leaves its core. */
+uint64_t vgic_hw_raw_lr(unsigned n);
+void vgic_hw_set_raw_lr(unsigned n, uint64_t v);
+uint32_t vgic_hw_gich_read(unsigned off);
+void vgic_hw_gich_write(unsigned off, uint32_t v);
 
 #endif

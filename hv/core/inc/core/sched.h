@@ -1,0 +1,32 @@
+/*
+ * Which vCPU runs on a core. A core given to one vCPU runs it with no tick
+ * at all. vCPUs of Linux VMs whose core bitmaps overlap take turns
+ * round-robin, SCHED_SLICE_US each; a vCPU waiting in WFI gives its core to
+ * another until an interrupt or its virtual timer makes it runnable again.
+ */
+#ifndef CORE_SCHED_H
+#define CORE_SCHED_H
+
+#include <arch/exception.h>
+#include <stdbool.h>
+
+#define SCHED_SLICE_US 10000
+
+struct vcpu;
+
+/* More than one vCPU configured on this core. */
+bool sched_core_shared(unsigned pcpu);
+/* The next runnable vCPU of this core after `after` (round robin), or NULL. */
+struct vcpu *sched_pick(struct vcpu *after);
+/* Arms or stops this core's slice timer depending on what it hosts. */
+/* For a core whose vCPU left: a runnable one, else any still active. */
+struct vcpu *sched_pick_any(void);
+void sched_arm(unsigned pcpu);
+/* EL2 timer interrupt: true when it was the scheduler's. */
+bool sched_tick(void);
+/* On every exit from a guest, before returning to it. */
+void sched_on_exit(struct trap_frame *f);
+/* A trapped WFI: give the core away, or wait here. */
+void sched_wfi(struct trap_frame *f);
+
+#endif
