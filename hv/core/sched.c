@@ -131,6 +131,9 @@ void sched_on_exit(struct trap_frame *f)
 	struct cpu *cpu = this_cpu();
 	struct vcpu *cur = cpu->vcpu, *next;
 
+	/* The common exit: nothing to do, two plain loads. */
+	if (!cpu->stop_pending && !cpu->resched)
+		return;
 	if (__atomic_exchange_n(&cpu->stop_pending, false, __ATOMIC_ACQ_REL)) {
 		stop_waiting_vcpus(cur);
 		if (cur && cur->stop_req)

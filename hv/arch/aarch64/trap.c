@@ -146,7 +146,7 @@ void guest_sync_exception(struct trap_frame *f)
 		inject_undef(f);
 		break;
 	}
-	sched_on_exit(f);
+	sched_exit_check(f);
 	vgic_flush(current_vcpu());
 }
 
@@ -156,6 +156,6 @@ void guest_irq_exit(struct trap_frame *f)
 
 	if (!vcpu)
 		return;
-	sched_on_exit(f); /* stops, slices, newly started vCPUs */
+	sched_exit_check(f); /* stops, slices, newly started vCPUs */
 	vgic_flush(current_vcpu());
 }

@@ -8,6 +8,7 @@
 #define CORE_SCHED_H
 
 #include <arch/exception.h>
+#include <core/cpu.h>
 #include <stdbool.h>
 
 #define SCHED_SLICE_US 10000
@@ -24,8 +25,17 @@ struct vcpu *sched_pick_any(void);
 void sched_arm(unsigned pcpu);
 /* EL2 timer interrupt: true when it was the scheduler's. */
 bool sched_tick(void);
-/* On every exit from a guest, before returning to it. */
 void sched_on_exit(struct trap_frame *f);
+
+/* On every exit from a guest, before returning to it: inline, because the
+ * common case (nothing to do) sits on every hypercall and interrupt path. */
+static inline void sched_exit_check(struct trap_frame *f)
+{
+	struct cpu *cpu = this_cpu();
+
+	if (__builtin_expect(cpu->stop_pending || cpu->resched, 0))
+		sched_on_exit(f);
+}
 /* A trapped WFI: give the core away, or wait here. */
 void sched_wfi(struct trap_frame *f);
 
