@@ -129,15 +129,7 @@ static int build_dtb(struct vm *vm, const struct vm_config *cfg, uint64_t initrd
 	int ret;
 
 	entropy_fill(seed, sizeof(seed));
-	for (unsigned i = 0; i < cfg->nr_mem; i++)
-		d.mem[i] = (struct vm_fdt_region){ cfg->mem[i].ipa, cfg->mem[i].size };
-	d.gic.version = vm->vgic.version;
-	d.gic.gicd_base = cfg->gicd_ipa;
-	d.gic.gicd_size = vgic_gicd_size(vm);
-	d.gic.gicc_base = cfg->gicc_ipa;
-	d.gic.gicc_size = VGIC_GICV2_CPU_SIZE;
-	d.gic.gicr_base = cfg->gicr_ipa;
-	d.gic.gicr_size = vm->nr_vcpus * VGIC_GICR_FRAME_SIZE;
+	vm_fdt_describe_vm(vm, &d);
 	for (unsigned i = 0; i < cfg->nr_dtb_devs; i++) {
 		const struct vm_dtb_dev_cfg *dev = &cfg->dtb_devs[i];
 

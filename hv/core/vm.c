@@ -17,6 +17,7 @@
 #include <core/vm.h>
 #include <dev/vgic.h>
 #include <dev/vuart.h>
+#include <core/vm_fdt.h>
 #include <lib/string.h>
 #include <shyper/errno.h>
 
@@ -374,4 +375,19 @@ struct vcpu *vm_find_vcpu_by_mpidr(struct vm *vm, uint64_t mpidr)
 	if (mpidr & ~0xffUL)
 		return 0;
 	return mpidr < vm->nr_vcpus ? &vm->vcpus[mpidr] : 0;
+}
+
+void vm_fdt_describe_vm(struct vm *vm, struct vm_fdt_desc *d)
+{
+	const struct vm_config *cfg = vm->cfg;
+
+	for (unsigned i = 0; i < cfg->nr_mem; i++)
+		d->mem[i] = (struct vm_fdt_region){ cfg->mem[i].ipa, cfg->mem[i].size };
+	d->gic.version = vm->vgic.version;
+	d->gic.gicd_base = cfg->gicd_ipa;
+	d->gic.gicd_size = vgic_gicd_size(vm);
+	d->gic.gicc_base = cfg->gicc_ipa;
+	d->gic.gicc_size = VGIC_GICV2_CPU_SIZE;
+	d->gic.gicr_base = cfg->gicr_ipa;
+	d->gic.gicr_size = vm->nr_vcpus * VGIC_GICR_FRAME_SIZE;
 }

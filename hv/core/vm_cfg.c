@@ -50,19 +50,30 @@ static bool valid_string(const char *s, size_t max, bool allow_empty)
 	return i < max && (allow_empty || i > 0);
 }
 
+/* Copies a structure out of the MVM's buffer once, so the MVM cannot change
+ * it between the checks and the use. */
+static int read_from_mvm(struct vcpu *caller, uint64_t ipa, uint64_t len, void *out,
+			 size_t size)
+{
+	const void *buf;
+
+	if (len != size)
+		return -SHYPER_EINVAL;
+	buf = hc_mvm_buffer(caller, ipa, size);
+	if (!buf)
+		return -SHYPER_EFAULT;
+	memcpy(out, buf, size);
+	return 0;
+}
+
 static int cfg_add_vm(struct vcpu *caller, struct trap_frame *f)
 {
 	struct shyper_vm_desc desc;
-	const void *buf;
 	struct vm *vm = 0;
-	int ret;
+	int ret = read_from_mvm(caller, f->x[1], f->x[2], &desc, sizeof(desc));
 
-	if (f->x[2] != sizeof(desc))
-		return -SHYPER_EINVAL;
-	buf = hc_mvm_buffer(caller, f->x[1], sizeof(desc));
-	if (!buf)
-		return -SHYPER_EFAULT;
-	memcpy(&desc, buf, sizeof(desc)); /* read once: the MVM may change it */
+	if (ret)
+		return ret;
 	if (!valid_string(desc.name, sizeof(desc.name), false) ||
 	    !valid_string(desc.cmdline, sizeof(desc.cmdline), true) ||
 	    desc.type > SHYPER_VM_T_BARE_METAL || desc.flags)
@@ -153,14 +164,10 @@ static int cfg_add_mem(struct vm *vm, uint64_t ipa, uint64_t len)
 static int cfg_add_emu_dev(struct vcpu *caller, struct vm *vm, uint64_t ipa, uint64_t len)
 {
 	struct shyper_emu_dev dev;
-	const void *buf;
+	int ret = read_from_mvm(caller, ipa, len, &dev, sizeof(dev));
 
-	if (len != sizeof(dev))
-		return -SHYPER_EINVAL;
-	buf = hc_mvm_buffer(caller, ipa, sizeof(dev));
-	if (!buf)
-		return -SHYPER_EFAULT;
-	memcpy(&dev, buf, sizeof(dev));
+	if (ret)
+		return ret;
 	if (!page_aligned(dev.base_ipa) || dev.base_ipa >= VM_IPA_LIMIT)
 		return -SHYPER_EINVAL;
 	switch (dev.type) {
@@ -239,14 +246,10 @@ static int cfg_add_pt_irq(struct vm *vm, uint64_t intid)
 static int cfg_add_dtb_dev(struct vcpu *caller, struct vm *vm, uint64_t ipa, uint64_t len)
 {
 	struct shyper_dtb_dev dev;
-	const void *buf;
+	int ret = read_from_mvm(caller, ipa, len, &dev, sizeof(dev));
 
-	if (len != sizeof(dev))
-		return -SHYPER_EINVAL;
-	buf = hc_mvm_buffer(caller, ipa, sizeof(dev));
-	if (!buf)
-		return -SHYPER_EFAULT;
-	memcpy(&dev, buf, sizeof(dev));
+	if (ret)
+		return ret;
 	if (!page_aligned(dev.addr_ipa) || dev.addr_ipa >= VM_IPA_LIMIT ||
 	    dev.irq_num > SHYPER_CFG_LIST_MAX)
 		return -SHYPER_EINVAL;
@@ -281,14 +284,10 @@ static void free_images(struct vm *vm)
 static int cfg_set_image(struct vcpu *caller, struct vm *vm, uint64_t ipa, uint64_t len)
 {
 	struct shyper_image_desc d;
-	const void *buf;
+	int ret = read_from_mvm(caller, ipa, len, &d, sizeof(d));
 
-	if (len != sizeof(d))
-		return -SHYPER_EINVAL;
-	buf = hc_mvm_buffer(caller, ipa, sizeof(d));
-	if (!buf)
-		return -SHYPER_EFAULT;
-	memcpy(&d, buf, sizeof(d));
+	if (ret)
+		return ret;
 	if (!d.kernel_size || d.kernel_size > IMAGE_MAX || d.ramdisk_size > IMAGE_MAX ||
 	    d.dtb_size > DTB_WINDOW || (d.dtb_load_ipa & 7))
 		return -SHYPER_EINVAL;

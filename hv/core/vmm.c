@@ -93,15 +93,7 @@ static int build_guest_dtb(struct vm *vm)
 	if (!buf)
 		return -SHYPER_ERANGE;
 	entropy_fill(seed, sizeof(seed)); /* a new one at every boot */
-	for (unsigned i = 0; i < cfg->nr_mem; i++)
-		d.mem[i] = (struct vm_fdt_region){ cfg->mem[i].ipa, cfg->mem[i].size };
-	d.gic.version = vm->vgic.version;
-	d.gic.gicd_base = cfg->gicd_ipa;
-	d.gic.gicd_size = vgic_gicd_size(vm);
-	d.gic.gicc_base = cfg->gicc_ipa;
-	d.gic.gicc_size = VGIC_GICV2_CPU_SIZE;
-	d.gic.gicr_base = cfg->gicr_ipa;
-	d.gic.gicr_size = vm->nr_vcpus * VGIC_GICR_FRAME_SIZE;
+	vm_fdt_describe_vm(vm, &d);
 	ret = vm_fdt_build(&d, buf, GUEST_DTB_MAX, &len);
 	cache_clean_range((uint64_t)buf, GUEST_DTB_MAX);
 	return ret;

@@ -124,6 +124,9 @@ bool hits_hypervisor_device(uint64_t pa, uint64_t size);
 /* EL2 pointer to [ipa, ipa + len) of the VM's RAM, or NULL if not all RAM. */
 void *vm_ram_ptr(struct vm *vm, uint64_t ipa, uint64_t len);
 bool vm_is_mvm(const struct vm *vm);
+/* Memory and GIC of the VM, as its generated device tree shows them. */
+struct vm_fdt_desc;
+void vm_fdt_describe_vm(struct vm *vm, struct vm_fdt_desc *d);
 /* VM lifecycle (vmm.c); 0 or a negative SHYPER_E* code. */
 int vm_boot(struct vm *vm);
 int vm_shutdown(struct vm *vm);
