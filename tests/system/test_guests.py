@@ -205,9 +205,11 @@ def test_bad_configurations_are_refused(qemu, tmp_path):
                r"Missing")
     fails_with(child, "shyper vm config " + variant("small", "'s/\"0x8000000\" }/\"0x1000000\" }/'"),
                r"kernel|ramdisk|fit|region")
-    # A core owned by a configured guest cannot be given to a second one.
+    # A Linux guest's core cannot also go to a real-time (bare-metal) one.
     vm = configure(child, base)
-    fails_with(child, "shyper vm config " + variant("again", "'s/linux-core1/other/g'"), r"EBUSY")
+    sh(child, f"sed 's/\"0b1000\"/\"0b0010\"/;s/\"master\": 3/\"master\": 1/' "
+              f"{GUESTS}/hvc-probe.json > {GUESTS}/rt-core1.json")
+    fails_with(child, f"shyper vm config {GUESTS}/rt-core1.json", r"EBUSY")
     # Passthrough of RAM or of the hypervisor's interrupt controller.
     pt = "'s/\"passthrough_device_list\": \\[\\]/\"passthrough_device_list\": [{\"name\": \"x\", \"base_pa\": \"PA\", \"base_ipa\": \"0x10000000\", \"length\": \"0x1000\", \"irq_num\": 0, \"irq_list\": []}]/'"
     sh(child, f"shyper vm remove {vm}")
