@@ -72,6 +72,10 @@ void vgic_flush(struct vcpu *vcpu)
 	uint64_t empty;
 	bool waiting = false;
 
+	/* Plain loads first: the common exit has nothing new and must stay short. */
+	if (!__atomic_load_n(&vcpu->vgic.pending_hint, __ATOMIC_RELAXED) &&
+	    !vcpu->vgic.waiting)
+		return;
 	if (!__atomic_exchange_n(&vcpu->vgic.pending_hint, 0, __ATOMIC_ACQ_REL) &&
 	    !vcpu->vgic.waiting)
 		return;

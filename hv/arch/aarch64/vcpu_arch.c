@@ -47,11 +47,6 @@
 /* SPSR for EL1h with D, A, I and F masked. */
 #define SPSR_EL1H_MASKED 0x3c5UL
 
-struct vcpu *current_vcpu(void)
-{
-	return this_cpu()->vcpu;
-}
-
 static struct trap_frame *guest_frame(void)
 {
 	uint64_t top = (uint64_t)hv_stacks + (this_cpu_id() + 1UL) * HV_STACK_SIZE;

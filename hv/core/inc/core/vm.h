@@ -5,6 +5,7 @@
 #include <arch/exception.h>
 #include <arch/spinlock.h>
 #include <arch/stage2.h>
+#include <core/cpu.h>
 #include <arch/vcpu_ctx.h>
 #include <core/vm_config.h>
 #include <shyper/hypercall.h>
@@ -142,7 +143,11 @@ void __attribute__((noreturn)) vm_boot_here(struct vm *vm, uint64_t entry,
 					    uint64_t x0);
 
 /* vCPU entry and exits (vcpu.c). */
-struct vcpu *current_vcpu(void);
+static inline struct vcpu *current_vcpu(void)
+{
+	return this_cpu()->vcpu;
+}
+
 void __attribute__((noreturn)) vcpu_run(struct vcpu *vcpu);
 /* Asks the core of `vcpu` to start it (PSCI CPU_ON). */
 int vcpu_power_on(struct vcpu *vcpu, uint64_t entry, uint64_t context);
