@@ -8,6 +8,7 @@
 #include <arch/cache.h>
 #include <arch/gic.h>
 #include <arch/mmu.h>
+#include <arch/timer.h>
 #include <arch/stage2.h>
 #include <core/cpu.h>
 #include <core/irq.h>
@@ -390,4 +391,31 @@ void vm_fdt_describe_vm(struct vm *vm, struct vm_fdt_desc *d)
 	d->gic.gicc_size = VGIC_GICV2_CPU_SIZE;
 	d->gic.gicr_base = cfg->gicr_ipa;
 	d->gic.gicr_size = vm->nr_vcpus * VGIC_GICR_FRAME_SIZE;
+}
+
+bool vm_log_allowed(struct vm *vm)
+{
+	uint64_t now = timer_now(), period = timer_freq() / VM_LOG_PER_SECOND;
+
+	if (!vm->log_refill_at) {
+		vm->log_tokens = VM_LOG_BURST;
+		vm->log_refill_at = now + period;
+	}
+	while (now >= vm->log_refill_at && vm->log_tokens < VM_LOG_BURST) {
+		vm->log_tokens++;
+		vm->log_refill_at += period;
+	}
+	if (now >= vm->log_refill_at)
+		vm->log_refill_at = now + period;
+	if (!vm->log_tokens) {
+		vm->log_suppressed++;
+		return false;
+	}
+	vm->log_tokens--;
+	if (vm->log_suppressed) {
+		log_warn("vm%u (%s): %u fault reports suppressed", vm->id, vm->cfg->name,
+			 vm->log_suppressed);
+		vm->log_suppressed = 0;
+	}
+	return true;
 }

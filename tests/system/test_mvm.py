@@ -97,3 +97,21 @@ def test_wild_access_is_contained(qemu, tmp_path, gic):
     log = open(child.logfile_read.name).read()
     for addr in addrs:
         assert f"vm0 (mvm) vcpu0: access outside its memory and devices at {int(addr, 16):#x}" in log, addr
+
+
+def test_fault_reports_are_rate_limited(qemu, tmp_path):
+    """A VM hammering memory it does not own gets every abort, but the
+    console carries a bounded number of reports (then a count of the rest),
+    so it cannot monopolise the console other cores print to."""
+    child, _ = boot_mvm(qemu, tmp_path, 3, 1)
+    rc, out = sh(child, "i=0; while [ $i -lt 300 ]; do devmem 0x40080000 32 2>/dev/null; "
+                        "i=$((i+1)); done; echo loops=$i", timeout=120)
+    assert "loops=300" in out, out
+    sh(child, "sleep 1; devmem 0x40080000 32 2>/dev/null; true")
+    rc, out = sh(child, "echo still alive")
+    assert rc == 0 and "still alive" in out
+    child.logfile_read.flush()
+    log = open(child.logfile_read.name).read()
+    reports = log.count("vm0 (mvm) vcpu0: access outside its memory and devices at 0x40080000")
+    assert 128 <= reports < 300, reports
+    assert re.search(r"vm0 \(mvm\): \d+ fault reports suppressed", log), log[-2000:]

@@ -48,8 +48,9 @@ static void reg_set(struct trap_frame *f, unsigned r, uint64_t v)
 static void report_and_abort(struct vcpu *vcpu, struct trap_frame *f,
 			     const char *what, uint64_t addr)
 {
-	log_err("vm%u (%s) vcpu%u: %s 0x%lx at pc 0x%lx; injecting an abort",
-		vcpu->vm->id, vcpu->vm->cfg->name, vcpu->id, what, addr, f->elr);
+	if (vm_log_allowed(vcpu->vm))
+		log_err("vm%u (%s) vcpu%u: %s 0x%lx at pc 0x%lx; injecting an abort",
+			vcpu->vm->id, vcpu->vm->cfg->name, vcpu->id, what, addr, f->elr);
 	inject_data_abort(f, sysreg_read(far_el2));
 }
 
@@ -135,14 +136,16 @@ void guest_sync_exception(struct trap_frame *f)
 		vgic_flush(current_vcpu());
 		return;
 	case EC_IABT_LOW:
-		log_err("vm%u (%s) vcpu%u: instruction fetch outside its memory at 0x%lx; injecting an abort",
-			vcpu->vm->id, vcpu->vm->cfg->name, vcpu->id,
-			((sysreg_read(hpfar_el2) & HPFAR_FIPA_MASK) << 8) | (f->far & 0xfff));
+		if (vm_log_allowed(vcpu->vm))
+			log_err("vm%u (%s) vcpu%u: instruction fetch outside its memory at 0x%lx; injecting an abort",
+				vcpu->vm->id, vcpu->vm->cfg->name, vcpu->id,
+				((sysreg_read(hpfar_el2) & HPFAR_FIPA_MASK) << 8) | (f->far & 0xfff));
 		inject_prefetch_abort(f, sysreg_read(far_el2));
 		break;
 	default:
-		log_warn("vm%u vcpu%u: unhandled exception class 0x%x (ESR 0x%lx) at pc 0x%lx",
-			 vcpu->vm->id, vcpu->id, ec, f->esr, f->elr);
+		if (vm_log_allowed(vcpu->vm))
+			log_warn("vm%u vcpu%u: unhandled exception class 0x%x (ESR 0x%lx) at pc 0x%lx",
+				 vcpu->vm->id, vcpu->id, ec, f->esr, f->elr);
 		inject_undef(f);
 		break;
 	}

@@ -108,7 +108,18 @@ struct vm {
 	bool has_uart;
 	struct vuart uart;
 	bool setup_done; /* stage 2, vCPUs and vGIC in place */
+	/* Console lines about this VM's faults: a token bucket, so a guest
+	 * looping on bad accesses cannot hold the console (and other cores). */
+	uint32_t log_tokens;
+	uint32_t log_suppressed;
+	uint64_t log_refill_at;
 };
+
+#define VM_LOG_BURST 128      /* lines at once */
+#define VM_LOG_PER_SECOND 10  /* then this many a second */
+
+/* True if one more fault line of this VM may be printed now. */
+bool vm_log_allowed(struct vm *vm);
 
 int vm_create(const struct vm_config *cfg, struct vm **out);
 /* Stage 2, identity memory, passthrough, vCPUs and vGIC for vm->cfg. */
