@@ -7,6 +7,7 @@
 #include <arch/cache.h>
 #include <arch/gic.h>
 #include <arch/sysreg.h>
+#include <arch/timer.h>
 #include <core/cpu.h>
 #include <core/entropy.h>
 #include <core/event.h>
@@ -219,6 +220,38 @@ static int64_t vmm_list(struct vcpu *caller, struct trap_frame *f)
 	return 0;
 }
 
+static int64_t vmm_vcpu_info(struct vcpu *caller, struct vm *vm, struct trap_frame *f)
+{
+	struct shyper_vcpu_info info;
+	struct vcpu *v;
+	uint64_t run;
+	void *buf;
+
+	if (f->x[2] >= vm->nr_vcpus)
+		return -SHYPER_ENOENT;
+	if (f->x[4] < sizeof(info))
+		return -SHYPER_EINVAL;
+	buf = hc_mvm_buffer(caller, f->x[3], sizeof(info));
+	if (!buf)
+		return -SHYPER_EFAULT;
+	v = &vm->vcpus[f->x[2]];
+	memset(&info, 0, sizeof(info));
+	info.vm_id = vm->id;
+	info.vcpu_id = v->id;
+	info.pcpu = v->pcpu;
+	info.state = v->state == VCPU_RUNNING ? 2 : v->state == VCPU_PENDING ? 1 : 0;
+	/* Read while it may run elsewhere: a snapshot, good to a few ticks. */
+	run = v->run_ticks;
+	if (v->run_since)
+		run += timer_now() - v->run_since;
+	info.run_ns = timer_ticks_to_us(run) * 1000;
+	info.switches = v->switches;
+	for (unsigned r = 0; r < SHYPER_EXIT_NR; r++)
+		info.exits[r] = v->exit_counts[r];
+	memcpy(buf, &info, sizeof(info));
+	return 0;
+}
+
 int64_t hc_vmm(struct vcpu *caller, struct trap_frame *f, unsigned fn)
 {
 	struct vm *vm;
@@ -230,7 +263,7 @@ int64_t hc_vmm(struct vcpu *caller, struct trap_frame *f, unsigned fn)
 		f->x[1] = caller->vm->id;
 		return 0;
 	}
-	if (fn > SHYPER_HVC_FN(SHYPER_VMM_REMOVE))
+	if (fn > SHYPER_HVC_FN(SHYPER_VMM_VCPU_INFO))
 		return -SHYPER_ENOSYS;
 	if (!hc_caller_is_mvm(caller))
 		return -SHYPER_EPERM;
@@ -249,6 +282,8 @@ int64_t hc_vmm(struct vcpu *caller, struct trap_frame *f, unsigned fn)
 		fill_info(vm, &info);
 		memcpy(buf, &info, sizeof(info));
 		return 0;
+	case SHYPER_HVC_FN(SHYPER_VMM_VCPU_INFO):
+		return vmm_vcpu_info(caller, vm, f);
 	case SHYPER_HVC_FN(SHYPER_VMM_BOOT):
 		return vm_boot(vm);
 	case SHYPER_HVC_FN(SHYPER_VMM_SHUTDOWN):

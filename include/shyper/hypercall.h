@@ -44,6 +44,7 @@ enum shyper_group {
 #define SHYPER_VMM_SHUTDOWN SHYPER_HVC(SHYPER_GRP_VMM, 4) /* x1 id */
 #define SHYPER_VMM_REBOOT SHYPER_HVC(SHYPER_GRP_VMM, 5)   /* x1 id */
 #define SHYPER_VMM_REMOVE SHYPER_HVC(SHYPER_GRP_VMM, 6)   /* x1 id; a running VM: -EBUSY */
+#define SHYPER_VMM_VCPU_INFO SHYPER_HVC(SHYPER_GRP_VMM, 7) /* x1 id, x2 vcpu, x3 buf, x4 len */
 
 /* Config group (MVM only): build a VM step by step, then FINISH it. */
 #define SHYPER_CFG_ADD_VM SHYPER_HVC(SHYPER_GRP_CONFIG, 0)      /* x1 buf, x2 len: shyper_vm_desc -> x1 id */
@@ -155,6 +156,29 @@ struct shyper_vm_info {
 	uint64_t mem_bytes;
 	char name[SHYPER_NAME_MAX];
 	uint64_t exits; /* traps into the hypervisor, all vCPUs */
+};
+
+/* Why a vCPU left the guest (SHYPER_VMM_VCPU_INFO). */
+enum shyper_exit_reason {
+	SHYPER_EXIT_HVC = 0,
+	SHYPER_EXIT_SMC,
+	SHYPER_EXIT_MMIO,   /* emulated device access */
+	SHYPER_EXIT_SYSREG, /* trapped system register */
+	SHYPER_EXIT_WFX,    /* trapped WFI/WFE (shared cores) */
+	SHYPER_EXIT_IRQ,    /* a physical interrupt */
+	SHYPER_EXIT_ABORT,  /* access outside the VM: an abort was injected */
+	SHYPER_EXIT_OTHER,
+	SHYPER_EXIT_NR
+};
+
+struct shyper_vcpu_info {
+	uint32_t vm_id;
+	uint32_t vcpu_id;
+	uint32_t pcpu;	   /* the core it runs on */
+	uint32_t state;	   /* 0 off, 1 starting, 2 running */
+	uint64_t run_ns;   /* time it has had its core */
+	uint64_t switches; /* times it was switched in on a shared core */
+	uint64_t exits[SHYPER_EXIT_NR];
 };
 
 struct shyper_sys_info {

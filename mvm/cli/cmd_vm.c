@@ -519,6 +519,33 @@ static int vm_list(int argc, char **argv)
 	return CLI_EXIT_OK;
 }
 
+/* One line per vCPU: where it runs, for how long, and why it left the guest. */
+static void print_vcpu(int fd, uint32_t id, uint32_t vcpu)
+{
+	static const char *const state_names[] = { "off", "starting", "running" };
+	static const char *const reasons[SHYPER_EXIT_NR] = {
+		"hvc", "smc", "mmio", "sysreg", "wfx", "irq", "abort", "other"
+	};
+	struct shyper_vcpu_info vi;
+	char what[32], err[256];
+	uint64_t total = 0;
+
+	memset(&vi, 0, sizeof(vi));
+	snprintf(what, sizeof(what), "VM %u vCPU %u", id, vcpu);
+	if (call(fd, what, SHYPER_VMM_VCPU_INFO, (uint64_t[6]){ id, vcpu, 0, sizeof(vi) }, 3,
+		 &vi, sizeof(vi), SHYPER_BUF_OUT, NULL, err, sizeof(err)))
+		return; /* an older hypervisor: the VM's totals above still hold */
+	for (unsigned r = 0; r < SHYPER_EXIT_NR; r++)
+		total += vi.exits[r];
+	printf("vcpu%u: core %u, %s, run %llu ms, switched in %llu times, exits %llu (",
+	       vi.vcpu_id, vi.pcpu, vi.state < 3 ? state_names[vi.state] : "?",
+	       (unsigned long long)(vi.run_ns / 1000000), (unsigned long long)vi.switches,
+	       (unsigned long long)total);
+	for (unsigned r = 0; r < SHYPER_EXIT_NR; r++)
+		printf("%s%s %llu", r ? ", " : "", reasons[r], (unsigned long long)vi.exits[r]);
+	printf(")\n");
+}
+
 static int vm_info(int argc, char **argv)
 {
 	struct shyper_vm_info v;
@@ -534,9 +561,10 @@ static int vm_info(int argc, char **argv)
 	snprintf(what, sizeof(what), "VM %u", id);
 	st = call(fd, what, SHYPER_VMM_INFO, (uint64_t[6]){ id, 0, sizeof(v) }, 2, &v, sizeof(v),
 		  SHYPER_BUF_OUT, NULL, err, sizeof(err));
-	hvc_close(fd);
-	if (st)
+	if (st) {
+		hvc_close(fd);
 		return cli_err("%s", err);
+	}
 	name_of(&v, name);
 	cli_format_cores(v.cpu_bitmap, cores, sizeof(cores));
 	printf("id: %u\nname: %s\ntype: %s\nstate: %s\nvcpus: %u\ncores: %s\n"
@@ -544,6 +572,9 @@ static int vm_info(int argc, char **argv)
 	       v.id, name, cli_vm_type_name(v.type, t, sizeof(t)),
 	       cli_vm_state_name(v.state, s, sizeof(s)), v.nr_vcpus, cores,
 	       (unsigned long long)(v.mem_bytes / MIB), (unsigned long long)v.exits);
+	for (uint32_t i = 0; i < v.nr_vcpus && i < SHYPER_MAX_CPUS; i++)
+		print_vcpu(fd, id, i);
+	hvc_close(fd);
 	return CLI_EXIT_OK;
 }
 

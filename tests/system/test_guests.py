@@ -278,6 +278,17 @@ def test_linux_guests_share_a_core(qemu, tmp_path, gic):
     expect(child, PROMPT, "the MVM prompt")
     rows = vm_list(child)
     assert rows[a]["state"] == rows[b]["state"] == "stopped" and rows[a]["cores"] == "2"
+    # Per-vCPU figures: both had the core for a while, were switched in, gave
+    # the core away in WFI and took interrupts.
+    for vm in (a, b):
+        rc, out = sh(child, f"shyper vm info {vm}")
+        m = re.search(r"vcpu0: core 2, off, run (\d+) ms, switched in (\d+) times, "
+                      r"exits (\d+) \(hvc (\d+), smc \d+, mmio \d+, sysreg \d+, "
+                      r"wfx (\d+), irq (\d+), abort 0, other \d+\)", out)
+        assert rc == 0 and m, out
+        run, switched, exits, hvc, wfx, irq = (int(x) for x in m.groups())
+        assert run > 0 and switched > 0 and wfx > 0 and irq > 0 and hvc > 0, out
+        assert exits >= wfx + irq + hvc, out
 
 
 def test_bare_metal_vm_keeps_its_core(qemu, tmp_path):

@@ -174,6 +174,18 @@ int __wrap_hvc_call(int fd, uint32_t fid, const uint64_t x[6], unsigned buf_arg,
 			memcpy(buf, &v[1], sizeof(v[1]));
 		}
 		break;
+	case SHYPER_VMM_VCPU_INFO: {
+		struct shyper_vcpu_info vi = {
+			.vm_id = (uint32_t)x[0], .vcpu_id = (uint32_t)x[1], .pcpu = 2 + (uint32_t)x[1],
+			.state = 2, .run_ns = 1500000000ULL, .switches = 3,
+			.exits = { 1, 0, 20, 2, 0, 300, 0, 0 },
+		};
+
+		assert_int_equal(buf_arg, 3);
+		assert_int_equal(len, sizeof(vi));
+		memcpy(buf, &vi, sizeof(vi));
+		break;
+	}
 	case SHYPER_SYS_INFO: {
 		struct shyper_sys_info si = {
 			.version = 0x000100, .abi = SHYPER_ABI_VERSION, .board = "qemu-virt",
@@ -667,9 +679,14 @@ static void test_vm_list_info(void **state)
 
 	assert_int_equal(run_vm("info", "5"), 0);
 	assert_string_equal(out, "id: 5\nname: guest-os-1\ntype: bare-metal\nstate: ready\n"
-				 "vcpus: 2\ncores: 2-3\nmemory: 64 MiB\nexits: 0\n");
-	assert_int_equal(calls[nr_calls - 1].x[0], 5);
-	assert_int_equal(calls[nr_calls - 1].x[2], sizeof(struct shyper_vm_info));
+				 "vcpus: 2\ncores: 2-3\nmemory: 64 MiB\nexits: 0\n"
+				 "vcpu0: core 2, running, run 1500 ms, switched in 3 times, exits 323 "
+				 "(hvc 1, smc 0, mmio 20, sysreg 2, wfx 0, irq 300, abort 0, other 0)\n"
+				 "vcpu1: core 3, running, run 1500 ms, switched in 3 times, exits 323 "
+				 "(hvc 1, smc 0, mmio 20, sysreg 2, wfx 0, irq 300, abort 0, other 0)\n");
+	assert_int_equal(calls[nr_calls - 3].x[0], 5);
+	assert_int_equal(calls[nr_calls - 3].x[2], sizeof(struct shyper_vm_info));
+	assert_int_equal(calls[nr_calls - 1].x[1], 1); /* the second vCPU */
 
 	assert_int_equal(run_vm("info", "4"), 1);
 	assert_string_equal(err, "vm info: VM 4: ENOENT (no such VM)\n");

@@ -48,6 +48,11 @@ static void reg_set(struct trap_frame *f, unsigned r, uint64_t v)
 static void report_and_abort(struct vcpu *vcpu, struct trap_frame *f,
 			     const char *what, uint64_t addr)
 {
+	/* Counted as an abort, not as the MMIO exit it looked like. */
+	if (((f->esr >> ESR_EC_SHIFT) & ESR_EC_MASK) == EC_DABT_LOW) {
+		vcpu->exit_counts[SHYPER_EXIT_MMIO]--;
+		vcpu->exit_counts[SHYPER_EXIT_ABORT]++;
+	}
 	if (vm_log_allowed(vcpu->vm))
 		log_err("vm%u (%s) vcpu%u: %s 0x%lx at pc 0x%lx; injecting an abort",
 			vcpu->vm->id, vcpu->vm->cfg->name, vcpu->id, what, addr, f->elr);
@@ -110,12 +115,26 @@ static void handle_sysreg(struct vcpu *vcpu, struct trap_frame *f)
 	f->elr += 4;
 }
 
+static unsigned exit_reason(unsigned ec)
+{
+	switch (ec) {
+	case EC_HVC64: return SHYPER_EXIT_HVC;
+	case EC_SMC64: return SHYPER_EXIT_SMC;
+	case EC_DABT_LOW: return SHYPER_EXIT_MMIO; /* an abort, if nothing is there */
+	case EC_SYSREG: return SHYPER_EXIT_SYSREG;
+	case EC_WFX: return SHYPER_EXIT_WFX;
+	case EC_IABT_LOW: return SHYPER_EXIT_ABORT;
+	default: return SHYPER_EXIT_OTHER;
+	}
+}
+
 void guest_sync_exception(struct trap_frame *f)
 {
 	struct vcpu *vcpu = current_vcpu();
 	unsigned ec = (f->esr >> ESR_EC_SHIFT) & ESR_EC_MASK;
 
 	vcpu->exits++;
+	vcpu->exit_counts[exit_reason(ec)]++;
 	switch (ec) {
 	case EC_HVC64:
 		vcall_handle(vcpu, f); /* ELR already points past the HVC */
@@ -159,6 +178,8 @@ void guest_irq_exit(struct trap_frame *f)
 
 	if (!vcpu)
 		return;
+	vcpu->exits++;
+	vcpu->exit_counts[SHYPER_EXIT_IRQ]++;
 	sched_exit_check(f); /* stops, slices, newly started vCPUs */
 	vgic_flush(current_vcpu());
 }

@@ -7,6 +7,7 @@
 #include <arch/exception.h>
 #include <arch/stage2.h>
 #include <arch/sysreg.h>
+#include <arch/timer.h>
 #include <arch/mmu.h>
 #include <arch/gic.h>
 #include <core/cpu.h>
@@ -101,6 +102,7 @@ static void vcpu_load_fresh(struct vcpu *vcpu, struct trap_frame *f)
 	vcpu->state = VCPU_RUNNING;
 	vcpu->blocked = false;
 	vcpu->vm->state = VM_RUNNING;
+	vcpu->run_since = timer_now();
 	/* Virtual CPU interface on, and a full scan before the first entry. */
 	for (unsigned n = 0; n < vgic_hw_nr_lrs(); n++)
 		vgic_hw_set_raw_lr(n, 0);
@@ -133,8 +135,11 @@ void vcpu_switch(struct vcpu *next, struct trap_frame *f)
 {
 	struct vcpu *cur = current_vcpu();
 
-	if (cur && cur->state == VCPU_RUNNING)
+	if (cur && cur->state == VCPU_RUNNING) {
 		vcpu_ctx_save(&cur->ctx, f);
+		cur->run_ticks += timer_now() - cur->run_since;
+		cur->run_since = 0;
+	}
 	this_cpu()->vcpu = next;
 	vcpu_load_el2(next);
 	if (next->state == VCPU_PENDING) {
@@ -143,6 +148,7 @@ void vcpu_switch(struct vcpu *next, struct trap_frame *f)
 		vcpu_load_fresh(next, f);
 	} else {
 		next->blocked = false;
+		next->run_since = timer_now();
 		vcpu_ctx_restore(&next->ctx, f);
 		vgic_hw_set_hcr(false);
 		next->vgic.uie = false;
@@ -203,6 +209,9 @@ void vcpu_detach_here(void)
 	isb();
 	cpu->vcpu = 0;
 	vcpu->stop_req = false;
+	if (vcpu->run_since)
+		vcpu->run_ticks += timer_now() - vcpu->run_since;
+	vcpu->run_since = 0;
 	dsb(sy);
 	vcpu->state = VCPU_OFF;
 }

@@ -42,6 +42,9 @@ struct vcpu {
 	bool blocked;		/* in WFI, core given away */
 	volatile bool stop_req;	/* shutdown: leave at the next exit */
 	uint64_t switches;
+	uint64_t exit_counts[SHYPER_EXIT_NR];
+	uint64_t run_ticks;  /* counter ticks it had its core, until run_since */
+	uint64_t run_since;  /* counter when it last got its core, 0 when off it */
 };
 
 struct mmio_access {
