@@ -1,6 +1,6 @@
 /*
  * libFuzzer harness for the shyper CLI's configuration parsers
- * (mvm/cli/config.c with jsoncheck.c and util.c): the VM configuration file
+ * (mvm/cli/config.c mvm/cli/config_images.c with jsoncheck.c and util.c): the VM configuration file
  * is text the user hands to the management VM. Every input goes to
  * cli_config_parse() and cli_mediated_parse(); each must either accept it,
  * with a configuration that keeps the promises of config.h, or reject it
@@ -13,7 +13,7 @@
  * also goes through cli_config_check_images(), which stats them and reads
  * 64 bytes of the kernel.
  *
- * fuzz-sources: mvm/cli/config.c mvm/cli/jsoncheck.c mvm/cli/util.c mvm/cli/config.h mvm/cli/jsoncheck.h mvm/cli/util.h
+ * fuzz-sources: mvm/cli/config.c mvm/cli/config_images.c mvm/cli/jsoncheck.c mvm/cli/util.c mvm/cli/config.h mvm/cli/jsoncheck.h mvm/cli/util.h
  * fuzz-cflags: -Imvm/cli
  * fuzz-libs: -ljson-c
  */
