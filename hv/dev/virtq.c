@@ -318,8 +318,8 @@ bool virtq_should_notify(struct virtq *vq)
 
 	if (!vq->ready || vq->broken)
 		return false;
-	if (valid && old == cur)
-		return false; /* nothing new since the last decision */
+	if (old == cur)
+		return false; /* nothing pushed since the last decision */
 	/* Our used idx store is visible before we read the driver's wish;
 	 * pairs with the driver's barrier between its own two accesses. */
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
