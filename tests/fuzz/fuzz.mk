@@ -64,6 +64,16 @@ $(FUZZ_OUT)/cli-config.dict: mvm/cli/config.c $(FUZZ_DIR)/fuzz.mk
 		   '-' '~/' 'Image' 'dtb/guest.dtb' 'rootfs.cpio.gz' 'vmlinuz'; do \
 		printf '"%s"\n' "$$t"; done; } > $@.tmp && mv $@.tmp $@
 
+# Virtqueue seeds (fuzz_virtq): well-formed queues the harness writes itself.
+FUZZ_VIRTQ_SEED			:= $(FUZZ_OUT)/virtq-seed
+FUZZ_SEED_FILES_fuzz_virtq	:= $(FUZZ_VIRTQ_SEED)/.stamp
+FUZZ_SEED_DIRS_fuzz_virtq	:= $(FUZZ_VIRTQ_SEED)
+
+$(FUZZ_VIRTQ_SEED)/.stamp: $(FUZZ_OUT)/fuzz_virtq
+	@mkdir -p $(dir $@)
+	FUZZ_VIRTQ_WRITE_SEEDS=$(dir $@) $<
+	@touch $@
+
 FUZZ_NAMES	:= $(basename $(notdir $(wildcard $(FUZZ_DIR)/fuzz_*.c)))
 
 # $(call fuzz_field,fuzz_x,sources): the "fuzz-sources:" line of fuzz_x.c.
