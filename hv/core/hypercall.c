@@ -3,6 +3,7 @@
 #include <arch/psci.h>
 #include <core/event.h>
 #include <core/hypercall.h>
+#include <core/ivc.h>
 #include <core/log.h>
 #include <core/mem.h>
 #include <core/state.h>
@@ -17,6 +18,7 @@ static const hc_group_handler groups[] = {
 	[SHYPER_GRP_SYS] = hc_sys,
 	[SHYPER_GRP_VMM] = hc_vmm,
 	[SHYPER_GRP_CONFIG] = hc_config,
+	[SHYPER_GRP_IVC] = hc_ivc,
 };
 
 void hypercall_handle(struct vcpu *caller, struct trap_frame *f)

@@ -12,6 +12,7 @@
 #include <core/cpu.h>
 #include <core/entropy.h>
 #include <core/irq.h>
+#include <core/ivc.h>
 #include <core/log.h>
 #include <core/mem.h>
 #include <core/mvm.h>
@@ -191,6 +192,7 @@ void hv_main(uint64_t dtb_pa)
 
 	selftest_ipi(false);
 	selftest_timer(false);
+	ivc_init();
 
 	irq_enable();
 	mvm_boot(&dt); /* returns only if the MVM cannot start */

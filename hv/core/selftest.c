@@ -2,6 +2,7 @@
 #include <arch/timer.h>
 #include <core/cpu.h>
 #include <core/irq.h>
+#include <core/ivc.h>
 #include <core/log.h>
 #include <core/sched.h>
 #include <core/selftest.h>
@@ -90,6 +91,8 @@ static enum irq_result timer_handler(uint32_t intid)
 	struct cpu *cpu = this_cpu();
 	(void)intid;
 
+	if (ivc_timer_irq()) /* keep-alive, on the MVM's unshared core */
+		return IRQ_HANDLED;
 	if (sched_tick())
 		return IRQ_HANDLED;
 	cpu->timer_last_latency = timer_now() - timer_hv_deadline();

@@ -12,6 +12,7 @@
 #include <arch/stage2.h>
 #include <core/cpu.h>
 #include <core/irq.h>
+#include <core/ivc.h>
 #include <core/log.h>
 #include <core/mem.h>
 #include <core/state.h>
@@ -320,6 +321,7 @@ void vm_destroy(struct vm *vm)
 {
 	const struct vm_config *cfg = vm->cfg;
 
+	ivc_vm_destroy(vm); /* unmapped from peers before anything goes */
 	for (unsigned i = 0; i <= GIC_MAX_INTID; i++)
 		if (hv.irq_owner[i] == vm->id + 1) {
 			gic_disable(i, 0);

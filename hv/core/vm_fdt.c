@@ -8,6 +8,7 @@
 #include <core/vm_fdt.h>
 #include <lib/fdt_write.h>
 #include <lib/fmt.h>
+#include <lib/string.h>
 #include <shyper/errno.h>
 
 /* Phandles, numbered from 0x8000 like QEMU's. */
@@ -141,6 +142,34 @@ static bool spis_ok(const struct vm_fdt_desc *d)
 	return true;
 }
 
+/* IVC regions are outside memory and devices; doorbells are SPIs no
+ * device uses (the /hypervisor node may share one). */
+static bool ivc_ok(const struct vm_fdt_desc *d)
+{
+	unsigned int n = nr_regions(d);
+	uint64_t b, b_size;
+
+	if (d->nr_ivc > VM_FDT_MAX_IVC)
+		return false;
+	for (unsigned int i = 0; i < d->nr_ivc; i++) {
+		const struct vm_fdt_ivc *c = &d->ivc[i];
+
+		if (!region_ok(c->base, c->size) || !spi_ok(c->irq) ||
+		    (d->has_uart && c->irq == d->uart.irq) ||
+		    memchr(c->name, 0, sizeof(c->name)) == NULL)
+			return false;
+		for (unsigned int j = 0; j < n; j++) {
+			region_at(d, j, &b, &b_size);
+			if (overlap(c->base, c->size, b, b_size))
+				return false;
+		}
+		for (unsigned int j = 0; j < d->nr_virtio; j++)
+			if (d->virtio[j].irq == c->irq)
+				return false;
+	}
+	return true;
+}
+
 static bool initrd_ok(const struct vm_fdt_desc *d)
 {
 	const struct vm_fdt_region *m;
@@ -176,7 +205,7 @@ static int validate(const struct vm_fdt_desc *d)
 	if (d->nr_virtio > VM_FDT_SPI_LAST - VM_FDT_SPI_FIRST + 1 ||
 	    (d->nr_virtio && !d->virtio))
 		return -SHYPER_EINVAL;
-	if (!regions_ok(d) || !spis_ok(d) || !initrd_ok(d))
+	if (!regions_ok(d) || !spis_ok(d) || !initrd_ok(d) || !ivc_ok(d))
 		return -SHYPER_EINVAL;
 	return 0;
 }
@@ -382,6 +411,24 @@ static void emit_hypervisor(struct fdt_writer *w, const struct vm_fdt_desc *d)
 	fdtw_end_node(w);
 }
 
+static void emit_ivc(struct fdt_writer *w, const struct vm_fdt_desc *d)
+{
+	char name[NODE_NAME_SIZE];
+
+	for (unsigned int i = 0; i < d->nr_ivc; i++) {
+		const struct vm_fdt_ivc *c = &d->ivc[i];
+
+		fdtw_begin_node(w, node_name(name, "ivc", c->base));
+		fdtw_prop_string(w, "compatible", "cshyper,ivc-channel");
+		prop_region(w, c->base, c->size);
+		prop_spi(w, c->irq, IRQ_TYPE_EDGE_RISING);
+		fdtw_prop_string(w, "label", c->name);
+		fdtw_prop_u32(w, "cshyper,peer", c->peer);
+		fdtw_prop_u32(w, "cshyper,channel-id", c->id);
+		fdtw_end_node(w);
+	}
+}
+
 int vm_fdt_build(const struct vm_fdt_desc *d, void *buf, size_t size,
 		 size_t *len)
 {
@@ -409,6 +456,7 @@ int vm_fdt_build(const struct vm_fdt_desc *d, void *buf, size_t size,
 		emit_clock(&w);
 	if (d->has_hypervisor)
 		emit_hypervisor(&w, d);
+	emit_ivc(&w, d);
 	emit_chosen(&w, d);
 	fdtw_end_node(&w);
 	return fdtw_finish(&w, len);

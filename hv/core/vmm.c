@@ -13,6 +13,7 @@
 #include <core/event.h>
 #include <core/hypercall.h>
 #include <core/irq.h>
+#include <core/ivc.h>
 #include <core/log.h>
 #include <core/smp.h>
 #include <core/state.h>
@@ -95,6 +96,7 @@ static int build_guest_dtb(struct vm *vm)
 		return -SHYPER_ERANGE;
 	entropy_fill(seed, sizeof(seed)); /* a new one at every boot */
 	vm_fdt_describe_vm(vm, &d);
+	ivc_fdt_describe(vm, &d);
 	ret = vm_fdt_build(&d, buf, GUEST_DTB_MAX, &len);
 	cache_clean_range((uint64_t)buf, GUEST_DTB_MAX);
 	return ret;
@@ -160,6 +162,7 @@ int vm_shutdown(struct vm *vm)
 		return -SHYPER_EPERM;
 	if (vm->state != VM_RUNNING)
 		return -SHYPER_EINVAL;
+	ivc_vm_stopped(vm);
 	ret = stop_vcpus(vm, 0);
 	mark_stopped(vm);
 	log_info("vm%u (%s) shut down", vm->id, vm->cfg->name);
@@ -170,6 +173,7 @@ void vm_guest_system_event(struct vcpu *vcpu, bool reset)
 {
 	struct vm *vm = vcpu->vm;
 
+	ivc_vm_stopped(vm);
 	stop_vcpus(vm, vcpu);
 	vcpu_detach_here();
 	mark_stopped(vm);

@@ -196,6 +196,8 @@ struct shyper_sys_info {
 /* SHYPER_SYS_NOTIFY event types. */
 enum shyper_event_type {
 	SHYPER_EVENT_VM_STATE = 1, /* x2: VM id, x3: new enum shyper_vm_state */
+	SHYPER_EVENT_IVC = 2,	   /* x2: sender VM, x3: channel id or SHYPER_IVC_EVENT_MSG */
+	SHYPER_EVENT_KEEPALIVE = 3, /* x2: VM that missed its heartbeat, x3: period (ms) */
 };
 
 #endif

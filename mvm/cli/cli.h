@@ -29,6 +29,7 @@ struct cli_group {
 
 extern const struct cli_cmd cli_vm_cmds[];
 extern const struct cli_cmd cli_system_cmds[];
+extern const struct cli_cmd cli_ivc_cmds[];
 
 /* "vm config" while a command runs: the prefix of its error lines. */
 extern const char *cli_cmd_path;

@@ -280,6 +280,15 @@ static int configure(int fd, const struct cli_vm_config *cfg, uint32_t id, char 
 			return -1;
 	}
 
+	for (size_t i = 0; i < cfg->nr_ivc; i++) {
+		struct shyper_ivc_channel_desc ch = cfg->ivc[i];
+
+		snprintf(what, sizeof(what), "ivc channel %s (ivc.channel[%zu])", ch.name, i);
+		if (call(fd, what, SHYPER_IVC_ADD_CHANNEL, (uint64_t[6]){ id, 0, sizeof(ch) }, 2,
+			 &ch, sizeof(ch), SHYPER_BUF_IN, NULL, err, errlen))
+			return -1;
+	}
+
 	struct shyper_image_desc desc = {
 		.kernel_load_ipa = im->kernel_load_ipa,
 		.kernel_entry = im->kernel_entry,

@@ -835,7 +835,7 @@ static bool parse_root(struct ctx *c, json_object *root)
 		{ "name", REQ },	    { "type", REQ },		  { "cmdline", 0 },
 		{ "image", REQ },	    { "memory", REQ },		  { "cpu", REQ },
 		{ "emulated_device", 0 }, { "passthrough_device", 0 }, { "dtb_device", 0 },
-		{ NULL, 0 },
+		{ "ivc", 0 },		    { NULL, 0 },
 	};
 	struct cli_vm_config *cfg = c->cfg;
 	const char *s;
@@ -877,7 +877,10 @@ static bool parse_root(struct ctx *c, json_object *root)
 	v = get(root, "dtb_device", &has);
 	if (has && !parse_dtb(c, v))
 		return false;
-	return check_ipa_space(c);
+	if (!check_ipa_space(c))
+		return false;
+	v = get(root, "ivc", &has);
+	return !has || cli_config_parse_ivc(cfg, v, c->err, c->errlen);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -1095,6 +1098,7 @@ void cli_config_free(struct cli_vm_config *cfg)
 		free(cfg->pt[i].irqs);
 	free(cfg->pt);
 	free(cfg->dtb);
+	free(cfg->ivc);
 	for (size_t i = 0; i < cfg->nr_warnings; i++)
 		free(cfg->warnings[i]);
 	memset(cfg, 0, sizeof(*cfg));

@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include <shyper/hypercall.h>
+#include <shyper/ivc.h>
 
 #define CLI_PAGE_SIZE 4096U
 #define CLI_IRQ_MAX 1019U	     /* highest GIC SPI interrupt id */
@@ -70,6 +71,8 @@ struct cli_vm_config {
 	size_t nr_pt;
 	struct shyper_dtb_dev *dtb; /* ready for SHYPER_CFG_ADD_DTB_DEV */
 	size_t nr_dtb;
+	struct shyper_ivc_channel_desc *ivc; /* "ivc.channel": SHYPER_IVC_ADD_CHANNEL */
+	size_t nr_ivc;
 
 	/* Accepted but worth telling the user, one line each (e.g. an ignored ramdisk). */
 	char *warnings[CLI_WARN_MAX];

@@ -2,9 +2,15 @@
 #ifndef CLI_CONFIG_PRIV_H
 #define CLI_CONFIG_PRIV_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "config.h"
+
+struct json_object;
+/* The "ivc" section (config_ivc.c); false with the error in err. */
+bool cli_config_parse_ivc(struct cli_vm_config *cfg, struct json_object *v, char *err,
+			  size_t errlen);
 
 void errf(char *err, size_t errlen, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

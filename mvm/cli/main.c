@@ -13,6 +13,7 @@
 static const struct cli_group groups[] = {
 	{ "vm", "configure, boot and manage guest VMs", cli_vm_cmds },
 	{ "system", "the hypervisor and the management daemon", cli_system_cmds },
+	{ "ivc", "inter-VM messages, shared memory, keep-alive (any VM)", cli_ivc_cmds },
 	{ NULL, NULL, NULL },
 };
 
@@ -109,7 +110,7 @@ int main(int argc, char **argv)
 	for (g = groups; g->name && strcmp(g->name, argv[1]); g++)
 		;
 	if (!g->name) {
-		fprintf(stderr, "shyper: unknown group \"%.32s\" (groups: vm, system; "
+		fprintf(stderr, "shyper: unknown group \"%.32s\" (groups: vm, system, ivc; "
 				"see shyper --help)\n", argv[1]);
 		return CLI_EXIT_USAGE;
 	}

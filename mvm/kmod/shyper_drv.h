@@ -6,6 +6,7 @@
 #ifndef SHYPER_DRV_H
 #define SHYPER_DRV_H
 
+#include <linux/atomic.h>
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
 #include <linux/mutex.h>
@@ -38,6 +39,13 @@ struct shyper_dev {
 	bool ev_pending;
 	unsigned long ev_seq;
 	wait_queue_head_t ev_wait;
+
+	/* IVC (shyper_ivc.c): /dev/shyper-ivc, doorbells of extra channels. */
+	struct miscdevice ivc_misc;
+	void *ivc_buf;		/* one page for message and info copies */
+	struct mutex ivc_lock;
+	atomic_long_t ivc_seq;	/* doorbells not counted in ev_seq */
+	wait_queue_head_t ivc_wait;
 };
 
 static inline struct shyper_dev *shyper_from_file(struct file *file)
@@ -56,5 +64,9 @@ int shyper_events_init(struct platform_device *pdev, struct shyper_dev *sdev);
 ssize_t shyper_read(struct file *file, char __user *ubuf, size_t count,
 		    loff_t *ppos);
 __poll_t shyper_poll(struct file *file, poll_table *wait);
+
+/* shyper_ivc.c */
+int shyper_ivc_init(struct platform_device *pdev, struct shyper_dev *sdev);
+void shyper_ivc_exit(struct shyper_dev *sdev);
 
 #endif

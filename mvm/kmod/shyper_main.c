@@ -79,6 +79,11 @@ static int shyper_probe(struct platform_device *pdev)
 		return dev_err_probe(dev, ret, "cannot register /dev/shyper\n");
 
 	platform_set_drvdata(pdev, sdev);
+	ret = shyper_ivc_init(pdev, sdev);
+	if (ret) {
+		misc_deregister(&sdev->misc);
+		return ret;
+	}
 	pr_info("/dev/shyper ready, notification interrupt %d\n", sdev->irq);
 	return 0;
 }
@@ -92,6 +97,7 @@ static int shyper_remove(struct platform_device *pdev)
 {
 	struct shyper_dev *sdev = platform_get_drvdata(pdev);
 
+	shyper_ivc_exit(sdev);
 	misc_deregister(&sdev->misc);
 	mutex_destroy(&sdev->buf_lock);
 	return 0;

@@ -19,6 +19,7 @@
 #include <core/log.h>
 #include <core/entropy.h>
 #include <core/event.h>
+#include <core/ivc.h>
 #include <core/vm.h>
 #include <stdint.h>
 
@@ -49,6 +50,7 @@ struct hv_state {
 	uint8_t cpu_owner[HV_MAX_CPUS];
 	struct event_queue events;
 	struct entropy entropy;
+	struct ivc_state ivc;
 };
 
 extern struct hv_state hv;

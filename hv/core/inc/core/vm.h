@@ -6,6 +6,7 @@
 #include <arch/spinlock.h>
 #include <arch/stage2.h>
 #include <core/cpu.h>
+#include <core/ivc.h>
 #include <arch/vcpu_ctx.h>
 #include <core/vm_config.h>
 #include <shyper/hypercall.h>
@@ -121,6 +122,7 @@ struct vm {
 #define VM_LOG_BURST 128      /* lines at once */
 #define VM_LOG_PER_SECOND 10  /* then this many a second */
 
+	struct vm_ivc ivc; /* channels it declared, its queue, keep-alive */
 /* True if one more fault line of this VM may be printed now. */
 bool vm_log_allowed(struct vm *vm);
 

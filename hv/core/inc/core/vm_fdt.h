@@ -16,6 +16,7 @@
  *   /timer            arm,armv8-timer, the four architected PPIs
  *   /apb-pclk         24 MHz fixed clock (only with a UART)
  *   /chosen           bootargs, stdout-path, linux,initrd-start/-end
+ *   /ivc@<base>       cshyper,ivc-channel: reg, interrupts, label, peer, id
  */
 #ifndef CORE_VM_FDT_H
 #define CORE_VM_FDT_H
@@ -26,6 +27,7 @@
 
 #define VM_FDT_MAX_MEM		8
 #define VM_FDT_MAX_VCPUS	8
+#define VM_FDT_MAX_IVC		8
 
 /* GIC interrupt ids a device's SPI may use (GICv3 spec 2.2: SPIs 32-1019). */
 #define VM_FDT_SPI_FIRST	32u
@@ -41,6 +43,16 @@ struct vm_fdt_mmio_dev {
 	uint64_t base;
 	uint64_t size;
 	uint32_t irq;		/* GIC INTID of its SPI, 32..1019 */
+};
+
+/* An IVC shared-memory channel: /ivc@<base>, compatible "cshyper,ivc-channel". */
+struct vm_fdt_ivc {
+	uint64_t base;
+	uint64_t size;
+	uint32_t irq;		/* its doorbell SPI */
+	uint32_t id;		/* the hypervisor's channel id */
+	uint32_t peer;		/* VM id of the other end */
+	char name[32];
 };
 
 struct vm_fdt_gic {
@@ -67,6 +79,9 @@ struct vm_fdt_desc {
 	struct vm_fdt_mmio_dev uart;	/* PL011 */
 	unsigned int nr_virtio;
 	const struct vm_fdt_mmio_dev *virtio;	/* virtio-mmio transports */
+	/* IVC channels; their doorbell SPIs may repeat hypervisor_irq. */
+	unsigned int nr_ivc;
+	struct vm_fdt_ivc ivc[VM_FDT_MAX_IVC];
 	bool has_initrd;
 	uint64_t initrd_start;		/* guest physical, inside one region */
 	uint64_t initrd_end;		/* exclusive */
