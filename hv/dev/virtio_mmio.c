@@ -159,6 +159,12 @@ int virtio_dev_pop(struct virtio_dev *dev, unsigned q, struct virtq_seg *segs,
 	return ret;
 }
 
+void virtio_dev_advance(struct virtio_dev *dev, unsigned q)
+{
+	if (virtio_dev_queue_usable(dev, q))
+		virtq_advance(&dev->vq[q]);
+}
+
 int virtio_dev_push(struct virtio_dev *dev, unsigned q,
 		    const struct virtq_chain *chain, uint32_t written)
 {

@@ -291,6 +291,13 @@ int virtq_pop(struct virtq *vq, struct virtq_seg *segs, unsigned max_segs,
 	return ret;
 }
 
+void virtq_advance(struct virtq *vq)
+{
+	/* Never past what the driver made available, whatever the caller. */
+	if (vq->ready && !vq->broken && avail_count(vq) > 0)
+		vq->last_avail++;
+}
+
 int virtq_push(struct virtq *vq, const struct virtq_chain *chain,
 	       uint32_t written)
 {

@@ -110,6 +110,8 @@ int virtio_dev_peek(struct virtio_dev *dev, unsigned q, struct virtq_seg *segs,
 		    unsigned max_segs, struct virtq_chain *chain);
 int virtio_dev_pop(struct virtio_dev *dev, unsigned q, struct virtq_seg *segs,
 		   unsigned max_segs, struct virtq_chain *chain);
+/* Takes the chain virtio_dev_peek returned (virtq_advance). */
+void virtio_dev_advance(struct virtio_dev *dev, unsigned q);
 /* virtq_push on queue q; no interrupt yet. */
 int virtio_dev_push(struct virtio_dev *dev, unsigned q,
 		    const struct virtq_chain *chain, uint32_t written);

@@ -107,6 +107,8 @@ int virtq_pop(struct virtq *vq, struct virtq_seg *segs, unsigned max_segs,
 /* Same as virtq_pop, but leaves the chain in the queue. */
 int virtq_peek(struct virtq *vq, struct virtq_seg *segs, unsigned max_segs,
 	       struct virtq_chain *chain);
+/* Takes the chain the last successful virtq_peek returned, unparsed. */
+void virtq_advance(struct virtq *vq);
 /* True if the driver has made chains available that we have not taken. */
 bool virtq_has_avail(struct virtq *vq);
 
