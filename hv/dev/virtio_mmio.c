@@ -251,6 +251,9 @@ static void write_status(struct virtio_dev *dev, uint32_t v)
 	}
 	dev->status = next;
 	if (next & ~old & VIRTIO_STATUS_DRIVER_OK) {
+		/* A device that failed during setup says so now (2.1.2). */
+		if (next & VIRTIO_STATUS_DEVICE_NEEDS_RESET)
+			raise_isr(dev, VIRTIO_MMIO_INT_CONFIG);
 		if (dev->ops->driver_ok)
 			dev->ops->driver_ok(dev);
 		/* Buffers made available before DRIVER_OK: look at them now. */

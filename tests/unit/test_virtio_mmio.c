@@ -522,9 +522,11 @@ static void bad_layout(struct fake *f, uint32_t num, uint64_t desc, uint64_t ava
 	assert_true(rd(f, VIRTIO_MMIO_STATUS) & VIRTIO_STATUS_DEVICE_NEEDS_RESET);
 	/* No interrupt before DRIVER_OK. */
 	assert_false(f->irq_line);
-	/* ... and DRIVER_OK does not make it usable. */
+	/* ... and DRIVER_OK does not make it usable, but tells the driver. */
 	add_status(f, VIRTIO_STATUS_DRIVER_OK);
 	assert_false(virtio_dev_queue_usable(&f->dev, 1));
+	assert_true(f->irq_line);
+	assert_int_equal(rd(f, VIRTIO_MMIO_INTERRUPT_STATUS), VIRTIO_MMIO_INT_CONFIG);
 }
 
 static void test_bad_queue_layouts(void **state)

@@ -32,7 +32,9 @@ struct vcon_ring {
 };
 
 struct virtio_console;
-/* Called (device lock held) when the tx ring got new bytes. */
+/* Called when the tx ring got new bytes, with the device lock held: it
+ * must not call back into the console (the lock is not recursive); it
+ * should only wake whoever calls virtio_console_tx_pop. */
 typedef void (*vcon_notify_fn)(struct virtio_console *con, void *ctx);
 
 struct virtio_console {
