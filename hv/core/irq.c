@@ -33,13 +33,21 @@ bool irq_is_registered(uint32_t intid)
  * that usually finds nothing. */
 void irq_handle_pending(void)
 {
-	uint32_t ack = gic_ack();
-	uint32_t intid = gic_ack_intid(ack);
+	struct cpu *cpu = this_cpu();
+	uint32_t ack, intid;
+
+	if (cpu->preack) { /* the vectors' fast path took it already */
+		ack = (uint32_t)cpu->preack & ~(1U << 31);
+		cpu->preack = 0;
+	} else {
+		ack = gic_ack();
+	}
+	intid = gic_ack_intid(ack);
 	enum irq_result res = IRQ_HANDLED;
 
 	if (intid >= GIC_SPURIOUS_FIRST)
 		return;
-	this_cpu()->irqs++;
+	cpu->irqs++;
 	if (handlers[intid]) {
 		res = handlers[intid](intid);
 	} else {

@@ -6,6 +6,7 @@
 #include <core/cpu.h>
 #include <core/irq.h>
 #include <core/log.h>
+#include <core/sched.h>
 #include <core/smp.h>
 #include <core/state.h>
 #include <core/vm.h>
@@ -137,9 +138,23 @@ void smp_idle_loop(void)
 
 		irq_disable();
 		run_pending_work(cpu);
-		vcpu = __atomic_exchange_n(&cpu->boot_vcpu, 0, __ATOMIC_ACQ_REL);
-		if (vcpu)
-			vcpu_run(vcpu);
+		vcpu = __atomic_load_n(&cpu->boot_vcpu, __ATOMIC_SEQ_CST);
+		if (vcpu) {
+			/* Busy before boot_vcpu is free again (vcpu_power_on). */
+			__atomic_store_n(&cpu->vcpu, vcpu, __ATOMIC_SEQ_CST);
+			if (__atomic_compare_exchange_n(&cpu->boot_vcpu, &vcpu, 0, false,
+							__ATOMIC_SEQ_CST,
+							__ATOMIC_SEQ_CST))
+				vcpu_run(vcpu);
+			__atomic_store_n(&cpu->vcpu, 0, __ATOMIC_SEQ_CST);
+		}
+		/* A CPU_ON that saw this core busy for a moment asked for a
+		 * reschedule instead: start what it left pending. */
+		if (__atomic_exchange_n(&cpu->resched, false, __ATOMIC_ACQ_REL)) {
+			vcpu = sched_pick_any();
+			if (vcpu && vcpu->state == VCPU_PENDING)
+				vcpu_run(vcpu);
+		}
 		/* Interrupts are masked, so a wake-up between the check and
 		 * the WFI still ends the WFI. */
 		if (__atomic_load_n(&cpu->work.seq_posted, __ATOMIC_ACQUIRE) ==

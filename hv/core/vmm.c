@@ -194,8 +194,11 @@ static void fill_info(struct vm *vm, struct shyper_vm_info *info)
 		info->mem_bytes += vm->cfg->mem[i].size;
 	for (unsigned i = 0; vm->cfg->name && vm->cfg->name[i] && i < SHYPER_NAME_MAX - 1; i++)
 		info->name[i] = vm->cfg->name[i];
-	for (unsigned i = 0; i < vm->nr_vcpus; i++)
-		info->exits += vm->vcpus[i].exits;
+	for (unsigned i = 0; i < vm->nr_vcpus; i++) {
+		info->exits += vm->vcpus[i].fast_timer_exits;
+		for (unsigned r = 0; r < SHYPER_EXIT_NR; r++)
+			info->exits += vm->vcpus[i].exit_counts[r];
+	}
 }
 
 static int64_t vmm_list(struct vcpu *caller, struct trap_frame *f)
@@ -252,6 +255,7 @@ static int64_t vmm_vcpu_info(struct vcpu *caller, struct vm *vm, struct trap_fra
 	info.switches = v->switches;
 	for (unsigned r = 0; r < SHYPER_EXIT_NR; r++)
 		info.exits[r] = v->exit_counts[r];
+	info.exits[SHYPER_EXIT_IRQ] += v->fast_timer_exits;
 	memcpy(buf, &info, sizeof(info));
 	return 0;
 }

@@ -40,6 +40,25 @@ void vgic_inject(struct vcpu *vcpu, uint32_t intid)
 		gic_send_sgi(vcpu->pcpu, SGI_VGIC_KICK);
 }
 
+void vgic_drop_pending(struct vcpu *vcpu, bool private_too)
+{
+	for (unsigned w = 0; w < VGIC_MAX_IRQS / 64; w++) {
+		uint64_t bits = __atomic_exchange_n(&vcpu->vgic.pending[w], 0,
+						    __ATOMIC_ACQ_REL);
+
+		while (bits) {
+			uint32_t intid = w * 64 + (uint32_t)__builtin_ctzl(bits);
+			struct vgic_irq *irq = vgic_get_irq(vcpu->vm, vcpu, intid);
+
+			bits &= bits - 1;
+			/* Taken at the physical GIC, never handed to the guest:
+			 * still active there until ended here. */
+			if (irq && irq->hw && (private_too || intid >= GIC_FIRST_SPI))
+				gic_deactivate(intid);
+		}
+	}
+}
+
 static bool dist_enabled(const struct vgic_dist *d)
 {
 	/* v3: EnableGrp1NS/EnableGrp1A; v2: Enable. */
@@ -66,16 +85,12 @@ static void set_uie(struct vcpu *vcpu, bool uie)
 	}
 }
 
-void vgic_flush(struct vcpu *vcpu)
+void vgic_flush_slow(struct vcpu *vcpu)
 {
 	struct vm *vm = vcpu->vm;
 	uint64_t empty;
 	bool waiting = false;
 
-	/* Plain loads first: the common exit has nothing new and must stay short. */
-	if (!__atomic_load_n(&vcpu->vgic.pending_hint, __ATOMIC_RELAXED) &&
-	    !vcpu->vgic.waiting)
-		return;
 	if (!__atomic_exchange_n(&vcpu->vgic.pending_hint, 0, __ATOMIC_ACQ_REL) &&
 	    !vcpu->vgic.waiting)
 		return;
@@ -131,6 +146,57 @@ void vgic_flush(struct vcpu *vcpu)
 	/* Ask for a maintenance interrupt when list registers drain. */
 	set_uie(vcpu, waiting);
 	vcpu->vgic.waiting = waiting;
+}
+
+/* ICH_LR<n>_EL2 fields (IHI 0069H 12.4.6) of the timer fast path's value. */
+#define FAST_LR_PINTID_SHIFT 32
+#define FAST_LR_PRIO_SHIFT 48
+#define FAST_LR_GROUP1 (1UL << 60)
+#define FAST_LR_HW (1UL << 61)
+#define FAST_LR_PENDING (1UL << 62)
+
+void vgic_fast_sync(struct vm *vm)
+{
+	uint32_t vt = hv.board.timer.virt_intid;
+
+	for (unsigned i = 0; i < vm->nr_vcpus; i++) {
+		struct vcpu *vcpu = &vm->vcpus[i];
+		const struct vgic_irq *irq = &vcpu->vgic.priv[vt];
+		uint64_t lr = 0;
+
+		/* GICv3 only: its list registers are system registers. */
+		if (vm->vgic.version == 3 && dist_enabled(&vm->vgic) && irq->enabled &&
+		    irq->hw)
+			lr = vt | ((uint64_t)vt << FAST_LR_PINTID_SHIFT) |
+			     ((uint64_t)irq->prio << FAST_LR_PRIO_SHIFT) |
+			     FAST_LR_GROUP1 | FAST_LR_HW | FAST_LR_PENDING;
+		__atomic_store_n(&vcpu->fast_timer_lr, lr, __ATOMIC_RELEASE);
+	}
+}
+
+/* Register writes may change what the timer fast path may assume. */
+static int gicd_trap(struct vcpu *vcpu, struct mmio_access *acc, uint64_t offset,
+		     void *priv)
+{
+	int ret;
+
+	if (!acc->write) /* reads: a tail call, they are the latency figure */
+		return vgic_gicd_access(vcpu, acc, offset, priv);
+	ret = vgic_gicd_access(vcpu, acc, offset, priv);
+	vgic_fast_sync(vcpu->vm);
+	return ret;
+}
+
+static int gicr_trap(struct vcpu *vcpu, struct mmio_access *acc, uint64_t offset,
+		     void *priv)
+{
+	int ret;
+
+	if (!acc->write)
+		return vgic_gicr_access(vcpu, acc, offset, priv);
+	ret = vgic_gicr_access(vcpu, acc, offset, priv);
+	vgic_fast_sync(vcpu->vm);
+	return ret;
 }
 
 void vgic_forward_hw(struct vm *vm, uint32_t intid)
@@ -251,6 +317,7 @@ void vgic_reset(struct vm *vm)
 		c->waiting = false;
 		c->uie = false;
 	}
+	vgic_fast_sync(vm);
 }
 
 int vgic_init(struct vm *vm)
@@ -266,12 +333,12 @@ int vgic_init(struct vm *vm)
 	for (unsigned i = 0; i < d->nr_irqs - VGIC_NR_PRIVATE; i++)
 		d->spi[i].hw = false;
 	vgic_reset(vm);
-	ret = vm_add_mmio(vm, cfg->gicd_ipa, vgic_gicd_size(vm), vgic_gicd_access, 0);
+	ret = vm_add_mmio(vm, cfg->gicd_ipa, vgic_gicd_size(vm), gicd_trap, 0);
 	if (ret)
 		return ret;
 	if (d->version == 3)
 		return vm_add_mmio(vm, cfg->gicr_ipa,
-				   vm->nr_vcpus * VGIC_GICR_FRAME_SIZE, vgic_gicr_access, 0);
+				   vm->nr_vcpus * VGIC_GICR_FRAME_SIZE, gicr_trap, 0);
 	if (!hv.board.gic.gicv_base)
 		return -SHYPER_ENODEV; /* a GICv2 without virtualisation extensions */
 	return stage2_map(&vm->s2, cfg->gicc_ipa, hv.board.gic.gicv_base,

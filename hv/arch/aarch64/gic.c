@@ -68,3 +68,14 @@ uint32_t gic_ack_intid(uint32_t ack)
 	/* GICv2 GICC_IAR adds the source CPU of an SGI in bits 12:10. */
 	return gic_arch_version == 2 ? (ack & 0x3ff) : (ack & 0xffffff);
 }
+
+bool gic_private_active(uint32_t intid)
+{
+	return intid < GIC_FIRST_SPI && gic->private_active(intid);
+}
+
+void gic_set_private_active(uint32_t intid, bool active)
+{
+	if (intid < GIC_FIRST_SPI)
+		gic->set_private_active(intid, active);
+}

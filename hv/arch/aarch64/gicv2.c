@@ -88,6 +88,21 @@ static void v2_deactivate(uint32_t ack)
 	*(volatile uint32_t *)((uint64_t)gicc + GICC_DIR_OFFSET) = ack;
 }
 
+/* Distributor bits 0-31 are banked: each core sees its own. */
+static bool v2_private_active(uint32_t intid)
+{
+	return gicd->isactiver[0] & (1U << intid);
+}
+
+static void v2_set_private_active(uint32_t intid, bool active)
+{
+	if (active)
+		gicd->isactiver[0] = 1U << intid;
+	else
+		gicd->icactiver[0] = 1U << intid;
+	dsb(sy);
+}
+
 static uint32_t v2_nr_irqs(void)
 {
 	return nr_irqs;
@@ -103,4 +118,6 @@ const struct gic_ops gicv2_ops = {
 	.eoi = v2_eoi,
 	.deactivate = v2_deactivate,
 	.nr_irqs = v2_nr_irqs,
+	.private_active = v2_private_active,
+	.set_private_active = v2_set_private_active,
 };

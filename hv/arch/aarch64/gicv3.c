@@ -4,6 +4,7 @@
 #include <arch/gic.h>
 #include <arch/gic_regs.h>
 #include <arch/sysreg.h>
+#include <core/cpu.h>
 #include <shyper/errno.h>
 
 /* Derived from the device tree at boot. */
@@ -160,6 +161,20 @@ static void v3_deactivate(uint32_t ack)
 	isb();
 }
 
+static bool v3_private_active(uint32_t intid)
+{
+	return gicr_sgi[this_cpu_id()]->isactiver0 & (1U << intid);
+}
+
+static void v3_set_private_active(uint32_t intid, bool active)
+{
+	if (active)
+		gicr_sgi[this_cpu_id()]->isactiver0 = 1U << intid;
+	else
+		gicr_sgi[this_cpu_id()]->icactiver0 = 1U << intid;
+	dsb(sy);
+}
+
 static uint32_t v3_nr_irqs(void)
 {
 	return nr_irqs;
@@ -175,4 +190,6 @@ const struct gic_ops gicv3_ops = {
 	.eoi = v3_eoi,
 	.deactivate = v3_deactivate,
 	.nr_irqs = v3_nr_irqs,
+	.private_active = v3_private_active,
+	.set_private_active = v3_set_private_active,
 };

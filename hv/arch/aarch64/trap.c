@@ -87,17 +87,14 @@ static void handle_dabt(struct vcpu *vcpu, struct trap_frame *f)
 				 ipa);
 		return;
 	}
-	if (!acc.write) {
-		/* Never hand the guest more bits than it asked for. */
-		uint64_t v = acc.size < 8 ? acc.value & ((1UL << (acc.size * 8)) - 1) : acc.value;
+	if (!acc.write && rt != 31) {
+		/* Never hand the guest more bits than it asked for: shift the
+		 * value to the top, then back, zero- or sign-extending. */
+		unsigned shift = 64 - acc.size * 8;
+		uint64_t v = (iss & DABT_SSE) ? (uint64_t)((int64_t)(acc.value << shift) >> shift) :
+						(acc.value << shift) >> shift;
 
-		if ((iss & DABT_SSE) && acc.size < 8) {
-			unsigned shift = 64 - acc.size * 8;
-			v = (uint64_t)((int64_t)(v << shift) >> shift);
-		}
-		if (!(iss & DABT_SF))
-			v &= 0xffffffffUL;
-		reg_set(f, rt, v);
+		f->x[rt] = (iss & DABT_SF) ? v : (uint32_t)v;
 	}
 	f->elr += 4;
 }
@@ -128,32 +125,19 @@ static unsigned exit_reason(unsigned ec)
 	}
 }
 
-void guest_sync_exception(struct trap_frame *f)
+/* The rarer exits, kept out of the hot function so that it stays small. */
+static void __attribute__((noinline)) sync_other(struct vcpu *vcpu, struct trap_frame *f,
+						 unsigned ec)
 {
-	struct vcpu *vcpu = current_vcpu();
-	unsigned ec = (f->esr >> ESR_EC_SHIFT) & ESR_EC_MASK;
-
-	vcpu->exits++;
 	vcpu->exit_counts[exit_reason(ec)]++;
 	switch (ec) {
-	case EC_HVC64:
-		vcall_handle(vcpu, f); /* ELR already points past the HVC */
-		break;
-	case EC_SMC64:
-		f->elr += 4; /* a trapped SMC returns to itself */
-		vcall_handle(vcpu, f);
-		break;
-	case EC_DABT_LOW:
-		handle_dabt(vcpu, f);
-		break;
 	case EC_SYSREG:
 		handle_sysreg(vcpu, f);
 		break;
 	case EC_WFX:
 		f->elr += 4;
 		sched_wfi(f); /* trapped on shared cores: give the core away */
-		vgic_flush(current_vcpu());
-		return;
+		break;
 	case EC_IABT_LOW:
 		if (vm_log_allowed(vcpu->vm))
 			log_err("vm%u (%s) vcpu%u: instruction fetch outside its memory at 0x%lx; injecting an abort",
@@ -168,6 +152,27 @@ void guest_sync_exception(struct trap_frame *f)
 		inject_undef(f);
 		break;
 	}
+}
+
+void guest_sync_exception(struct trap_frame *f)
+{
+	struct vcpu *vcpu = current_vcpu();
+	unsigned ec = (f->esr >> ESR_EC_SHIFT) & ESR_EC_MASK;
+
+	if (__builtin_expect(!vcpu, 0))
+		panic_frame(f, "exception from a lower exception level with no vCPU");
+	/* The hot exits first: emulated MMIO and hypercalls. */
+	if (ec == EC_DABT_LOW) {
+		vcpu->exit_counts[SHYPER_EXIT_MMIO]++;
+		handle_dabt(vcpu, f);
+	} else if (ec == EC_HVC64 || ec == EC_SMC64) {
+		vcpu->exit_counts[ec == EC_HVC64 ? SHYPER_EXIT_HVC : SHYPER_EXIT_SMC]++;
+		if (ec == EC_SMC64)
+			f->elr += 4; /* a trapped SMC returns to itself; HVC is past */
+		vcall_handle(vcpu, f);
+	} else {
+		sync_other(vcpu, f, ec);
+	}
 	sched_exit_check(f);
 	vgic_flush(current_vcpu());
 }
@@ -178,7 +183,6 @@ void guest_irq_exit(struct trap_frame *f)
 
 	if (!vcpu)
 		return;
-	vcpu->exits++;
 	vcpu->exit_counts[SHYPER_EXIT_IRQ]++;
 	sched_exit_check(f); /* stops, slices, newly started vCPUs */
 	vgic_flush(current_vcpu());

@@ -21,6 +21,12 @@
 #include <core/sched.h>
 #include <lib/string.h>
 
+_Static_assert(__builtin_offsetof(struct cpu, vcpu) == CPU_VCPU, "CPU_VCPU");
+_Static_assert(__builtin_offsetof(struct cpu, preack) == CPU_PREACK, "CPU_PREACK");
+_Static_assert(__builtin_offsetof(struct vcpu, fast_timer_lr) == VCPU_FAST_LR, "VCPU_FAST_LR");
+_Static_assert(__builtin_offsetof(struct vcpu, fast_timer_exits) == VCPU_FAST_EXITS,
+	       "VCPU_FAST_EXITS");
+
 /* HCR_EL2 (Arm ARM D19.2.48) bits for a running guest. */
 #define HCR_VM (1UL << 0)
 #define HCR_SWIO (1UL << 1)
@@ -121,6 +127,7 @@ static void __attribute__((noreturn)) vcpu_start_current(void)
 	/* Nothing of an earlier guest with this VMID may stay in the TLBs. */
 	__asm__ volatile("tlbi vmalls12e1is" ::: "memory");
 	dsb(ish);
+	vcpu_ctx_reset_vgic();
 	vcpu_load_fresh(vcpu, f);
 	sched_arm(vcpu->pcpu);
 	vgic_flush(vcpu);
@@ -135,8 +142,16 @@ void vcpu_switch(struct vcpu *next, struct trap_frame *f)
 {
 	struct vcpu *cur = current_vcpu();
 
+	uint32_t vtimer = hv.board.timer.virt_intid;
+
 	if (cur && cur->state == VCPU_RUNNING) {
-		vcpu_ctx_save(&cur->ctx, f);
+		vcpu_ctx_save(&cur->ctx, f); /* stops its timer first */
+		/* Its timer interrupt may still be active (handler running, or
+		 * in a saved HW list register): that state is the vCPU's, and
+		 * would block the next vCPU's timer if left on the core. */
+		cur->ctx.vtimer_active = gic_private_active(vtimer);
+		if (cur->ctx.vtimer_active)
+			gic_set_private_active(vtimer, false);
 		cur->run_ticks += timer_now() - cur->run_since;
 		cur->run_since = 0;
 	}
@@ -145,10 +160,15 @@ void vcpu_switch(struct vcpu *next, struct trap_frame *f)
 	if (next->state == VCPU_PENDING) {
 		__asm__ volatile("tlbi vmalls12e1is" ::: "memory");
 		dsb(ish);
+		gic_set_private_active(vtimer, false);
+		vcpu_ctx_reset_vgic();
 		vcpu_load_fresh(next, f);
 	} else {
 		next->blocked = false;
 		next->run_since = timer_now();
+		/* Before its list registers: a HW one may name the timer PPI. */
+		if (next->ctx.vtimer_active)
+			gic_set_private_active(vtimer, true);
 		vcpu_ctx_restore(&next->ctx, f);
 		vgic_hw_set_hcr(false);
 		next->vgic.uie = false;
@@ -165,12 +185,14 @@ void vcpu_discard_saved(struct vcpu *vcpu)
 		struct lr lr;
 
 		vgic_hw_decode_lr(vcpu->ctx.lr[n], &lr);
-		if (lr.state != LR_INVALID && lr.hw)
+		/* Private ones were made inactive when it was switched out
+		 * (vcpu_switch); ending them now would end the running vCPU's. */
+		if (lr.state != LR_INVALID && lr.hw && lr.pintid >= GIC_FIRST_SPI)
 			gic_deactivate(lr.pintid);
 		vcpu->ctx.lr[n] = 0;
 	}
-	for (unsigned w = 0; w < VGIC_MAX_IRQS / 64; w++)
-		vcpu->vgic.pending[w] = 0;
+	vcpu->ctx.vtimer_active = false;
+	vgic_drop_pending(vcpu, false);
 	vcpu->stop_req = false;
 	dsb(sy);
 	vcpu->state = VCPU_OFF;
@@ -203,8 +225,7 @@ void vcpu_detach_here(void)
 	}
 	vgic_hw_disable();
 	sysreg_write(cntv_ctl_el0, 0);
-	for (unsigned w = 0; w < VGIC_MAX_IRQS / 64; w++)
-		vcpu->vgic.pending[w] = 0;
+	vgic_drop_pending(vcpu, true);
 	sysreg_write(hcr_el2, HCR_IMO | HCR_FMO | HCR_AMO | HCR_RW);
 	isb();
 	cpu->vcpu = 0;
@@ -254,13 +275,15 @@ int vcpu_power_on(struct vcpu *vcpu, uint64_t entry, uint64_t context)
 	vcpu->state = VCPU_PENDING;
 	if (vcpu->pcpu == this_cpu_id() && !cpu->vcpu)
 		vcpu_run(vcpu);
-	if (!cpu->vcpu && !cpu->boot_vcpu) {
-		/* An idle core picks it up in its idle loop. */
-		__atomic_store_n(&cpu->boot_vcpu, vcpu, __ATOMIC_RELEASE);
-	} else {
-		/* A busy core takes it in turn, at its next exit. */
+	/* An idle core picks it up in its idle loop; a busy one takes it in
+	 * turn at its next exit. The idle loop sets cpu->vcpu before it lets
+	 * go of boot_vcpu, so one of the two is always seen. */
+	struct vcpu *none = 0;
+
+	if (__atomic_load_n(&cpu->vcpu, __ATOMIC_SEQ_CST) ||
+	    !__atomic_compare_exchange_n(&cpu->boot_vcpu, &none, vcpu, false,
+					 __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
 		cpu->resched = true;
-	}
 	gic_send_sgi(vcpu->pcpu, SGI_WORK);
 	return 0;
 }

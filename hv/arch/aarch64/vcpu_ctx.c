@@ -84,6 +84,20 @@ static void vgic_restore(const struct vcpu_ctx *ctx)
 		vgic_hw_set_raw_lr(i, ctx->lr[i]);
 }
 
+/* A fresh vCPU must not inherit the last one's priority mask or active
+ * priorities: an interrupt left active there would block its own. */
+void vcpu_ctx_reset_vgic(void)
+{
+	if (gic_version() == 3) {
+		sysreg_write(ICH_VMCR_EL2, 0);
+		sysreg_write(ICH_AP0R0_EL2, 0);
+		sysreg_write(ICH_AP1R0_EL2, 0);
+	} else {
+		vgic_hw_gich_write(GICH_VMCR, 0);
+		vgic_hw_gich_write(GICH_APR, 0);
+	}
+}
+
 void vcpu_ctx_save(struct vcpu_ctx *ctx, const struct trap_frame *frame)
 {
 	memcpy(&ctx->regs, frame, sizeof(*frame));

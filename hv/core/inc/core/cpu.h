@@ -25,7 +25,13 @@ struct cpu_work {
 
 struct vcpu;
 
+/* The first two fields are read by the vectors' timer fast path
+ * (vectors.S, CPU_VCPU and CPU_PREACK). */
 struct cpu {
+	struct vcpu *vcpu;	/* running here, or NULL */
+	/* Bit 31 set: an interrupt the fast path acknowledged and left to
+	 * irq_handle_pending(); the rest is the acknowledge value. */
+	uint64_t preack;
 	unsigned id;
 	uint64_t mpidr;
 	volatile enum cpu_state state;
@@ -36,7 +42,6 @@ struct cpu {
 	volatile uint64_t timer_irqs;
 	volatile uint64_t timer_last_latency; /* counter ticks past the deadline */
 	volatile uint64_t irqs;
-	struct vcpu *vcpu;		   /* running here, or NULL */
 	struct vcpu *volatile boot_vcpu; /* to enter from the idle loop */
 	volatile bool stop_pending;	   /* some vCPU here has stop_req */
 	volatile bool resched;		   /* pick the next vCPU at the next exit */

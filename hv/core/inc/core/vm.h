@@ -30,7 +30,13 @@ struct vcpu_sysregs {
 	uint64_t vmpidr_el2;
 };
 
+/* The first two fields are read by the vectors' timer fast path
+ * (vectors.S, VCPU_FAST_LR and VCPU_FAST_EXITS). */
 struct vcpu {
+	/* The list register that delivers its virtual timer interrupt when
+	 * nothing else needs the hypervisor's attention; 0: the general path. */
+	uint64_t fast_timer_lr;
+	uint64_t fast_timer_exits; /* interrupt exits the fast path took */
 	unsigned id; /* within the VM; also its MPIDR Aff0 */
 	unsigned pcpu;
 	struct vm *vm;
@@ -38,7 +44,6 @@ struct vcpu {
 	uint64_t entry, context; /* where CPU_ON starts it, its x0 */
 	struct vcpu_sysregs sys;
 	struct vgic_cpu vgic;
-	uint64_t exits;
 	struct vcpu_ctx ctx;	/* while another vCPU has the core */
 	bool blocked;		/* in WFI, core given away */
 	volatile bool stop_req;	/* shutdown: leave at the next exit */
@@ -117,12 +122,12 @@ struct vm {
 	uint32_t log_tokens;
 	uint32_t log_suppressed;
 	uint64_t log_refill_at;
+	struct vm_ivc ivc; /* channels it declared, its queue, keep-alive */
 };
 
 #define VM_LOG_BURST 128      /* lines at once */
 #define VM_LOG_PER_SECOND 10  /* then this many a second */
 
-	struct vm_ivc ivc; /* channels it declared, its queue, keep-alive */
 /* True if one more fault line of this VM may be printed now. */
 bool vm_log_allowed(struct vm *vm);
 
@@ -162,6 +167,15 @@ void __attribute__((noreturn)) vm_boot_here(struct vm *vm, uint64_t entry,
 static inline struct vcpu *current_vcpu(void)
 {
 	return this_cpu()->vcpu;
+}
+
+/* Before entering the guest: pending interrupts into list registers.
+ * Plain loads first: the common exit has nothing new and stays short. */
+static inline void vgic_flush(struct vcpu *vcpu)
+{
+	if (__builtin_expect(__atomic_load_n(&vcpu->vgic.pending_hint, __ATOMIC_RELAXED) ||
+			     vcpu->vgic.waiting, 0))
+		vgic_flush_slow(vcpu);
 }
 
 void __attribute__((noreturn)) vcpu_run(struct vcpu *vcpu);

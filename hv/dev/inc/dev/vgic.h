@@ -60,8 +60,14 @@ uint64_t vgic_gicd_size(const struct vm *vm);
 /* Makes `intid` pending for `vcpu`; it reaches a list register when the
  * vCPU next enters the guest (its core is kicked if it is another one). */
 void vgic_inject(struct vcpu *vcpu, uint32_t intid);
-/* Before entering the guest: move pending interrupts into list registers. */
-void vgic_flush(struct vcpu *vcpu);
+/* Forgets the vCPU's pending interrupts, ending the hardware ones taken
+ * for it (private ones only if it is on this core). */
+void vgic_drop_pending(struct vcpu *vcpu, bool private_too);
+/* Before entering the guest: move pending interrupts into list registers
+ * (vgic_flush() in core/vm.h checks inline whether there is anything). */
+void vgic_flush_slow(struct vcpu *vcpu);
+/* Recomputes each vCPU's timer fast-path list register (struct vcpu). */
+void vgic_fast_sync(struct vm *vm);
 /* A physical interrupt owned by a VM arrived on this core. */
 void vgic_forward_hw(struct vm *vm, uint32_t intid);
 /* Guest write of ICC_SGI1R_EL1 (GICv3). */

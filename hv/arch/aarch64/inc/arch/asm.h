@@ -34,6 +34,12 @@
 #define TF_FAR (35 * 8)
 #define TF_SIZE (36 * 8)
 
+/* Offsets the timer fast path reads (checked in vcpu_arch.c). */
+#define CPU_VCPU 0
+#define CPU_PREACK 8
+#define VCPU_FAST_LR 0
+#define VCPU_FAST_EXITS 8
+
 /* Vector kinds passed to the C handler. */
 #define VEC_SYNC 0
 #define VEC_IRQ 1

@@ -39,6 +39,8 @@ struct gic_ops {
 	void (*eoi)(uint32_t ack);
 	void (*deactivate)(uint32_t ack);
 	uint32_t (*nr_irqs)(void);
+	bool (*private_active)(uint32_t intid);
+	void (*set_private_active)(uint32_t intid, bool active);
 };
 
 extern const struct gic_ops gicv2_ops;
@@ -61,6 +63,13 @@ uint32_t gic_ack(void);
  */
 void gic_eoi(uint32_t ack);
 void gic_deactivate(uint32_t ack);
+/*
+ * The active state of an SGI or PPI on the calling core. A PPI shared by
+ * several vCPUs on one core (the virtual timer) keeps one active state per
+ * vCPU: a switch saves it, clears it and restores the next vCPU's.
+ */
+bool gic_private_active(uint32_t intid);
+void gic_set_private_active(uint32_t intid, bool active);
 unsigned gic_version(void);
 uint32_t gic_nr_irqs(void);
 

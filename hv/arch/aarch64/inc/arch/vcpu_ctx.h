@@ -6,6 +6,7 @@
 #define ARCH_VCPU_CTX_H
 
 #include <arch/exception.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #define VCPU_CTX_MAX_LRS 16
@@ -27,11 +28,15 @@ struct vcpu_ctx {
 	uint64_t lr[VCPU_CTX_MAX_LRS];
 	uint64_t vmcr;
 	uint64_t apr[4];
+	bool vtimer_active; /* the physical timer PPI, active for this vCPU */
 };
 
 /* Moves the running vCPU's state from the core into `ctx`, and back. */
 void vcpu_ctx_save(struct vcpu_ctx *ctx, const struct trap_frame *frame);
 void vcpu_ctx_restore(const struct vcpu_ctx *ctx, struct trap_frame *frame);
+
+/* Clears the virtual interface's VMCR and active priorities. */
+void vcpu_ctx_reset_vgic(void);
 
 /* FP/SIMD registers (fpsimd.S): the hypervisor itself never uses them. */
 void fpsimd_save(uint64_t *regs);
