@@ -143,6 +143,7 @@ static int build_dtb(struct vm *vm, const struct vm_config *cfg, uint64_t initrd
 				dev->ipa + n * dev->size, dev->size, dev->intid + n
 			};
 	}
+	vdev_fdt_describe(vm, &d, virtio, MAX_VIRTIO);
 	ret = vm_fdt_build(&d, (void *)cfg->dtb_ipa, MVM_DTB_MAX, &len);
 	/* The builder used the whole buffer as scratch: clean all of it. */
 	cache_clean_range(cfg->dtb_ipa, MVM_DTB_MAX);

@@ -271,6 +271,8 @@ int vm_setup(struct vm *vm)
 	if (!ret && vm->has_uart)
 		ret = vm_add_mmio(vm, vm->uart.base, VUART_SIZE, vuart_access, 0);
 	if (!ret)
+		ret = vdev_setup_all(vm);
+	if (!ret)
 		ret = check_emulated_ranges(vm);
 	if (ret)
 		return ret;
@@ -322,6 +324,7 @@ void vm_destroy(struct vm *vm)
 	const struct vm_config *cfg = vm->cfg;
 
 	ivc_vm_destroy(vm); /* unmapped from peers before anything goes */
+	vdev_teardown_all(vm);
 	for (unsigned i = 0; i <= GIC_MAX_INTID; i++)
 		if (hv.irq_owner[i] == vm->id + 1) {
 			gic_disable(i, 0);

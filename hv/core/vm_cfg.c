@@ -184,6 +184,10 @@ static int cfg_add_emu_dev(struct vcpu *caller, struct vm *vm, uint64_t ipa, uin
 		vm->uart.base = dev.base_ipa;
 		vm->uart.intid = dev.irq_id;
 		return 0;
+	case SHYPER_EMU_VIRTIO_CONSOLE:
+	case SHYPER_EMU_VIRTIO_NET:
+	case SHYPER_EMU_VIRTIO_BLK_MEDIATED:
+		return vdev_config_add(vm, &dev);
 	default:
 		log_warn("vm%u config: emulated device type %u is not supported yet",
 			 vm->id, dev.type);

@@ -18,6 +18,7 @@
 #include <core/smp.h>
 #include <core/state.h>
 #include <core/vm.h>
+#include <dev/vdev.h>
 #include <core/vm_fdt.h>
 #include <dev/vgic.h>
 #include <dev/vuart.h>
@@ -77,6 +78,7 @@ static int build_guest_dtb(struct vm *vm)
 	uint64_t ipa = vm->images[SHYPER_IMAGE_DTB].load_ipa;
 	void *buf = vm_ram_ptr(vm, ipa, GUEST_DTB_MAX);
 	uint8_t seed[VM_RNG_SEED_SIZE];
+	struct vm_fdt_mmio_dev virtio[VM_MAX_VDEVS];
 	struct vm_fdt_desc d = {
 		.cmdline = cfg->cmdline,
 		.nr_vcpus = vm->nr_vcpus,
@@ -97,6 +99,7 @@ static int build_guest_dtb(struct vm *vm)
 	entropy_fill(seed, sizeof(seed)); /* a new one at every boot */
 	vm_fdt_describe_vm(vm, &d);
 	ivc_fdt_describe(vm, &d);
+	vdev_fdt_describe(vm, &d, virtio, VM_MAX_VDEVS);
 	ret = vm_fdt_build(&d, buf, GUEST_DTB_MAX, &len);
 	cache_clean_range((uint64_t)buf, GUEST_DTB_MAX);
 	return ret;
@@ -138,6 +141,7 @@ int vm_boot(struct vm *vm)
 		return ret;
 	}
 	vgic_reset(vm);
+	vdev_reset_all(vm);
 	for (unsigned i = 0; i < vm->nr_vcpus; i++)
 		vm->vcpus[i].state = VCPU_OFF;
 	vm->state = VM_RUNNING;
@@ -271,7 +275,7 @@ int64_t hc_vmm(struct vcpu *caller, struct trap_frame *f, unsigned fn)
 		f->x[1] = caller->vm->id;
 		return 0;
 	}
-	if (fn > SHYPER_HVC_FN(SHYPER_VMM_VCPU_INFO))
+	if (fn > SHYPER_HVC_FN(SHYPER_VMM_CONSOLE))
 		return -SHYPER_ENOSYS;
 	if (!hc_caller_is_mvm(caller))
 		return -SHYPER_EPERM;
@@ -292,6 +296,8 @@ int64_t hc_vmm(struct vcpu *caller, struct trap_frame *f, unsigned fn)
 		return 0;
 	case SHYPER_HVC_FN(SHYPER_VMM_VCPU_INFO):
 		return vmm_vcpu_info(caller, vm, f);
+	case SHYPER_HVC_FN(SHYPER_VMM_CONSOLE):
+		return vdev_console_hypercall(caller, vm, f);
 	case SHYPER_HVC_FN(SHYPER_VMM_BOOT):
 		return vm_boot(vm);
 	case SHYPER_HVC_FN(SHYPER_VMM_SHUTDOWN):

@@ -45,6 +45,16 @@ enum shyper_group {
 #define SHYPER_VMM_REBOOT SHYPER_HVC(SHYPER_GRP_VMM, 5)   /* x1 id */
 #define SHYPER_VMM_REMOVE SHYPER_HVC(SHYPER_GRP_VMM, 6)   /* x1 id; a running VM: -EBUSY */
 #define SHYPER_VMM_VCPU_INFO SHYPER_HVC(SHYPER_GRP_VMM, 7) /* x1 id, x2 vcpu, x3 buf, x4 len */
+/* x1 id, x2 op (SHYPER_CONSOLE_*), x3 buf, x4 len -> x1 bytes (READ, WRITE)
+ * or bytes lost while nobody was attached (ATTACH): the VM's virtio-console. */
+#define SHYPER_VMM_CONSOLE SHYPER_HVC(SHYPER_GRP_VMM, 8)
+
+enum shyper_console_op {
+	SHYPER_CONSOLE_READ = 0,   /* what the guest wrote, up to len bytes */
+	SHYPER_CONSOLE_WRITE = 1,  /* input for the guest; x1: bytes taken */
+	SHYPER_CONSOLE_ATTACH = 2, /* one reader at a time, else -EBUSY */
+	SHYPER_CONSOLE_DETACH = 3,
+};
 
 /* Config group (MVM only): build a VM step by step, then FINISH it. */
 #define SHYPER_CFG_ADD_VM SHYPER_HVC(SHYPER_GRP_CONFIG, 0)      /* x1 buf, x2 len: shyper_vm_desc -> x1 id */

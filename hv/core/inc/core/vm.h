@@ -123,6 +123,8 @@ struct vm {
 	uint32_t log_suppressed;
 	uint64_t log_refill_at;
 	struct vm_ivc ivc; /* channels it declared, its queue, keep-alive */
+	struct vdev vdevs[VM_MAX_VDEVS]; /* set up from cfg->vdevs */
+	unsigned nr_vdevs;
 };
 
 #define VM_LOG_BURST 128      /* lines at once */

@@ -6,6 +6,7 @@
 #ifndef CORE_VM_CONFIG_H
 #define CORE_VM_CONFIG_H
 
+#include <dev/vdev.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -68,6 +69,8 @@ struct vm_config {
 	unsigned nr_pt_irqs;
 	struct vm_dtb_dev_cfg dtb_devs[VM_MAX_PASSTHROUGH];
 	unsigned nr_dtb_devs;
+	struct vm_vdev_cfg vdevs[VM_MAX_VDEVS]; /* emulated virtio devices */
+	unsigned nr_vdevs;
 	bool trap_wfi; /* false: WFI runs natively (exclusive cores) */
 	bool notify;   /* give it the /hypervisor node and event interrupt */
 };

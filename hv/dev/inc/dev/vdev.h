@@ -1,0 +1,79 @@
+/*
+ * A VM's emulated virtio-mmio devices: the JSON template's
+ * EMU_DEVICE_T_VIRTIO_{CONSOLE,NET,BLK_MEDIATED} entries (docs/CONFIG.md).
+ * This file ties a device model (hv/dev/virtio_<kind>.c) to the VM: its
+ * guest memory, its interrupt, its MMIO window and its device-tree node.
+ */
+#ifndef DEV_VDEV_H
+#define DEV_VDEV_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define VM_MAX_VDEVS 4
+#define VDEV_CFG_MAX 16
+
+/* As configured (struct vm_config); type is an enum shyper_emu_type. */
+struct vm_vdev_cfg {
+	uint32_t type;
+	uint32_t intid; /* its SPI */
+	uint64_t base, size;
+	uint32_t cfg_num;
+	uint64_t cfg[VDEV_CFG_MAX];
+};
+
+struct vm;
+struct vdev;
+struct virtio_dev;
+struct vm_fdt_desc;
+struct vm_fdt_mmio_dev;
+struct shyper_emu_dev;
+
+/* What each kind of device provides (virtio_<kind>.c). */
+struct vdev_kind {
+	const char *name;
+	/* Config time: the device's cfg_list and limits; 0 or -SHYPER_E*. */
+	int (*check)(struct vm *vm, const struct vm_vdev_cfg *cfg);
+	/* vm_setup: allocate and initialise the model, set vd->dev and
+	 * vd->model (virtio_dev_init with vdev_guest_mem and vdev_irq). */
+	int (*setup)(struct vdev *vd);
+	void (*teardown)(struct vdev *vd);
+	/* After a guest register access, outside the device lock. Optional. */
+	void (*after_access)(struct vdev *vd);
+};
+
+struct vdev {
+	const struct vm_vdev_cfg *cfg;
+	const struct vdev_kind *kind;
+	struct vm *vm;
+	struct virtio_dev *dev; /* the transport inside the model */
+	void *model;		/* the model's state, from the hypervisor heap */
+};
+
+extern const struct vdev_kind vdev_console_kind;
+extern const struct vdev_kind vdev_net_kind;
+extern const struct vdev_kind vdev_blk_kind;
+
+/* SHYPER_CFG_ADD_EMU_DEV of a virtio type: checks and records it. */
+int vdev_config_add(struct vm *vm, const struct shyper_emu_dev *dev);
+/* vm_setup / vm_destroy: every configured device of the VM. */
+int vdev_setup_all(struct vm *vm);
+void vdev_teardown_all(struct vm *vm);
+/* At every boot of the VM: the devices come up reset. */
+void vdev_reset_all(struct vm *vm);
+/* Adds the VM's transports to its device tree; `slots` holds `max`. */
+void vdev_fdt_describe(struct vm *vm, struct vm_fdt_desc *d,
+		       struct vm_fdt_mmio_dev *slots, unsigned max);
+/* The device of `type` of VM `vm`, or NULL. */
+struct vdev *vdev_find(struct vm *vm, uint32_t type);
+
+/* SHYPER_VMM_CONSOLE from the MVM (vdev_console.c). */
+struct vcpu;
+struct trap_frame;
+long vdev_console_hypercall(struct vcpu *caller, struct vm *vm, struct trap_frame *f);
+
+/* For the models: the VM's RAM as a guest_mem, and the interrupt line. */
+void *vdev_guest_ptr(void *vm, uint64_t ipa, uint64_t len);
+void vdev_irq(void *vdev, bool level);
+
+#endif

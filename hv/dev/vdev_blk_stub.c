@@ -1,0 +1,14 @@
+/* Placeholder until the virtio-blk model lands: configs naming one are
+ * refused with a clear message rather than half-working. */
+#include <core/log.h>
+#include <core/vm.h>
+#include <dev/vdev.h>
+#include <shyper/errno.h>
+
+static int blk_check(struct vm *vm, const struct vm_vdev_cfg *cfg)
+{
+	log_warn("vm%u config: virtio-blk at 0x%lx is not supported yet", vm->id, cfg->base);
+	return -SHYPER_ENOTSUP;
+}
+
+const struct vdev_kind vdev_blk_kind = { .name = "blk", .check = blk_check };
