@@ -8,6 +8,7 @@
 #include <core/mem.h>
 #include <core/state.h>
 #include <core/vm.h>
+#include <dev/mediated.h>
 #include <lib/string.h>
 #include <plat/platform.h>
 #include <shyper/errno.h>
@@ -19,6 +20,7 @@ static const hc_group_handler groups[] = {
 	[SHYPER_GRP_VMM] = hc_vmm,
 	[SHYPER_GRP_CONFIG] = hc_config,
 	[SHYPER_GRP_IVC] = hc_ivc,
+	[SHYPER_GRP_MEDIATED] = hc_mediated,
 };
 
 void hypercall_handle(struct vcpu *caller, struct trap_frame *f)

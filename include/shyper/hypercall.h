@@ -48,6 +48,9 @@ enum shyper_group {
 /* x1 id, x2 op (SHYPER_CONSOLE_*), x3 buf, x4 len -> x1 bytes (READ, WRITE)
  * or bytes lost while nobody was attached (ATTACH): the VM's virtio-console. */
 #define SHYPER_VMM_CONSOLE SHYPER_HVC(SHYPER_GRP_VMM, 8)
+/* x1 id, x2 buf, x3 len: shyper_net_info of the VM's virtio-net device
+ * (-ENODEV: it has none). */
+#define SHYPER_VMM_NET_INFO SHYPER_HVC(SHYPER_GRP_VMM, 9)
 
 enum shyper_console_op {
 	SHYPER_CONSOLE_READ = 0,   /* what the guest wrote, up to len bytes */
@@ -168,6 +171,17 @@ struct shyper_vm_info {
 	uint64_t exits; /* traps into the hypervisor, all vCPUs */
 };
 
+/* A VM's virtio-net port on the hypervisor's switch (SHYPER_VMM_NET_INFO):
+ * frames (packets) and their bytes without the virtio header; drops are
+ * frames the device refused or found no receive buffer for. */
+struct shyper_net_info {
+	uint64_t tx_packets, tx_bytes, tx_drops; /* sent by the VM */
+	uint64_t rx_packets, rx_bytes, rx_drops; /* for the VM */
+	uint8_t mac[6];
+	uint8_t link_up; /* 1 while the VM runs and is on the switch */
+	uint8_t pad;
+};
+
 /* Why a vCPU left the guest (SHYPER_VMM_VCPU_INFO). */
 enum shyper_exit_reason {
 	SHYPER_EXIT_HVC = 0,
@@ -208,6 +222,7 @@ enum shyper_event_type {
 	SHYPER_EVENT_VM_STATE = 1, /* x2: VM id, x3: new enum shyper_vm_state */
 	SHYPER_EVENT_IVC = 2,	   /* x2: sender VM, x3: channel id or SHYPER_IVC_EVENT_MSG */
 	SHYPER_EVENT_KEEPALIVE = 3, /* x2: VM that missed its heartbeat, x3: period (ms) */
+	SHYPER_EVENT_MEDIATED = 4,  /* x2: VM, x3: image index: mediated requests wait (shyper/mediated.h) */
 };
 
 #endif
