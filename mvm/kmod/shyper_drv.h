@@ -65,6 +65,11 @@ ssize_t shyper_read(struct file *file, char __user *ubuf, size_t count,
 		    loff_t *ppos);
 __poll_t shyper_poll(struct file *file, poll_table *wait);
 
+/* shyper_mediated.c: REGISTER / UNREGISTER calls (-ENOIOCTLCMD: not one),
+ * and the daemon's file going away. */
+long shyper_mediated_ioctl(struct file *file, unsigned int cmd, unsigned long arg);
+void shyper_mediated_release(struct file *file);
+
 /* shyper_ivc.c */
 int shyper_ivc_init(struct platform_device *pdev, struct shyper_dev *sdev);
 void shyper_ivc_exit(struct shyper_dev *sdev);

@@ -37,12 +37,27 @@ static int shyper_open(struct inode *inode, struct file *file)
 	return stream_open(inode, file);
 }
 
+/* Mediated-disk registrations are tracked per file (shyper_mediated.c). */
+static long shyper_main_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+{
+	long ret = shyper_mediated_ioctl(file, cmd, arg);
+
+	return ret == -ENOIOCTLCMD ? shyper_ioctl(file, cmd, arg) : ret;
+}
+
+static int shyper_release(struct inode *inode, struct file *file)
+{
+	shyper_mediated_release(file);
+	return 0;
+}
+
 static const struct file_operations shyper_fops = {
 	.owner = THIS_MODULE,
 	.open = shyper_open,
+	.release = shyper_release,
 	.read = shyper_read,
 	.poll = shyper_poll,
-	.unlocked_ioctl = shyper_ioctl,
+	.unlocked_ioctl = shyper_main_ioctl,
 	.compat_ioctl = compat_ptr_ioctl,
 	.llseek = no_llseek,
 };
