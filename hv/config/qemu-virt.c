@@ -7,6 +7,7 @@
  * with -initrd; see scripts/run-qemu.sh.
  */
 #include <core/vm_config.h>
+#include <shyper/hypercall.h>
 
 #define MVM_RAM_BASE 0x50000000UL
 #define MVM_RAM_SIZE 0x10000000UL
@@ -18,6 +19,12 @@
 #define VIRT_VIRTIO_INTID 48 /* SPI 16 onwards */
 
 #define VIRTIO_IRQ(n) (VIRT_VIRTIO_INTID + (n))
+/* The MVM's port on the hypervisor's switch (its eth1): an IPA QEMU virt
+ * leaves unused, a locally administered MAC, and an SPI none of the MVM's
+ * passed-through devices uses (it is injected by the hypervisor only, so
+ * the physical line of that number plays no part). */
+#define MVM_NET_BASE 0x0b000000UL
+#define MVM_NET_INTID 90 /* SPI 58 */
 
 const struct vm_config mvm_config = {
 	.name = "mvm",
@@ -61,6 +68,12 @@ const struct vm_config mvm_config = {
 		  .intid = VIRT_VIRTIO_INTID },
 	},
 	.nr_dtb_devs = 2,
+	.vdevs = {
+		{ .type = SHYPER_EMU_VIRTIO_NET, .intid = MVM_NET_INTID,
+		  .base = MVM_NET_BASE, .size = 0x1000, .cfg_num = 6,
+		  .cfg = { 0x02, 0x53, 0x48, 0x59, 0x50, 0x00 } },
+	},
+	.nr_vdevs = 1,
 	.trap_wfi = false,
 	.notify = true,
 };

@@ -21,6 +21,7 @@
 #include <dev/vdev.h>
 #include <core/vm_fdt.h>
 #include <dev/vgic.h>
+#include <dev/vswitch.h>
 #include <dev/vuart.h>
 #include <lib/string.h>
 #include <shyper/errno.h>
@@ -275,7 +276,7 @@ int64_t hc_vmm(struct vcpu *caller, struct trap_frame *f, unsigned fn)
 		f->x[1] = caller->vm->id;
 		return 0;
 	}
-	if (fn > SHYPER_HVC_FN(SHYPER_VMM_CONSOLE))
+	if (fn > SHYPER_HVC_FN(SHYPER_VMM_NET_INFO))
 		return -SHYPER_ENOSYS;
 	if (!hc_caller_is_mvm(caller))
 		return -SHYPER_EPERM;
@@ -298,6 +299,8 @@ int64_t hc_vmm(struct vcpu *caller, struct trap_frame *f, unsigned fn)
 		return vmm_vcpu_info(caller, vm, f);
 	case SHYPER_HVC_FN(SHYPER_VMM_CONSOLE):
 		return vdev_console_hypercall(caller, vm, f);
+	case SHYPER_HVC_FN(SHYPER_VMM_NET_INFO):
+		return vdev_net_hypercall(caller, vm, f);
 	case SHYPER_HVC_FN(SHYPER_VMM_BOOT):
 		return vm_boot(vm);
 	case SHYPER_HVC_FN(SHYPER_VMM_SHUTDOWN):

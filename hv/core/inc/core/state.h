@@ -21,6 +21,7 @@
 #include <core/event.h>
 #include <core/ivc.h>
 #include <core/vm.h>
+#include <dev/vswitch.h>
 #include <stdint.h>
 
 #define HV_STATE_MAGIC 0x53485950U /* "SHYP" */
@@ -51,6 +52,7 @@ struct hv_state {
 	struct event_queue events;
 	struct entropy entropy;
 	struct ivc_state ivc;
+	struct vswitch vswitch; /* the VMs' virtio-net ports */
 };
 
 extern struct hv_state hv;
