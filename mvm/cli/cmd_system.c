@@ -20,6 +20,7 @@
 #include "cli.h"
 #include "config.h"
 #include "hvc.h"
+#include "mediated.h"
 #include "util.h"
 
 #define MIB (1024ULL * 1024)
@@ -163,33 +164,29 @@ static void print_event(const struct shyper_event *ev)
 
 static int sys_daemon(int argc, char **argv)
 {
+	/* With mediated disks: also look for requests now and then, in case
+	 * another reader of /dev/shyper took the event. */
+	struct timespec med_tick = { 0, 200 * 1000 * 1000 };
+	struct med_daemon med = { 0 };
+	char err[CLI_ERR_MAX];
 	struct shyper_event ev[16];
 	struct sigaction sa, old_int, old_term;
 	sigset_t block, orig, saved;
 	int fd, status = CLI_EXIT_OK;
 
-	if (argc == 1) {
-		struct cli_mediated_config m;
-		char err[CLI_ERR_MAX];
-
-		if (cli_mediated_load(&m, argv[0], err, sizeof(err)))
-			return cli_err("%s: %s", argv[0], err);
-		for (size_t i = 0; i < m.nr_paths; i++) {
-			struct stat st;
-
-			if (stat(m.paths[i], &st) < 0)
-				cli_warn("%s: mediated[%zu]: %s: %s", argv[0], i, m.paths[i],
-					 strerror(errno));
-		}
-		cli_warn("%zu mediated disk%s configured; serving mediated disks is not "
-			 "implemented yet", m.nr_paths, m.nr_paths == 1 ? "" : "s");
-		cli_mediated_free(&m);
-	}
+	if (argc == 1 && med_config_load(&med, argv[0], err, sizeof(err)))
+		return cli_err("%s: %s", argv[0], err);
 	if (open_device(&fd))
 		return CLI_EXIT_ERR;
 	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0) {
 		hvc_close(fd);
+		med_daemon_stop(&med, -1);
 		return cli_err("%s: %s", SHYPER_DEVICE, strerror(errno));
+	}
+	if (argc == 1 && med_daemon_start(&med, fd, argv[0])) {
+		med_daemon_stop(&med, fd);
+		hvc_close(fd);
+		return cli_err("%s: out of memory", argv[0]);
 	}
 
 	/* The signals are only let in while waiting, so none is lost between checks. */
@@ -209,13 +206,18 @@ static int sys_daemon(int argc, char **argv)
 	while (!stop) {
 		struct pollfd p = { .fd = fd, .events = POLLIN };
 		ssize_t n;
+		int ready = ppoll(&p, 1, med.nr ? &med_tick : NULL, &orig);
 
-		if (ppoll(&p, 1, NULL, &orig) < 0) {
+		if (ready < 0) {
 			if (errno == EINTR)
 				continue;
 			status = cli_err("poll %s: %s", SHYPER_DEVICE, strerror(errno));
 			break;
 		}
+		if (med.nr)
+			med_daemon_serve(&med, fd);
+		if (ready == 0)
+			continue;
 		n = read(fd, ev, sizeof(ev));
 		if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
 			/* A device without poll() says "ready" all the time: do not spin. */
@@ -237,8 +239,12 @@ static int sys_daemon(int argc, char **argv)
 			break;
 		}
 		for (size_t i = 0; i < (size_t)n / sizeof(ev[0]); i++)
-			print_event(&ev[i]);
+			if (ev[i].type != SHYPER_EVENT_MEDIATED)
+				print_event(&ev[i]);
+		if (med.nr)
+			med_daemon_serve(&med, fd);
 	}
+	med_daemon_stop(&med, fd);
 	hvc_close(fd);
 	sigprocmask(SIG_SETMASK, &saved, NULL);
 	sigaction(SIGINT, &old_int, NULL);
@@ -251,12 +257,15 @@ const struct cli_cmd cli_system_cmds[] = {
 	  sys_info },
 	{ "version", "", "CLI, hypervisor and ABI versions; warns when the ABIs differ", NULL, 0,
 	  0, sys_version },
-	{ "daemon", "[mediated-cfg.json]", "print VM state changes as they happen",
+	{ "daemon", "[mediated-cfg.json]", "print VM state changes; serve mediated disks",
 	  "Reads the hypervisor's events from /dev/shyper and prints one line per VM\n"
 	  "state change, e.g. \"vm1: running\". Stops cleanly on SIGINT or SIGTERM.\n"
-	  "mediated-cfg.json lists the disk images of mediated virtio-blk devices:\n"
-	  "  { \"mediated\": [ \"~/vm0.img\" ] }\n"
-	  "It is checked now; serving mediated disks comes later.\n",
+	  "mediated-cfg.json lists the disk images of mediated virtio-blk devices\n"
+	  "(a guest device's cfg_list[0] is an index into the list):\n"
+	  "  { \"mediated\": [ \"~/vm0.img\", { \"path\": \"ro.img\", \"readonly\": true } ] }\n"
+	  "The daemon serves their requests with ordinary file I/O. An image that\n"
+	  "cannot be opened makes its guests' I/O fail; so does the daemon's end,\n"
+	  "until it is started again.\n",
 	  0, 1, sys_daemon },
 	{ NULL, NULL, NULL, NULL, 0, 0, NULL },
 };

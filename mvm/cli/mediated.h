@@ -1,0 +1,46 @@
+/*
+ * The daemon's mediated disks (`shyper system daemon mediated-cfg.json`):
+ * the configuration, then serving the hypervisor's requests on them with
+ * ordinary file I/O (include/shyper/mediated.h, docs/USER-GUIDE.md).
+ *
+ *   { "mediated": [ "/mnt/vm0.img", { "path": "ro.img", "readonly": true } ] }
+ *
+ * Entry i serves the guest devices whose cfg_list[0] is i. Paths starting
+ * with "~/" are under $HOME, relative ones under the file's directory.
+ */
+#ifndef CLI_MEDIATED_H
+#define CLI_MEDIATED_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct med_disk {
+	char *path;
+	bool readonly; /* asked for, or the file could only be opened so */
+	int fd;	       /* -1: could not be opened, its I/O fails */
+	uint64_t sectors;
+	bool registered;
+};
+
+struct med_daemon {
+	struct med_disk *disks;
+	size_t nr;
+	void *buf; /* one request: header and data */
+	uint64_t served, failed;
+};
+
+/* 0, or -1 with one line in err naming the JSON path. */
+int med_config_parse(struct med_daemon *d, const char *text, size_t len, const char *base_dir,
+		     char *err, size_t errlen);
+int med_config_load(struct med_daemon *d, const char *path, char *err, size_t errlen);
+
+/* Opens the images (warnings for those that fail) and registers every one
+ * with the hypervisor. 0, or -1 (out of memory). */
+int med_daemon_start(struct med_daemon *d, int fd, const char *cfg_name);
+/* Serves requests until none waits. */
+void med_daemon_serve(struct med_daemon *d, int fd);
+/* Unregisters, closes, frees. */
+void med_daemon_stop(struct med_daemon *d, int fd);
+
+#endif
