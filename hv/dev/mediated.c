@@ -234,8 +234,8 @@ static int64_t med_complete(struct vcpu *caller, struct trap_frame *f)
 		return -SHYPER_EINVAL;
 	if (len && !(buf = hc_mvm_buffer(caller, f->x[3], len)))
 		return -SHYPER_EFAULT;
-	if (dev >= MED_MAX_DEVS || ((id >> 32) & 0xff00))
-		return -SHYPER_ENOENT;
+	if (dev >= MED_MAX_DEVS)
+		return -SHYPER_ENOENT; /* the slot is checked by virtio_blk_complete */
 	spin_lock(&med.lock);
 	if (med.devs[dev])
 		ret = virtio_blk_complete(&med.devs[dev]->blk, slot, (uint32_t)id,
