@@ -89,7 +89,8 @@ void vgic_flush_slow(struct vcpu *vcpu)
 {
 	struct vm *vm = vcpu->vm;
 	uint64_t empty;
-	bool waiting = false;
+	bool waiting = false; /* left pending: look again at the next entry */
+	bool no_lr = false;   /* left pending for want of a list register */
 
 	if (!__atomic_exchange_n(&vcpu->vgic.pending_hint, 0, __ATOMIC_ACQ_REL) &&
 	    !vcpu->vgic.waiting)
@@ -125,7 +126,7 @@ void vgic_flush_slow(struct vcpu *vcpu)
 				}
 			} else if (irq) {
 				if (!empty) {
-					waiting = true;
+					waiting = no_lr = true;
 					continue;
 				}
 				n = __builtin_ctzl(empty);
@@ -143,8 +144,10 @@ void vgic_flush_slow(struct vcpu *vcpu)
 			__atomic_fetch_and(&vcpu->vgic.pending[w], ~bit, __ATOMIC_ACQ_REL);
 		}
 	}
-	/* Ask for a maintenance interrupt when list registers drain. */
-	set_uie(vcpu, waiting);
+	/* Ask for a maintenance interrupt when list registers drain, only if
+	 * that is what holds an interrupt back: for one the guest disabled,
+	 * or one still active, it would fire at once, again and again. */
+	set_uie(vcpu, no_lr);
 	vcpu->vgic.waiting = waiting;
 }
 

@@ -47,8 +47,16 @@ static bool tx_take(struct virtio_console *con, const struct virtq_seg *segs,
 	return con->tx_off >= c->read_len;
 }
 
-/* Moves transmit chains into the tx ring while it has room. Lock held. */
-static void tx_drain(struct virtio_console *con)
+/*
+ * Moves transmit chains into the tx ring while it has room. Lock held.
+ * Chains taken during the driver's own notify are not signalled: the
+ * driver is still in its notify and sees them in the used ring when it
+ * returns. Linux's hvc console even spins on the used ring with interrupts
+ * off, so such an interrupt would always find nothing new, and a stream of
+ * them makes Linux disable the device's interrupt ("nobody cared"). Chains
+ * completed later (room made by a reader) are signalled as usual.
+ */
+static void tx_drain(struct virtio_console *con, bool from_kick)
 {
 	struct virtio_dev *dev = &con->dev;
 	struct virtq_seg segs[VCON_MAX_SEGS];
@@ -69,7 +77,7 @@ static void tx_drain(struct virtio_console *con)
 			break;
 		pushed = true;
 	}
-	if (pushed)
+	if (pushed && !from_kick)
 		virtio_dev_flush(dev, VIRTIO_CONSOLE_TRANSMITQ);
 	if (added && con->tx_notify)
 		con->tx_notify(con, con->tx_notify_ctx);
@@ -113,7 +121,7 @@ static uint32_t rx_fill(struct virtio_console *con)
 static void con_queue_notify(struct virtio_dev *dev, unsigned q)
 {
 	if (q == VIRTIO_CONSOLE_TRANSMITQ)
-		tx_drain(con_of(dev));
+		tx_drain(con_of(dev), true);
 	else if (q == VIRTIO_CONSOLE_RECEIVEQ)
 		rx_fill(con_of(dev));
 }
@@ -160,7 +168,7 @@ size_t virtio_console_tx_pop(struct virtio_console *con, void *buf, size_t max)
 		r->tail += n;
 	}
 	/* Room again (or a kick the guest left out): take what it still has. */
-	tx_drain(con);
+	tx_drain(con, false);
 	virtio_dev_unlock(&con->dev);
 	return n;
 }

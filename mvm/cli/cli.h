@@ -28,6 +28,8 @@ struct cli_group {
 };
 
 extern const struct cli_cmd cli_vm_cmds[];
+/* shyper vm console (cmd_console.c). */
+int cli_vm_console(int argc, char **argv);
 extern const struct cli_cmd cli_system_cmds[];
 extern const struct cli_cmd cli_ivc_cmds[];
 

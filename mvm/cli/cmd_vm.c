@@ -605,5 +605,13 @@ const struct cli_cmd cli_vm_cmds[] = {
 	  1, 1, vm_remove },
 	{ "list", "", "list the VMs: id, name, type, state, cores, memory", NULL, 0, 0, vm_list },
 	{ "info", "<id>", "one VM's details, including its exit count", NULL, 1, 1, vm_info },
+	{ "console", "<id> [quiet-seconds]", "attach to a VM's virtio console (hvc0); Ctrl-] detaches",
+	  "The VM needs an EMU_DEVICE_T_VIRTIO_CONSOLE device (cfg_list [\"0\", ...]: the MVM\n"
+	  "is its peer) and console=hvc0 on its command line. On attaching, what the\n"
+	  "guest printed while nobody was attached is shown first (the last 64 KiB).\n"
+	  "On a terminal every key goes to the guest, Ctrl-C included; Ctrl-] detaches.\n"
+	  "With stdin not a terminal, stdin is sent and output is printed until the\n"
+	  "guest has been quiet for quiet-seconds (default 1). One reader at a time.\n",
+	  1, 2, cli_vm_console },
 	{ NULL, NULL, NULL, NULL, 0, 0, NULL },
 };

@@ -1,0 +1,78 @@
+"""virtio-console: two Linux guests with console=hvc0 (their only console),
+reached from the MVM with `shyper vm console <id>`: interactively (raw
+terminal, Ctrl-] detaches) and from scripts (stdin sent, output until
+quiet). A 1 MiB stream arrives complete and in order; a guest nobody is
+attached to keeps running, its oldest output dropped and counted."""
+import re
+
+from conftest import PROMPT, expect, sh
+from test_guests import GUESTS, boot_mvm_with_disk, configure
+
+DETACH = "\x1d"  # Ctrl-]
+
+
+def collect(child, vm, pattern, what, tries=90):
+    """Appends vm's console output to /tmp/vm<vm>.log until pattern shows."""
+    rc, out = sh(child, f"for i in $(seq {tries}); do shyper vm console {vm} 0.3 "
+                        f"</dev/null >>/tmp/vm{vm}.log 2>&1; grep -q '{pattern}' "
+                        f"/tmp/vm{vm}.log && break; sleep 1; done; "
+                        f"grep -c '{pattern}' /tmp/vm{vm}.log", timeout=tries * 3 + 30)
+    assert rc == 0, f"{what}: {out}"
+
+
+def test_virtio_console_two_guests(qemu, tmp_path):
+    child = boot_mvm_with_disk(qemu, tmp_path)
+    a = configure(child, f"{GUESTS}/linux-console-a.json")
+    b = configure(child, f"{GUESTS}/linux-console-b.json")
+    child.sendline(f"shyper vm boot {a} >/dev/null; shyper vm boot {b} >/dev/null; sleep 1")
+    expect(child, PROMPT, "the MVM prompt")
+    # Both boot with hvc0 as their console: init says so there, not on the UART.
+    collect(child, a, "cshyper-initramfs: ready", "guest A's init on hvc0")
+    collect(child, b, "cshyper-initramfs: ready", "guest B's init on hvc0")
+
+    # From a script: stdin goes to the guest's shell, output comes back.
+    rc, out = sh(child, f"echo 'echo hello-$((6*7)) from $(hostname)' | shyper vm console {a} 2")
+    assert rc == 0 and "hello-42 from" in out, out
+    rc, out = sh(child, f"echo 'cat /proc/cmdline' | shyper vm console {b} 2")
+    assert rc == 0 and "guest=linux-console-b" in out, out
+
+    # Interactively, on the MVM's terminal: a login shell, ^C reaches the
+    # guest (not the CLI), Ctrl-] detaches.
+    child.sendline(f"shyper vm console {a}")
+    expect(child, rf"\[vm{a} console; Ctrl-\] detaches\]", "attached")
+    child.send("sleep 30\r")
+    child.send("\x03")
+    child.send("echo after-$((1+1))\r")
+    expect(child, r"after-2", "the guest shell after ^C")
+    child.send(DETACH)
+    expect(child, rf"\[detached from vm{a}\]", "detached")
+    expect(child, PROMPT, "the MVM prompt after detaching")
+
+    # 1 MiB from the guest with someone attached: every byte, in order.
+    rc, out = sh(child, f"s=$(date +%s); echo 'seq 1 150000' | shyper vm console {a} 10 > /tmp/big.out; "
+                        "echo took $(( $(date +%s) - s )) s >&2; "
+                        "wc -c < /tmp/big.out; tr -d '\\r' < /tmp/big.out | "
+                        "grep -E '^[0-9]+$' | md5sum; seq 1 150000 | md5sum", timeout=300)
+    lines = [l for l in out.split("\n") if not l.startswith("took ")]
+    assert rc == 0 and int(lines[0]) > 1_000_000, out
+    got, want = (l.split()[0] for l in lines[1:3])
+    assert got == want, out
+
+    # Nobody attached: the guest does not stall; its oldest output goes,
+    # counted, and the newest is there for the next reader.
+    rc, out = sh(child, f"echo 'seq 1 100000; echo end-of-$((2*3))-burst' | "
+                        f"shyper vm console {b} 0")
+    assert rc == 0, out
+    child.sendline(f"sleep 8; shyper vm console {b} 1 </dev/null | tail -n 3")
+    expect(child, r"bytes of earlier output were not kept", "the drop notice")
+    expect(child, r"end-of-6-burst", "the burst's end")
+    expect(child, PROMPT, "the MVM prompt")
+
+    # Errors are one clear line.
+    rc, out = sh(child, "shyper vm console 0 </dev/null")
+    assert rc != 0 and re.search(r"VM 0 has no virtio console", out), out
+    rc, out = sh(child, "shyper vm console 7 </dev/null")
+    assert rc != 0 and re.search(r"no VM 7", out), out
+    child.sendline(f"shyper vm console {a} 60 </dev/null >/dev/null & sleep 1; "
+                   f"shyper vm console {a} </dev/null; kill %1")
+    expect(child, rf"someone else is attached to VM {a}'s console", "one reader at a time")
