@@ -20,7 +20,7 @@
 #define IMAGE_MAGIC 0x644d5241U /* "ARM\x64" */
 #define IMAGE_SIZE_OFFSET 16
 #define MVM_DTB_MAX (64UL << 10)
-#define MAX_VIRTIO 32
+#define MAX_VIRTIO (32 + VM_MAX_VDEVS) /* QEMU's transports, then our own */
 
 static bool in_region(const struct vm_mem_cfg *m, uint64_t a, uint64_t size)
 {

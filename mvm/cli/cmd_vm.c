@@ -555,6 +555,25 @@ static void print_vcpu(int fd, uint32_t id, uint32_t vcpu)
 	printf(")\n");
 }
 
+/* The VM's port on the hypervisor's switch, if it has a virtio-net device. */
+static void print_net(int fd, uint32_t id)
+{
+	struct shyper_net_info n;
+	char err[256];
+
+	memset(&n, 0, sizeof(n));
+	if (call(fd, "net", SHYPER_VMM_NET_INFO, (uint64_t[6]){ id, 0, sizeof(n) }, 2, &n,
+		 sizeof(n), SHYPER_BUF_OUT, NULL, err, sizeof(err)))
+		return; /* no such device (or an older hypervisor) */
+	printf("net: mac %02x:%02x:%02x:%02x:%02x:%02x, link %s, tx %llu packets %llu bytes "
+	       "%llu drops, rx %llu packets %llu bytes %llu drops\n",
+	       n.mac[0], n.mac[1], n.mac[2], n.mac[3], n.mac[4], n.mac[5],
+	       n.link_up ? "up" : "down", (unsigned long long)n.tx_packets,
+	       (unsigned long long)n.tx_bytes, (unsigned long long)n.tx_drops,
+	       (unsigned long long)n.rx_packets, (unsigned long long)n.rx_bytes,
+	       (unsigned long long)n.rx_drops);
+}
+
 static int vm_info(int argc, char **argv)
 {
 	struct shyper_vm_info v;
@@ -583,6 +602,7 @@ static int vm_info(int argc, char **argv)
 	       (unsigned long long)(v.mem_bytes / MIB), (unsigned long long)v.exits);
 	for (uint32_t i = 0; i < v.nr_vcpus && i < SHYPER_MAX_CPUS; i++)
 		print_vcpu(fd, id, i);
+	print_net(fd, id);
 	hvc_close(fd);
 	return CLI_EXIT_OK;
 }
@@ -604,7 +624,8 @@ const struct cli_cmd cli_vm_cmds[] = {
 	{ "remove", "<id>", "remove a VM that is not running, freeing its cores and memory", NULL,
 	  1, 1, vm_remove },
 	{ "list", "", "list the VMs: id, name, type, state, cores, memory", NULL, 0, 0, vm_list },
-	{ "info", "<id>", "one VM's details, including its exit count", NULL, 1, 1, vm_info },
+	{ "info", "<id>", "one VM's details: exit counts, its virtio-net port's counters", NULL, 1,
+	  1, vm_info },
 	{ "console", "<id> [quiet-seconds]", "attach to a VM's virtio console (hvc0); Ctrl-] detaches",
 	  "The VM needs an EMU_DEVICE_T_VIRTIO_CONSOLE device (cfg_list [\"0\", ...]: the MVM\n"
 	  "is its peer) and console=hvc0 on its command line. On attaching, what the\n"
