@@ -187,6 +187,19 @@ int __wrap_hvc_call(int fd, uint32_t fid, const uint64_t x[6], unsigned buf_arg,
 		memcpy(buf, &vi, sizeof(vi));
 		break;
 	}
+	case SHYPER_VMM_NET_INFO: {
+		struct shyper_net_info ni = {
+			.tx_packets = 3, .tx_bytes = 300, .rx_packets = 4, .rx_bytes = 400,
+			.rx_drops = 1, .mac = { 0x02, 0x53, 0x48, 0x59, 0x50, 0x0a }, .link_up = 1,
+		};
+
+		assert_int_equal(buf_arg, 2);
+		assert_int_equal(len, sizeof(ni));
+		if (x[0] != 5)
+			return -SHYPER_ENODEV;
+		memcpy(buf, &ni, sizeof(ni));
+		break;
+	}
 	case SHYPER_SYS_INFO: {
 		struct shyper_sys_info si = {
 			.version = 0x000100, .abi = SHYPER_ABI_VERSION, .board = "qemu-virt",
@@ -684,10 +697,13 @@ static void test_vm_list_info(void **state)
 				 "vcpu0: core 2, running, run 1500 ms, switched in 3 times, exits 323 "
 				 "(hvc 1, smc 0, mmio 20, sysreg 2, wfx 0, irq 300, abort 0, other 0)\n"
 				 "vcpu1: core 3, running, run 1500 ms, switched in 3 times, exits 323 "
-				 "(hvc 1, smc 0, mmio 20, sysreg 2, wfx 0, irq 300, abort 0, other 0)\n");
-	assert_int_equal(calls[nr_calls - 3].x[0], 5);
-	assert_int_equal(calls[nr_calls - 3].x[2], sizeof(struct shyper_vm_info));
-	assert_int_equal(calls[nr_calls - 1].x[1], 1); /* the second vCPU */
+				 "(hvc 1, smc 0, mmio 20, sysreg 2, wfx 0, irq 300, abort 0, other 0)\n"
+				 "net: mac 02:53:48:59:50:0a, link up, tx 3 packets 300 bytes 0 drops, "
+				 "rx 4 packets 400 bytes 1 drops\n");
+	assert_int_equal(calls[nr_calls - 4].x[0], 5);
+	assert_int_equal(calls[nr_calls - 4].x[2], sizeof(struct shyper_vm_info));
+	assert_int_equal(calls[nr_calls - 2].x[1], 1); /* the second vCPU */
+	assert_int_equal(calls[nr_calls - 1].fid, SHYPER_VMM_NET_INFO);
 
 	assert_int_equal(run_vm("info", "4"), 1);
 	assert_string_equal(err, "vm info: VM 4: ENOENT (no such VM)\n");
