@@ -177,3 +177,24 @@ def test_rt_latency_under_interference(qemu, tmp_path):
     assert r["shots"] <= irq <= r["shots"] + 16, info
     child.sendline(f"shyper vm shutdown {stress} >/dev/null")
     expect(child, rf"vm{stress} \(linux-stress\) shut down", "the stress guest's shutdown")
+
+
+def test_rt_guest_round_trip_over_ivc(qemu, tmp_path):
+    """The RT guest with an IVC channel to the MVM (rt-latency-ivc.json):
+    after its figures it sends the MVM a message and waits for the answer,
+    which the MVM sends with `shyper ivc send`; the guest prints the round
+    trip. Both directions of the message queue between an RT guest and the
+    MVM, and the guest's figures are unaffected."""
+    child = boot_mvm_with_disk(qemu, tmp_path)
+    vm = configure(child, f"{GUESTS}/rt-latency-ivc.json")
+    child.sendline(f"shyper vm boot {vm} >/dev/null; shyper ivc recv 180000")
+    expect(child, rf"from vm{vm}: rt-latency: figures ready", "the RT guest's message",
+           timeout=200)
+    expect(child, PROMPT, "the MVM prompt")
+    child.sendline(f"shyper ivc send {vm} pong-from-the-mvm >/dev/null && sleep 5")
+    expect(child, rf"\[vm{vm}\] rt-latency: ivc round trip with vm0 over rt-report: "
+                  r"\d+ us, reply \"pong-from-the-mvm\"", "the guest's round trip", timeout=60)
+    expect(child, rf"\[vm{vm}\] rt-latency: done", "rt-latency's last line", timeout=30)
+    expect(child, PROMPT, "the MVM prompt", timeout=30)
+    rc, out = sh(child, "shyper vm list")
+    assert rc == 0 and re.search(rf"^{vm}\s+rt-latency-ivc\s+bare-metal\s+stopped", out, re.M), out
