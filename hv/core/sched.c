@@ -14,6 +14,14 @@
 			if (((v) = &hv.vms[_m].vcpus[_i])->pcpu == (core) &&  \
 			    hv.vms[_m].setup_done)
 
+/* The turn of the vCPU on the core: its VM's slice, or the default. */
+static uint64_t slice_ticks(const struct vcpu *v)
+{
+	uint32_t us = v && v->vm->cfg->slice_us ? v->vm->cfg->slice_us : SCHED_SLICE_US;
+
+	return timer_us_to_ticks(us);
+}
+
 bool sched_core_shared(unsigned pcpu)
 {
 	struct vcpu *v;
@@ -95,7 +103,7 @@ void sched_arm(unsigned pcpu)
 		n += active(v);
 	cpu->sched_armed = n > 1;
 	if (cpu->sched_armed)
-		timer_hv_arm(timer_now() + timer_us_to_ticks(SCHED_SLICE_US));
+		timer_hv_arm(timer_now() + slice_ticks(cpu->vcpu));
 	else
 		timer_hv_stop();
 }
@@ -107,7 +115,7 @@ bool sched_tick(void)
 	if (!cpu->sched_armed)
 		return false;
 	cpu->resched = true;
-	timer_hv_arm(timer_now() + timer_us_to_ticks(SCHED_SLICE_US));
+	timer_hv_arm(timer_now() + slice_ticks(cpu->vcpu));
 	return true;
 }
 

@@ -106,10 +106,13 @@ static int cfg_add_vm(struct vcpu *caller, struct trap_frame *f)
 	return 0;
 }
 
-static int cfg_set_cpu(struct vm *vm, uint64_t num, uint64_t bitmap, uint64_t master)
+static int cfg_set_cpu(struct vm *vm, uint64_t num, uint64_t bitmap, uint64_t master,
+		       uint64_t slice_us)
 {
 	int ret;
 
+	if (slice_us && (slice_us < SHYPER_SLICE_MIN_US || slice_us > SHYPER_SLICE_MAX_US))
+		return -SHYPER_EINVAL;
 	if (!num || num > VM_MAX_VCPUS || !bitmap || bitmap >> hv.nr_cpus ||
 	    (uint64_t)__builtin_popcountl(bitmap) < num || master >= hv.nr_cpus ||
 	    !(bitmap & (1UL << master)))
@@ -124,6 +127,7 @@ static int cfg_set_cpu(struct vm *vm, uint64_t num, uint64_t bitmap, uint64_t ma
 	}
 	vm->config.nr_vcpus = (unsigned)num;
 	vm->config.master = (unsigned)master;
+	vm->config.slice_us = (uint32_t)slice_us;
 	vm->cpus_set = true;
 	return 0;
 }
@@ -433,7 +437,7 @@ int64_t hc_config(struct vcpu *caller, struct trap_frame *f, unsigned fn)
 		return -SHYPER_EBUSY; /* finished VMs are not reconfigured */
 	switch (fn) {
 	case SHYPER_HVC_FN(SHYPER_CFG_SET_CPU):
-		return cfg_set_cpu(vm, f->x[2], f->x[3], f->x[4]);
+		return cfg_set_cpu(vm, f->x[2], f->x[3], f->x[4], f->x[5]);
 	case SHYPER_HVC_FN(SHYPER_CFG_ADD_MEM):
 		return cfg_add_mem(vm, f->x[2], f->x[3]);
 	case SHYPER_HVC_FN(SHYPER_CFG_ADD_EMU_DEV):

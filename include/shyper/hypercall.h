@@ -61,7 +61,11 @@ enum shyper_console_op {
 
 /* Config group (MVM only): build a VM step by step, then FINISH it. */
 #define SHYPER_CFG_ADD_VM SHYPER_HVC(SHYPER_GRP_CONFIG, 0)      /* x1 buf, x2 len: shyper_vm_desc -> x1 id */
-#define SHYPER_CFG_SET_CPU SHYPER_HVC(SHYPER_GRP_CONFIG, 1)     /* x1 id, x2 num, x3 bitmap, x4 master */
+#define SHYPER_CFG_SET_CPU SHYPER_HVC(SHYPER_GRP_CONFIG, 1)     /* x1 id, x2 num, x3 bitmap, x4 master, x5 slice_us (0: default) */
+/* A vCPU's turn on a core it shares (SET_CPU x5). */
+#define SHYPER_SLICE_DEFAULT_US 10000
+#define SHYPER_SLICE_MIN_US 1000
+#define SHYPER_SLICE_MAX_US 1000000
 #define SHYPER_CFG_ADD_MEM SHYPER_HVC(SHYPER_GRP_CONFIG, 2)     /* x1 id, x2 ipa, x3 length */
 #define SHYPER_CFG_ADD_EMU_DEV SHYPER_HVC(SHYPER_GRP_CONFIG, 3) /* x1 id, x2 buf, x3 len: shyper_emu_dev */
 #define SHYPER_CFG_ADD_PT_REGION SHYPER_HVC(SHYPER_GRP_CONFIG, 4) /* x1 id, x2 pa, x3 ipa, x4 length */

@@ -226,7 +226,8 @@ static int configure(int fd, const struct cli_vm_config *cfg, uint32_t id, char 
 	snprintf(what, sizeof(what), "cpus %s (num %u, master %u)", bits, cfg->cpu_num,
 		 cfg->cpu_master);
 	if (call(fd, what, SHYPER_CFG_SET_CPU,
-		 (uint64_t[6]){ id, cfg->cpu_num, cfg->cpu_bitmap, cfg->cpu_master }, 0, NULL, 0,
+		 (uint64_t[6]){ id, cfg->cpu_num, cfg->cpu_bitmap, cfg->cpu_master, cfg->cpu_slice_us },
+		 0, NULL, 0,
 		 0, NULL, err, errlen))
 		return -1;
 

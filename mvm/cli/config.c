@@ -567,7 +567,8 @@ static bool parse_memory(struct ctx *c, json_object *obj)
 static bool parse_cpu(struct ctx *c, json_object *obj)
 {
 	static const struct field fields[] = {
-		{ "num", REQ }, { "allocate_bitmap", REQ }, { "master", 0 }, { NULL, 0 },
+		{ "num", REQ }, { "allocate_bitmap", REQ }, { "master", 0 }, { "slice_us", 0 },
+		{ NULL, 0 },
 	};
 	struct cli_vm_config *cfg = c->cfg;
 	char bits[80];
@@ -601,6 +602,14 @@ static bool parse_cpu(struct ctx *c, json_object *obj)
 		return fail(c, "cpu.num", "%u but allocate_bitmap %s selects only %u %s",
 			    cfg->cpu_num, bits, count, plural(count, "core", "cores"));
 
+	v = get(obj, "slice_us", &has);
+	if (has) {
+		if (!get_u32(c, v, "cpu.slice_us", &cfg->cpu_slice_us))
+			return false;
+		if (cfg->cpu_slice_us < SHYPER_SLICE_MIN_US || cfg->cpu_slice_us > SHYPER_SLICE_MAX_US)
+			return fail(c, "cpu.slice_us", "%u: must be %u to %u (1 ms to 1 s)",
+				    cfg->cpu_slice_us, SHYPER_SLICE_MIN_US, SHYPER_SLICE_MAX_US);
+	}
 	v = get(obj, "master", &has);
 	/* Absent or -1 (Rust-Shyper's "none"): the lowest core of the bitmap. */
 	if (!has || (json_object_get_type(v) == json_type_int && json_object_get_int64(v) == -1)) {

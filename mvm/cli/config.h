@@ -64,6 +64,7 @@ struct cli_vm_config {
 	uint32_t cpu_num;
 	uint64_t cpu_bitmap;
 	uint32_t cpu_master; /* absent in the file: the lowest core of the bitmap */
+	uint32_t cpu_slice_us; /* a turn on a shared core; 0 (absent): the default */
 
 	struct shyper_emu_dev *emu; /* ready for SHYPER_CFG_ADD_EMU_DEV */
 	size_t nr_emu;

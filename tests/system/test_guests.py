@@ -309,3 +309,39 @@ def test_bare_metal_vm_keeps_its_core(qemu, tmp_path):
     linux = configure(child, f"{GUESTS}/linux-shared-a.json")
     fails_with(child, f"shyper vm config {GUESTS}/probe-core2.json", r"EBUSY")
     sh(child, f"shyper vm remove {linux}")
+
+
+def test_time_slices_follow_the_configuration(qemu, tmp_path):
+    """Two busy Linux guests on core 2, one with cpu.slice_us 2000, the other
+    with the default 10 ms: each turn lasts its VM's slice, so the first gets
+    about 2/12 of the core and the second 10/12."""
+    child = boot_mvm_with_disk(qemu, tmp_path)
+    sh(child, f"cd {GUESTS} && sed 's/linux-stress/stress-short/; s/\"master\": 2/\"master\": 2, "
+              f"\"slice_us\": 2000/' linux-stress.json > stress-short.json && "
+              f"sed 's/linux-stress/stress-long/' linux-stress.json > stress-long.json; cd /")
+    short = configure(child, f"{GUESTS}/stress-short.json")
+    long_ = configure(child, f"{GUESTS}/stress-long.json")
+    child.sendline(f"shyper vm boot {short} >/dev/null; shyper vm boot {long_} >/dev/null")
+    expect_all(child, [rf"\[vm{short}\] cshyper-stress: running",
+                       rf"\[vm{long_}\] cshyper-stress: running"], "both stress guests",
+               timeout=180)
+    child.sendline("")
+    expect(child, PROMPT, "the MVM prompt")
+
+    def run_ms():
+        runs = {}
+        for vm in (short, long_):
+            rc, out = sh(child, f"shyper vm info {vm}")
+            m = re.search(r"vcpu0: core 2, running, run (\d+) ms", out)
+            assert rc == 0 and m, out
+            runs[vm] = int(m.group(1))
+        return runs
+
+    before = run_ms()
+    sh(child, "sleep 8", timeout=60)
+    after = run_ms()
+    got = {vm: after[vm] - before[vm] for vm in before}
+    share = got[short] / (got[short] + got[long_])
+    assert 0.07 < share < 0.35, f"short-slice guest had {share:.2f} of the core: {got}"
+    for vm in (short, long_):
+        sh(child, f"shyper vm shutdown {vm}")

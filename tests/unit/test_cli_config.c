@@ -327,6 +327,8 @@ static void test_accepted_variants(void **state)
 		{ "/type", "\"VM_T_BARE_MATEL_APP\"", "" }, /* Rust-Shyper's spelling */
 		{ "/cpu/master", "-1", "" },		    /* Rust-Shyper's "none" */
 		{ "/cpu/master", NULL, "" },
+		{ "/cpu/slice_us", "1000", "" },
+		{ "/cpu/slice_us", "\"1000000\"", "" },
 		{ "/cpu/allocate_bitmap", "\"0x4\"", "" },
 		{ "/cpu/allocate_bitmap", "4", "" },
 		{ "/cpu/allocate_bitmap", "\"4\"", "" },
@@ -445,6 +447,10 @@ static void test_cpu_errors(void **state)
 		{ "/cpu/master", "1", "cpu.master: core 1 is not in allocate_bitmap 0b0100" },
 		{ "/cpu/master", "64", "cpu.master: core 64 is not in allocate_bitmap 0b0100" },
 		{ "/cpu/master", "-2", "cpu.master: must not be negative" },
+		{ "/cpu/slice_us", "999", "cpu.slice_us: 999: must be 1000 to 1000000 (1 ms to 1 s)" },
+		{ "/cpu/slice_us", "1000001",
+		  "cpu.slice_us: 1000001: must be 1000 to 1000000 (1 ms to 1 s)" },
+		{ "/cpu/slice_us", "0", "cpu.slice_us: 0: must be 1000 to 1000000 (1 ms to 1 s)" },
 		{ "/cpu/num", NULL, "cpu.num: required field is missing" },
 		{ "/cpu/allocate_bitmap", NULL, "cpu.allocate_bitmap: required field is missing" },
 		{ "/cpu/num", "4294967296", "cpu.num: 4294967296 does not fit in 32 bits" },

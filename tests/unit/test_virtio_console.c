@@ -326,7 +326,9 @@ static void test_tx_simple(void **state)
 	assert_true(reap(e, &e->dq[TX], &head, &wlen));
 	assert_int_equal(head, h);
 	assert_int_equal(wlen, 0);
-	assert_true(e->line);
+	/* Taken during the driver's own notify: not signalled (it sees the
+	 * used ring when its notify returns; Linux's hvc even polls it). */
+	assert_false(e->line);
 	assert_int_equal(virtio_console_tx_pop(&e->con, out, 3), 3);
 	assert_memory_equal(out, "hel", 3);
 	assert_int_equal(virtio_console_tx_pop(&e->con, out, sizeof(out)), 2);

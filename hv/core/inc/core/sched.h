@@ -9,9 +9,10 @@
 
 #include <arch/exception.h>
 #include <core/cpu.h>
+#include <shyper/hypercall.h>
 #include <stdbool.h>
 
-#define SCHED_SLICE_US 10000
+#define SCHED_SLICE_US SHYPER_SLICE_DEFAULT_US
 
 struct vcpu;
 

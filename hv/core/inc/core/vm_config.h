@@ -54,6 +54,7 @@ struct vm_config {
 	uint64_t cpu_bitmap; /* physical cores the vCPUs run on */
 	unsigned nr_vcpus;
 	unsigned master;     /* the core of vCPU 0 */
+	uint32_t slice_us;   /* a turn when its core is shared; 0: the default */
 	struct vm_mem_cfg mem[VM_MAX_MEM_REGIONS];
 	unsigned nr_mem;
 	uint64_t kernel_ipa;  /* where the kernel image is */
