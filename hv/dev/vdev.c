@@ -129,8 +129,9 @@ int vdev_setup_all(struct vm *vm)
 		if (!vd->kind)
 			return -SHYPER_ENOTSUP;
 		ret = vd->kind->setup(vd);
-		if (!ret)
-			ret = vm_add_mmio(vm, vd->cfg->base, vd->cfg->size, vdev_mmio, vd);
+		if (!ret && (ret = vm_add_mmio(vm, vd->cfg->base, vd->cfg->size, vdev_mmio, vd)) &&
+		    vd->kind->teardown)
+			vd->kind->teardown(vd); /* set up, but unreachable: undo it */
 		if (ret) {
 			log_err("vm%u: virtio %s at 0x%lx: %d", vm->id, vd->kind->name,
 				vd->cfg->base, ret);
@@ -159,7 +160,9 @@ void vdev_reset_all(struct vm *vm)
 		uint64_t zero = 0;
 
 		/* What the driver does first anyway: status 0 resets. */
+		virtio_dev_lock(vm->vdevs[i].dev);
 		virtio_mmio_access(vm->vdevs[i].dev, true, VIRTIO_MMIO_STATUS, 4, &zero);
+		virtio_dev_unlock(vm->vdevs[i].dev);
 	}
 }
 
