@@ -35,8 +35,9 @@ def prompt(child):
 def variant(child, name, src, index):
     """A copy of a guest config whose disk is image `index` of the daemon."""
     path = f"{GUESTS}/{name}.json"
-    rc, out = sh(child, f"sed 's/\"cfg_list\": \\[/&\\n/; s/^ *[0-9]*,$/{index},/' "
-                        f"{GUESTS}/{src} > {path} && grep -A1 cfg_list {path}")
+    # cfg_list's first element is alone on its line: "    0,".
+    rc, out = sh(child, f"sed 's/^\\( *\\)[01],$/\\1{index},/' {GUESTS}/{src} > {path} && "
+                        f"grep -A1 cfg_list {path}")
     assert rc == 0 and re.search(rf"^\s*{index},", out, re.M), out
     return path
 
@@ -105,7 +106,7 @@ def test_mediated_disks(qemu, tmp_path):
     ro = configure(child, variant(child, "blk-ro", "linux-blk-a.json", 2))
     gone = configure(child, variant(child, "blk-missing", "linux-blk-b.json", 3))
     child.sendline(f"shyper vm boot {ro} >/dev/null; shyper vm boot {gone} >/dev/null")
-    expect_all(child, [rf"\[vm{ro}\] cshyper-blk: sector 98304: cshyper-ro-marker",
+    expect_all(child, [rf"\[vm{ro}\] [^\n]*cshyper-blk: sector 98304: cshyper-ro-marker",
                        rf"\[vm{ro}\] cshyper-blk: \d+ read ok write error",
                        rf"\[vm{gone}\] cshyper-blk: no file system",
                        rf"\[vm{gone}\] cshyper-blk: \d+ read error write error"],
