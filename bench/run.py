@@ -23,6 +23,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import hv_boot  # noqa: E402
 import linux_boot  # noqa: E402
 import mgmt_plane  # noqa: E402
+import net  # noqa: E402
 import qemu  # noqa: E402
 import report  # noqa: E402
 import rt_latency  # noqa: E402
@@ -32,6 +33,7 @@ WORKLOADS = {
     "hv-boot": hv_boot.run,
     "mgmt-plane": mgmt_plane.run,
     "rt-latency": rt_latency.run,
+    "net": net.run,
 }
 
 
