@@ -68,6 +68,7 @@ static void mark_stopped(struct vm *vm)
 	for (unsigned i = 0; i <= GIC_MAX_INTID; i++)
 		if (hv.irq_owner[i] == vm->id + 1)
 			gic_disable(i, 0);
+	vdev_reset_all(vm); /* requests in flight are dropped, not completed */
 	vm->state = VM_STOPPED;
 	event_post(SHYPER_EVENT_VM_STATE, vm->id, VM_STOPPED);
 }
@@ -136,13 +137,15 @@ int vm_boot(struct vm *vm)
 		return -SHYPER_EBUSY;
 	if (vm->state != VM_READY && vm->state != VM_STOPPED)
 		return -SHYPER_EINVAL;
+	/* Devices first: a late completion of the last run must not land in
+	 * the freshly loaded RAM. */
+	vdev_reset_all(vm);
 	ret = load_images(vm);
 	if (ret) {
 		log_err("vm%u: cannot load its images (%d)", vm->id, ret);
 		return ret;
 	}
 	vgic_reset(vm);
-	vdev_reset_all(vm);
 	for (unsigned i = 0; i < vm->nr_vcpus; i++)
 		vm->vcpus[i].state = VCPU_OFF;
 	vm->state = VM_RUNNING;

@@ -15,6 +15,7 @@
 #include <core/hypercall.h>
 #include <core/log.h>
 #include <core/mem.h>
+#include <core/state.h>
 #include <core/vm.h>
 #include <dev/mediated.h>
 #include <dev/vdev.h>
@@ -25,30 +26,19 @@
 #include <shyper/hypercall.h>
 #include <shyper/mediated.h>
 
-#define MED_MAX_DEVS 16 /* attached guest devices, all VMs */
 /* Request id: device slot << 40 | request slot << 32 | sequence. */
 #define MED_ID(dev, slot, seq) (((uint64_t)(dev) << 40) | ((uint64_t)(slot) << 32) | (seq))
 
 _Static_assert(VBLK_DATA_MAX == SHYPER_MED_DATA_MAX, "one request fits the daemon's buffer");
 
-struct med_image {
-	bool registered;
-	uint32_t flags; /* SHYPER_MED_F_* */
-	uint64_t sectors;
-};
 
 struct med_dev {
 	struct virtio_blk blk;
 	unsigned vm_id, image, slot;
 };
 
-static struct {
-	spinlock_t lock;
-	struct med_image img[SHYPER_MED_IMAGES_MAX];
-	struct med_dev *devs[MED_MAX_DEVS];
-	unsigned next;	/* FETCH's round-robin start */
-	uint32_t kicked; /* an event is out and no FETCH came since */
-} med;
+/* The registry lives in the state root (a live update carries it). */
+#define med hv.mediated
 
 static bool image_up(const struct med_image *im)
 {

@@ -21,6 +21,7 @@
 #include <core/event.h>
 #include <core/ivc.h>
 #include <core/vm.h>
+#include <dev/mediated.h>
 #include <dev/vswitch.h>
 #include <stdint.h>
 
@@ -53,6 +54,7 @@ struct hv_state {
 	struct entropy entropy;
 	struct ivc_state ivc;
 	struct vswitch vswitch; /* the VMs' virtio-net ports */
+	struct med_state mediated; /* images the MVM's daemon serves */
 };
 
 extern struct hv_state hv;
