@@ -20,6 +20,7 @@ class Figure:
     cshyper: list = field(default_factory=list)
     target: float = None
     target_text: str = None
+    higher_is_better: bool = False  # throughput: `target` is then the minimum ratio
     limit: float = None
 
     @staticmethod
@@ -37,7 +38,9 @@ class Figure:
             c = self.median(self.cshyper)
             return None if c is None else c < self.limit
         r = self.ratio
-        return None if self.target is None or r is None else r <= self.target
+        if self.target is None or r is None:
+            return None
+        return r >= self.target if self.higher_is_better else r <= self.target
 
     def as_json(self):
         def side(samples):
@@ -48,7 +51,9 @@ class Figure:
         return {"key": self.key, "title": self.title, "unit": self.unit,
                 "meaning": self.meaning, "native": side(self.native),
                 "cshyper": side(self.cshyper), "ratio": self.ratio,
-                "target_max_ratio": self.target, "target_limit": self.limit,
+                "target_max_ratio": None if self.higher_is_better else self.target,
+                "target_min_ratio": self.target if self.higher_is_better else None,
+                "target_limit": self.limit,
                 "target": self.target_text,
                 "target_met": self.met}
 
@@ -76,7 +81,8 @@ def table(figures):
         r = f.ratio
         target = "-"
         if f.target is not None or f.limit is not None:
-            target = (f"≤ {f.target:.2f}×" if f.limit is None else f"< {f.limit:g} {f.unit}")
+            bound = "≥" if f.higher_is_better else "≤"
+            target = (f"{bound} {f.target:.2f}×" if f.limit is None else f"< {f.limit:g} {f.unit}")
             target += "" if f.met is None else (" ok" if f.met else " MISSED")
         rows.append((f.title, _fmt(f.native, f.unit), _fmt(f.cshyper, f.unit),
                      "-" if r is None else f"{r:.3f}×", target))

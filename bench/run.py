@@ -20,6 +20,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+import blk  # noqa: E402
 import hv_boot  # noqa: E402
 import linux_boot  # noqa: E402
 import mgmt_plane  # noqa: E402
@@ -34,6 +35,7 @@ WORKLOADS = {
     "mgmt-plane": mgmt_plane.run,
     "rt-latency": rt_latency.run,
     "net": net.run,
+    "blk": blk.run,
 }
 
 

@@ -124,7 +124,9 @@ static int shyper_hvc_buf(struct shyper_dev *sdev, struct shyper_ioc_hvc *ioc,
 	shyper_hvc(ioc, res);
 	*called = true;
 
-	if ((ioc->buf_dir & SHYPER_BUF_OUT) &&
+	/* A failed call wrote nothing worth copying (a daemon polling an empty
+	 * queue would otherwise copy its whole buffer every time). */
+	if ((ioc->buf_dir & SHYPER_BUF_OUT) && (long)res->a0 >= 0 &&
 	    copy_to_user(ubuf, sdev->buf, len))
 		return -EFAULT;
 	return 0;
