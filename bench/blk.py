@@ -13,12 +13,10 @@ timed inside the guest by /proc/uptime (10 ms), wall time.
 """
 import os
 import re
-import shutil
 
 import qemu
 from report import Figure
 
-DISK = os.path.join(qemu.BUILD, "images", "mvm-disk.img")
 GUESTS = "/mnt/guests"
 LINE = r"cshyper-blk-bench: w=(\d+) r=(\d+) t0=([\d.]+) t1=([\d.]+) t2=([\d.]+)"
 MIB = 64
@@ -52,43 +50,28 @@ def native_run(opts, rep):
 
 
 def cshyper_run(opts, rep):
-    qemu.require(DISK)
-    os.makedirs(qemu.OUT, exist_ok=True)
-    disk = os.path.join(qemu.OUT, "blk-mvm-disk.img")
-    shutil.copyfile(DISK, disk)
-    extra = ["-drive", f"if=none,id=d0,format=raw,file={disk}",
-             "-device", "virtio-blk-device,drive=d0"]
-    try:
-        with qemu.boot(qemu.cshyper(extra=extra), f"blk-cshyper-{rep}", opts.timeout) as con:
-            con.expect(r"/dev/vda mounted on /mnt", "the MVM mounting its disk")
-            con.expect(qemu.PROMPT, "the MVM's shell prompt")
-            rc, out = con.sh(
-                f"dd if=/dev/zero of=/tmp/vm.img bs=1M count={MIB} 2>/dev/null && "
-                "echo '{\"mediated\": [\"/tmp/vm.img\"]}' > /tmp/med.json && "
-                "(shyper system daemon /tmp/med.json > /tmp/daemon.log 2>&1 &) && "
-                f"sed 's/cshyper.blk-test/cshyper.blk-bench/; s/linux-blk-a/blk-bench/' "
-                f"{GUESTS}/linux-blk-a.json > {GUESTS}/blk-bench.json && "
-                f"shyper vm config {GUESTS}/blk-bench.json", timeout=opts.timeout)
-            m = re.search(r"^VM (\d+) configured", out, re.M)
-            if rc or not m:
-                raise qemu.BenchError(f"{con.name}: setting up the mediated disk failed:\n{out}")
-            vm = int(m.group(1))
-            con.child.sendline(f"shyper vm boot {vm} >/dev/null")
-            con.expect(rf"\[vm{vm}\] [^\n]*" + LINE, "the guest's figures",
-                       timeout=opts.timeout * 3)
-            return figures_from(con.child.match, con.name)
-    finally:
-        os.remove(disk)
+    with qemu.mvm_with_disk(f"blk-cshyper-{rep}", opts.timeout) as con:
+        rc, out = con.sh(
+            f"dd if=/dev/zero of=/tmp/vm.img bs=1M count={MIB} 2>/dev/null && "
+            "echo '{\"mediated\": [\"/tmp/vm.img\"]}' > /tmp/med.json && "
+            "(shyper system daemon /tmp/med.json > /tmp/daemon.log 2>&1 &) && "
+            f"sed 's/cshyper.blk-test/cshyper.blk-bench/; s/linux-blk-a/blk-bench/' "
+            f"{GUESTS}/linux-blk-a.json > {GUESTS}/blk-bench.json && "
+            f"shyper vm config {GUESTS}/blk-bench.json", timeout=opts.timeout)
+        m = re.search(r"^VM (\d+) configured", out, re.M)
+        if rc or not m:
+            raise qemu.BenchError(f"{con.name}: setting up the mediated disk failed:\n{out}")
+        vm = int(m.group(1))
+        con.child.sendline(f"shyper vm boot {vm} >/dev/null")
+        con.expect(rf"\[vm{vm}\] [^\n]*" + LINE, "the guest's figures",
+                   timeout=opts.timeout * 3)
+        return figures_from(con.child.match, con.name)
 
 
 def run(opts, progress):
-    res = {"native": [], "cshyper": []}
-    for rep in range(1, opts.runs + 1):
-        for kind, fn in (("native", native_run), ("cshyper", cshyper_run)):
-            r = fn(opts, rep)
-            res[kind].append(r)
-            progress(f"blk {rep}/{opts.runs}: {kind:7} write {r['write_mbps']:.1f} MB/s, "
-                     f"read {r['read_mbps']:.1f} MB/s")
+    res = qemu.native_and_cshyper(
+        opts, progress, "blk", native_run, cshyper_run,
+        lambda r: f"write {r['write_mbps']:.1f} MB/s, read {r['read_mbps']:.1f} MB/s")
 
     def both(key):
         return [r[key] for r in res["native"]], [r[key] for r in res["cshyper"]]

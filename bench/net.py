@@ -15,14 +15,11 @@ random data and serves it with busybox httpd; the client waits for it,
 pings the server 50 times (-i 0.05) and fetches the 16 MiB with wget,
 timed by /proc/uptime (10 ms). Figures: the ping average, and MB/s.
 """
-import os
 import re
-import shutil
 
 import qemu
 from report import Figure
 
-DISK = os.path.join(qemu.BUILD, "images", "mvm-disk.img")
 GUESTS = "/mnt/guests"
 SERVER_IP, CLIENT_IP = "192.168.77.11", "192.168.77.12"
 LINE = r"cshyper-net-bench: rtt_ms=(\S+) bytes=(\d+) t0=([\d.]+) t1=([\d.]+)"
@@ -70,35 +67,20 @@ def derive(con, src, dst, role, opts):
 
 
 def cshyper_run(opts, rep):
-    qemu.require(DISK)
-    os.makedirs(qemu.OUT, exist_ok=True)
-    disk = os.path.join(qemu.OUT, "net-mvm-disk.img")
-    shutil.copyfile(DISK, disk)
-    extra = ["-drive", f"if=none,id=d0,format=raw,file={disk}",
-             "-device", "virtio-blk-device,drive=d0"]
-    try:
-        with qemu.boot(qemu.cshyper(extra=extra), f"net-cshyper-{rep}", opts.timeout) as con:
-            con.expect(r"/dev/vda mounted on /mnt", "the MVM mounting its disk")
-            con.expect(qemu.PROMPT, "the MVM's shell prompt")
-            server = derive(con, "linux-net-a.json", "net-bench-a.json", "serve", opts)
-            client = derive(con, "linux-net-b.json", "net-bench-b.json", SERVER_IP, opts)
-            con.child.sendline(f"shyper vm boot {server} >/dev/null; "
-                               f"shyper vm boot {client} >/dev/null")
-            con.expect(rf"\[vm{client}\] [^\n]*" + LINE, "the client guest's figures",
-                       timeout=opts.timeout * 3)
-            return figures_from(con.child.match, con.name)
-    finally:
-        os.remove(disk)
+    with qemu.mvm_with_disk(f"net-cshyper-{rep}", opts.timeout) as con:
+        server = derive(con, "linux-net-a.json", "net-bench-a.json", "serve", opts)
+        client = derive(con, "linux-net-b.json", "net-bench-b.json", SERVER_IP, opts)
+        con.child.sendline(f"shyper vm boot {server} >/dev/null; "
+                           f"shyper vm boot {client} >/dev/null")
+        con.expect(rf"\[vm{client}\] [^\n]*" + LINE, "the client guest's figures",
+                   timeout=opts.timeout * 3)
+        return figures_from(con.child.match, con.name)
 
 
 def run(opts, progress):
-    res = {"native": [], "cshyper": []}
-    for rep in range(1, opts.runs + 1):
-        for kind, fn in (("native", native_run), ("cshyper", cshyper_run)):
-            r = fn(opts, rep)
-            res[kind].append(r)
-            progress(f"net {rep}/{opts.runs}: {kind:7} ping {r['rtt_ms']:.3f} ms, "
-                     f"TCP {r['mbps']:.1f} MB/s")
+    res = qemu.native_and_cshyper(
+        opts, progress, "net", native_run, cshyper_run,
+        lambda r: f"ping {r['rtt_ms']:.3f} ms, TCP {r['mbps']:.1f} MB/s")
 
     def both(key):
         return [r[key] for r in res["native"]], [r[key] for r in res["cshyper"]]

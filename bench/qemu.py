@@ -5,9 +5,11 @@ Cortex-A72, 4 cores), natively and under cshyper, so that every workload
 compares like with like. `boot()` returns a Console whose QEMU child is
 killed when the `with` block ends, whatever happens inside it.
 """
+import contextlib
 import os
 import re
 import shlex
+import shutil
 import time
 
 import pexpect
@@ -195,3 +197,37 @@ def qemu_version():
     except pexpect.ExceptionPexpect as e:
         raise BenchError(f"cannot run {QEMU}: {e} (run `make deps`)") from e
     return out.splitlines()[0].strip() if out else "unknown"
+
+
+DISK = os.path.join(BUILD, "images", "mvm-disk.img")
+
+
+@contextlib.contextmanager
+def mvm_with_disk(name, timeout):
+    """cshyper with the MVM and a throw-away copy of its disk (guests/configs
+    in /mnt/guests), yielding the Console at the MVM's shell prompt."""
+    require(DISK)
+    os.makedirs(OUT, exist_ok=True)
+    disk = os.path.join(OUT, f"{name}-disk.img")
+    shutil.copyfile(DISK, disk)
+    extra = ["-drive", f"if=none,id=d0,format=raw,file={disk}",
+             "-device", "virtio-blk-device,drive=d0"]
+    try:
+        with boot(cshyper(extra=extra), name, timeout) as con:
+            con.expect(r"/dev/vda mounted on /mnt", "the MVM mounting its disk")
+            con.expect(PROMPT, "the MVM's shell prompt")
+            yield con
+    finally:
+        os.remove(disk)
+
+
+def native_and_cshyper(opts, progress, label, native_run, cshyper_run, describe):
+    """Runs both `opts.runs` times, alternating; returns {"native": [...],
+    "cshyper": [...]} and reports each result with describe(result)."""
+    res = {"native": [], "cshyper": []}
+    for rep in range(1, opts.runs + 1):
+        for kind, fn in (("native", native_run), ("cshyper", cshyper_run)):
+            r = fn(opts, rep)
+            res[kind].append(r)
+            progress(f"{label} {rep}/{opts.runs}: {kind:7} {describe(r)}")
+    return res
