@@ -6,7 +6,7 @@
 BAREMETAL_DIR    := guests/baremetal
 BAREMETAL_OUT    := $(BUILD)/guests
 BAREMETAL_OBJDIR := $(BAREMETAL_OUT)/baremetal
-BAREMETAL_GUESTS := hvc-probe rt-latency iso-probe ivc-echo
+BAREMETAL_GUESTS := hvc-probe rt-latency iso-probe ivc-echo virtio-evil
 BAREMETAL_ELFS   := $(BAREMETAL_GUESTS:%=$(BAREMETAL_OUT)/%.elf)
 BAREMETAL_BINS   := $(BAREMETAL_GUESTS:%=$(BAREMETAL_OUT)/%.bin)
 BAREMETAL_COMMON := $(BAREMETAL_OBJDIR)/start.o $(BAREMETAL_OBJDIR)/bm.o $(BAREMETAL_OBJDIR)/ivc.o

@@ -76,3 +76,44 @@ def test_virtio_console_two_guests(qemu, tmp_path):
     child.sendline(f"shyper vm console {a} 60 </dev/null >/dev/null & sleep 1; "
                    f"shyper vm console {a} </dev/null; kill %1")
     expect(child, rf"someone else is attached to VM {a}'s console", "one reader at a time")
+
+
+def test_malformed_descriptor_chains_are_refused(qemu, tmp_path):
+    """virtio-evil (guests/baremetal/virtio-evil.c) offers its virtio-console
+    one malformed chain after another: addresses in the MVM's RAM, in the
+    hypervisor, past its RAM, wrapping; a huge length; loops; indexes out of
+    range; an indirect table outside its RAM; writable before readable. Each
+    is refused (DEVICE_NEEDS_RESET, nothing used), a good chain after a reset
+    goes through, and meanwhile a Linux guest's virtio console keeps
+    working. Nothing of the bad chains reaches the console."""
+    child = boot_mvm_with_disk(qemu, tmp_path)
+    lin = configure(child, f"{GUESTS}/linux-console-a.json")
+    evil = configure(child, f"{GUESTS}/virtio-evil.json")
+    child.sendline(f"shyper vm boot {lin} >/dev/null; sleep 1")
+    expect(child, PROMPT, "the MVM prompt")
+    collect(child, lin, "cshyper-initramfs: ready", "the Linux guest on hvc0")
+    # The Linux guest streams on its console while the other one misbehaves.
+    sh(child, f"echo '(for i in $(seq 12); do seq 1 300; sleep 1; done; echo ticks-done) &' "
+              f"| shyper vm console {lin} 1 >/dev/null")
+    child.sendline(f"shyper vm boot {evil} >/dev/null")
+    expect(child, rf"\[vm{evil}\] virtio-evil: done refused=(\d+) of (\d+) recovered=(\d+)",
+           "virtio-evil's summary", timeout=120)
+    refused, cases, recovered = (int(g) for g in child.match.groups())
+    log = child.before.replace("\r", "")
+    assert cases >= 11 and refused == cases and recovered == cases, log
+    assert "ACCEPTED" not in log and "zero-length buffer outside its RAM: ignored" in log, log
+    expect(child, rf"vm{evil} \(virtio-evil\): PSCI SYSTEM_OFF", "its power-off")
+    child.sendline("")
+    expect(child, PROMPT, "the MVM prompt")
+    # Only the good chains' bytes arrived; the hypervisor says why it refused.
+    rc, out = sh(child, f"shyper vm console {evil} 1 </dev/null")
+    assert rc == 0, out
+    lines = [l for l in out.replace("\r", "").split("\n") if l]
+    assert lines and all(l.startswith("evil-ok ") for l in lines), out
+    assert len(lines) == cases, out
+    # The Linux guest's console still works, and the MVM is fine.
+    rc, out = sh(child, f"sleep 8; echo 'echo still-$((40+2))' | shyper vm console {lin} 2",
+                 timeout=60)
+    assert rc == 0 and "still-42" in out and "ticks-done" in out, out
+    rc, out = sh(child, "shyper vm list")
+    assert rc == 0 and re.search(rf"^{lin}\s+linux-console-a\s+linux\s+running", out, re.M), out
