@@ -99,6 +99,13 @@ unsigned vswitch_forward(struct vswitch *sw, const struct vswitch_port *from,
 
 	if (len < ETH_HLEN)
 		return 0;
+	/* A VM sends as itself: a frame claiming another source address (to
+	 * steal or poison another VM's traffic) goes nowhere. */
+	for (unsigned i = 0; from && i < VSWITCH_MAC_LEN; i++)
+		if (frame[VSWITCH_MAC_LEN + i] != from->mac[i]) {
+			__atomic_fetch_add(&sw->spoofed, 1, __ATOMIC_RELAXED);
+			return 0;
+		}
 	sw_lock(sw);
 	/* frame[0..5] is the destination; bit 0 of its first octet: group. */
 	to = (frame[0] & 1) ? NULL : port_by_mac(sw, frame, NULL);

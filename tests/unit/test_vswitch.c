@@ -163,6 +163,18 @@ static void test_unicast(void **state)
 	counts(e, 0, 0, 1, 0);
 	assert_int_equal(e->sw.unicast, 3);
 	assert_int_equal(e->sw.flooded + e->sw.unknown, 0);
+	/* Sent as another port (its source address): dropped, counted. */
+	e->p[3].refuse = false;
+	frame(f, e->p[3].port.mac, e->p[1].port.mac);
+	assert_int_equal(vswitch_forward(&e->sw, &e->p[0].port, f, 60), 0);
+	uint8_t all[6];
+
+	memset(all, 0xff, sizeof(all));
+	frame(f, all, e->p[2].port.mac);
+	assert_int_equal(vswitch_forward(&e->sw, &e->p[0].port, f, 60), 0);
+	counts(e, 0, 0, 1, 0);
+	assert_int_equal(e->sw.spoofed, 2);
+	assert_int_equal(e->sw.unicast, 3);
 }
 
 static void test_flood(void **state)
@@ -199,6 +211,7 @@ static void test_runt(void **state)
 	assert_int_equal(vswitch_forward(&e->sw, &e->p[0].port, f, 13), 0);
 	assert_int_equal(vswitch_forward(&e->sw, &e->p[0].port, f, 0), 0);
 	counts(e, 0, 0, 0, 0);
+	memcpy(f + 6, e->p[0].port.mac, 6); /* a header and nothing else: fine */
 	assert_int_equal(vswitch_forward(&e->sw, &e->p[0].port, f, 14), 3);
 }
 

@@ -38,6 +38,7 @@ struct vswitch {
 	struct vswitch_port *ports[VSWITCH_MAX_PORTS];
 	/* Frames the switch saw: to one port, flooded, with no taker. */
 	uint64_t unicast, flooded, unknown;
+	uint64_t spoofed; /* dropped: source address not the sender's own */
 };
 
 /* Adds a port; 0, -SHYPER_EEXIST (its MAC is taken; attaching a port twice
