@@ -12,7 +12,7 @@ import re
 
 import pytest
 
-from conftest import expect, sh
+from conftest import PROMPT, expect, sh
 from test_guests import GUESTS, boot_mvm_with_disk, configure, fails_with, wait_guest_shell
 
 IVC_SEND = 0xc6000300
@@ -54,10 +54,12 @@ def recv(child, timeout_ms=5000):
 
 def boot_echo(child):
     vm = configure(child, f"{GUESTS}/ivc-echo.json")
-    child.sendline(f"shyper vm boot {vm} >/dev/null")
+    # The MVM's shell stays quiet (sleep) while the guest prints its line:
+    # both share the UART, and a prompt in the middle would split it.
+    child.sendline(f"shyper vm boot {vm} >/dev/null && sleep 3")
     expect(child, rf"\[vm{vm}\] ivc-echo: started, channel echo-link at 0x70000000 "
            r"\(128 KiB\), keep-alive 200 ms \(0\)", "ivc-echo starting", timeout=60)
-    sh(child, "sleep 1")
+    expect(child, PROMPT, "the MVM prompt", timeout=30)
     return vm
 
 
