@@ -13,7 +13,7 @@
  * also goes through cli_config_check_images(), which stats them and reads
  * 64 bytes of the kernel.
  *
- * fuzz-sources: mvm/cli/config.c mvm/cli/config_images.c mvm/cli/config_ivc.c mvm/cli/jsoncheck.c mvm/cli/util.c mvm/cli/config.h mvm/cli/jsoncheck.h mvm/cli/util.h
+ * fuzz-sources: mvm/cli/config.c mvm/cli/config_devices.c mvm/cli/config_text.c mvm/cli/config_mediated.c mvm/cli/config_images.c mvm/cli/config_ivc.c mvm/cli/jsoncheck.c mvm/cli/util.c mvm/cli/config.h mvm/cli/jsoncheck.h mvm/cli/util.h
  * fuzz-cflags: -Imvm/cli
  * fuzz-libs: -ljson-c
  */

@@ -7,7 +7,7 @@
  * $CLI_TEST_DATA). Error cases take the template, change one JSON pointer
  * with json-c and parse the result.
  *
- * unit-sources: mvm/cli/config.c mvm/cli/config_images.c mvm/cli/config_ivc.c mvm/cli/jsoncheck.c mvm/cli/util.c mvm/cli/config.h mvm/cli/jsoncheck.h mvm/cli/util.h
+ * unit-sources: mvm/cli/config.c mvm/cli/config_devices.c mvm/cli/config_text.c mvm/cli/config_mediated.c mvm/cli/config_images.c mvm/cli/config_ivc.c mvm/cli/jsoncheck.c mvm/cli/util.c mvm/cli/config.h mvm/cli/jsoncheck.h mvm/cli/util.h
  * unit-libs: -ljson-c
  * unit-cflags: -Imvm/cli
  */
