@@ -4,7 +4,7 @@
 set -euo pipefail
 
 packages=(
-	make gcc gcc-aarch64-linux-gnu binutils-aarch64-linux-gnu
+	make gcc gcc-aarch64-linux-gnu binutils-aarch64-linux-gnu libc6-dev-arm64-cross
 	qemu-system-arm device-tree-compiler
 	cpio gzip xz-utils zstd kmod
 	python3 python3-pytest python3-pexpect
