@@ -40,6 +40,7 @@ test: build-all
 	$(PYTHON) -m pytest -q tests/system
 
 bench: build-all
+	@scripts/deps.sh bench
 	@$(PYTHON) bench/run.py
 
 clean:

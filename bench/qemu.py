@@ -56,7 +56,9 @@ def board(gic=3, smp=SMP, mem=MEM, icount=False, machine_opts=()):
     machine = ",".join([f"virt,virtualization=on,gic-version={gic}", *machine_opts])
     cmd = [QEMU, "-M", machine,
            "-cpu", "cortex-a72", "-smp", str(smp), "-m", mem,
-           "-nographic", "-no-reboot"]
+           "-nographic", "-no-reboot",
+           # No default PCI NIC (its option ROM is not a dependency).
+           "-nic", "none"]
     return cmd + (ICOUNT if icount else [])
 
 

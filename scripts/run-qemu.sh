@@ -65,7 +65,7 @@ echo "cshyper on QEMU virt (GICv$gic, $smp cores, $mem): quit with Ctrl-A X" >&2
 exec qemu-system-aarch64 \
 	-M "virt,virtualization=on,gic-version=$gic" \
 	-cpu cortex-a72 -smp "$smp" -m "$mem" \
-	-nographic -no-reboot \
+	-nographic -no-reboot -nic none \
 	-kernel "$image" \
 	"${mvm[@]}" "${append[@]}" \
 	"${extra[@]}"

@@ -97,3 +97,7 @@ endef
 $(foreach f,$(FUZZ_NAMES),$(eval $(call FUZZ_RULES,$(f))))
 
 fuzz: $(addprefix fuzz-run-,$(FUZZ_NAMES))
+
+# The harnesses, built but not run (scripts/clean-room.sh build).
+.PHONY: fuzz-build
+fuzz-build: $(addprefix $(FUZZ_OUT)/,$(FUZZ_NAMES))

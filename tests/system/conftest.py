@@ -21,6 +21,9 @@ def qemu_cmd(kernel, gic=3, smp=4, mem="1G", initrd=None, append=None, extra=())
         "-smp", str(smp),
         "-m", mem,
         "-nographic", "-no-reboot",
+        # No default PCI NIC: its option ROM (ipxe-qemu) is not a dependency,
+        # and every network a test wants is named explicitly.
+        "-nic", "none",
         "-kernel", kernel,
     ]
     if initrd:

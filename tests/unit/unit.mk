@@ -49,13 +49,17 @@ UNIT_QEMU_DTBS	:= $(UNIT_OUT)/qemu-virt-gicv2.dtb $(UNIT_OUT)/qemu-virt-gicv3.dt
 
 $(UNIT_OUT)/qemu-virt-gicv%.dtb: | $(UNIT_OUT)
 	$(QEMU_AARCH64) -M virt,virtualization=on,gic-version=$*,dumpdtb=$@ \
-		-cpu cortex-a72 -smp 4 -m 1G -nographic -display none \
+		-cpu cortex-a72 -smp 4 -m 1G -nographic -display none -nic none \
 		>/dev/null 2>$@.log || { cat $@.log; rm -f $@; false; }
 
 $(UNIT_OUT) $(UNIT_OUT)/dts:
 	mkdir -p $@
 
 UNIT_DATA_FILES	:= $(UNIT_DTBS) $(UNIT_QEMU_DTBS)
+
+# Everything the tests need, built but not run (scripts/clean-room.sh build).
+.PHONY: unit-build
+unit-build: $(UNIT_BINS) $(UNIT_DATA_FILES)
 
 # Run every test even after a failure, then fail if any did.
 unit: $(UNIT_BINS) $(UNIT_DATA_FILES)
