@@ -85,12 +85,12 @@ if [ ! -s "$TARBALL" ]; then
 	# has then passed (the host's apt is told the same).
 	mmdebstrap --quiet --variant=minbase --include="$README_PACKAGES" \
 		--aptopt='Acquire::Check-Valid-Until "false"' \
-		"$SUITE" "$TARBALL.tmp" \
+		"$SUITE" "${TARBALL%.tar}.part.tar" \
 		"deb $MIRROR/debian $SUITE main" \
 		"deb $MIRROR/debian $SUITE-updates main" \
 		"deb $MIRROR/debian-security $SUITE-security main" ||
-		{ rm -f "$TARBALL.tmp"; die "mmdebstrap failed"; }
-	mv "$TARBALL.tmp" "$TARBALL"
+		{ rm -f "${TARBALL%.tar}.part.tar"; die "mmdebstrap failed"; }
+	mv "${TARBALL%.tar}.part.tar" "$TARBALL"
 	log "tree built in $((SECONDS - start)) s ($(du -m "$TARBALL" | cut -f1) MiB tarball)"
 fi
 
