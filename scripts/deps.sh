@@ -47,7 +47,7 @@ done
 # version (linux-kbuild-<x.y>, Multi-Arch: foreign): resolved from the
 # headers meta package below when none is installed yet.
 have_kbuild=$(dpkg-query -W -f='${db:Status-Status} ${Package}\n' 'linux-kbuild-*' \
-	2>/dev/null | awk '$1 == "installed" { print $2 }' | head -n1)
+	2>/dev/null | awk '$1 == "installed" { print $2 }' | head -n1 || true)
 
 need_arm64=0
 dpkg --print-foreign-architectures | grep -qx arm64 || need_arm64=1
