@@ -49,15 +49,22 @@ done
 have_kbuild=$(dpkg-query -W -f='${db:Status-Status} ${Package}\n' 'linux-kbuild-*' \
 	2>/dev/null | awk '$1 == "installed" { print $2 }' | head -n1 || true)
 
+# clang's libFuzzer and sanitizer runtimes (libclang-rt-<N>-dev) are only a
+# Recommends of clang-<N>: resolved from the clang meta package likewise.
+have_clang_rt=$(dpkg-query -W -f='${db:Status-Status} ${Package}\n' 'libclang-rt-*-dev' \
+	2>/dev/null | awk '$1 == "installed" { print $2 }' | head -n1 || true)
+
 need_arm64=0
 dpkg --print-foreign-architectures | grep -qx arm64 || need_arm64=1
 
-if [ ${#missing[@]} -eq 0 ] && [ $need_arm64 -eq 0 ] && [ -n "$have_kbuild" ]; then
+if [ ${#missing[@]} -eq 0 ] && [ $need_arm64 -eq 0 ] && [ -n "$have_kbuild" ] &&
+	[ -n "$have_clang_rt" ]; then
 	exit 0
 fi
 
 if [ "$(id -u)" -ne 0 ]; then
-	echo "deps: missing packages: ${missing[*]} ${have_kbuild:-linux-kbuild}; run 'make deps' as root" >&2
+	echo "deps: missing packages: ${missing[*]} ${have_kbuild:-linux-kbuild}" \
+		"${have_clang_rt:-libclang-rt-dev}; run 'make deps' as root" >&2
 	exit 1
 fi
 
@@ -82,6 +89,16 @@ if [ -z "$have_kbuild" ]; then
 		exit 1
 	fi
 	missing+=("$kbuild")
+fi
+
+if [ -z "$have_clang_rt" ]; then
+	clang_ver=$(apt-cache depends clang 2>/dev/null |
+		sed -n 's/^ *Depends: clang-\([0-9][0-9]*\)$/\1/p' | head -n1)
+	if [ -z "$clang_ver" ]; then
+		echo "deps: error: cannot resolve the clang version from the clang package" >&2
+		exit 1
+	fi
+	missing+=("libclang-rt-$clang_ver-dev")
 fi
 
 echo "deps: installing ${missing[*]}"
