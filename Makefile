@@ -10,7 +10,7 @@ PYTHON      ?= /usr/bin/python3
 GIC         ?= 3
 
 .DEFAULT_GOAL := all
-.PHONY: all run test bench clean deps images hv kmod unit fuzz system-test
+.PHONY: all run test bench clean deps images hv kmod unit fuzz system-test stress
 
 all: hv
 
@@ -38,6 +38,11 @@ system-test: build-all
 test: build-all
 	@$(MAKE) --no-print-directory unit fuzz
 	$(PYTHON) -m pytest -q tests/system
+
+# Long interrupt stress: ten times the operations `make test` runs (about
+# 10 000 interrupt-driven I/Os on each GIC).
+stress: build-all
+	IRQ_STRESS_SCALE=10 $(PYTHON) -m pytest -q tests/system/test_irq_stress.py
 
 bench: build-all
 	@scripts/deps.sh bench

@@ -71,7 +71,8 @@ static int find_lr(uint32_t intid, uint64_t empty, struct lr *out)
 		if (empty & (1UL << n))
 			continue;
 		vgic_hw_read_lr(n, out);
-		if (out->vintid == intid)
+		/* An invalid one is an EOId lr.eoi waiting for its maintenance. */
+		if (out->vintid == intid && out->state != LR_INVALID)
 			return (int)n;
 	}
 	return -1;
@@ -91,6 +92,7 @@ void vgic_flush_slow(struct vcpu *vcpu)
 	uint64_t empty;
 	bool waiting = false; /* left pending: look again at the next entry */
 	bool no_lr = false;   /* left pending for want of a list register */
+	bool defer_deactivation = vgic_hw_deactivates_on_eoi();
 
 	if (!__atomic_exchange_n(&vcpu->vgic.pending_hint, 0, __ATOMIC_ACQ_REL) &&
 	    !vcpu->vgic.waiting)
@@ -135,7 +137,8 @@ void vgic_flush_slow(struct vcpu *vcpu)
 					.vintid = intid,
 					.pintid = irq->hw ? intid : 0,
 					.prio = irq->prio,
-					.hw = irq->hw,
+					.hw = irq->hw && !defer_deactivation,
+					.eoi = irq->hw && defer_deactivation,
 					.group1 = vm->vgic.version == 3,
 					.state = LR_PENDING,
 				};
@@ -234,12 +237,32 @@ void vgic_sgi1r_write(struct vcpu *vcpu, uint64_t value)
 	}
 }
 
-/* The work happens in vgic_flush() on the way back into the guest. */
+/* Hardware interrupts the guest has EOId in lr.eoi list registers: ended
+ * at the physical GIC here, and their list registers freed. */
+static void vgic_end_eoied(void)
+{
+	uint64_t eoied = vgic_hw_eoi_lrs();
+
+	while (eoied) {
+		unsigned n = (unsigned)__builtin_ctzl(eoied);
+		struct lr lr, empty = { 0 };
+
+		eoied &= eoied - 1;
+		vgic_hw_read_lr(n, &lr);
+		vgic_hw_write_lr(n, &empty);
+		if (lr.eoi)
+			gic_deactivate(lr.pintid);
+	}
+}
+
+/* Underflow: the work happens in vgic_flush() on the way back into the
+ * guest. EOI: hardware interrupts to end (vgic_hw_deactivates_on_eoi). */
 static enum irq_result vgic_maintenance_irq(uint32_t intid)
 {
 	struct vcpu *vcpu = current_vcpu();
 
 	(void)intid;
+	vgic_end_eoied();
 	vgic_hw_set_hcr(false);
 	if (vcpu)
 		vcpu->vgic.uie = false; /* the flush on the way out refills */

@@ -187,7 +187,8 @@ void vcpu_discard_saved(struct vcpu *vcpu)
 		vgic_hw_decode_lr(vcpu->ctx.lr[n], &lr);
 		/* Private ones were made inactive when it was switched out
 		 * (vcpu_switch); ending them now would end the running vCPU's. */
-		if (lr.state != LR_INVALID && lr.hw && lr.pintid >= GIC_FIRST_SPI)
+		if (((lr.state != LR_INVALID && lr.hw) || lr.eoi) &&
+		    lr.pintid >= GIC_FIRST_SPI)
 			gic_deactivate(lr.pintid);
 		vcpu->ctx.lr[n] = 0;
 	}
@@ -218,7 +219,9 @@ void vcpu_detach_here(void)
 		struct lr lr;
 
 		vgic_hw_read_lr(n, &lr);
-		if (lr.state != LR_INVALID && lr.hw)
+		/* lr.eoi: ended here even if already EOId (its maintenance
+		 * interrupt has not run yet). */
+		if ((lr.state != LR_INVALID && lr.hw) || lr.eoi)
 			gic_deactivate(lr.pintid);
 		lr.state = LR_INVALID;
 		vgic_hw_write_lr(n, &lr);

@@ -5,6 +5,7 @@
 #include <arch/gic.h>
 #include <arch/sysreg.h>
 #include <arch/vgic_hw.h>
+#include <plat/platform.h>
 #include <shyper/errno.h>
 
 #define ICH_LR_VINTID_MASK 0xffffffffUL
@@ -20,11 +21,14 @@
 
 #define GICH_HCR 0x000
 #define GICH_VTR 0x004
+#define GICH_EISR0 0x020
+#define GICH_EISR1 0x024
 #define GICH_ELRSR0 0x030
 #define GICH_ELRSR1 0x034
 #define GICH_LR0 0x100
 #define GICH_LR_VID_MASK 0x3ffU
 #define GICH_LR_PID_SHIFT 10
+#define GICH_LR_EOI (1U << 19) /* with HW clear: maintenance on EOI */
 #define GICH_LR_PRIO_SHIFT 23 /* 5 bits: the top of the 8-bit priority */
 #define GICH_LR_STATE_SHIFT 28
 #define GICH_LR_GRP1 (1U << 30)
@@ -119,6 +123,8 @@ void vgic_hw_write_lr(unsigned n, const struct lr *lr)
 			if (lr->hw)
 				v |= GICH_LR_HW | ((lr->pintid & GICH_LR_VID_MASK)
 						   << GICH_LR_PID_SHIFT);
+			else if (lr->eoi)
+				v |= GICH_LR_EOI;
 		}
 		*gich_reg(GICH_LR0 + 4 * n) = v;
 	}
@@ -131,6 +137,7 @@ void vgic_hw_decode_lr(uint64_t raw, struct lr *lr)
 
 		lr->vintid = v & ICH_LR_VINTID_MASK;
 		lr->hw = v & ICH_LR_HW;
+		lr->eoi = false; /* never used on GICv3 */
 		lr->pintid = lr->hw ? (v >> ICH_LR_PINTID_SHIFT) & ICH_LR_PINTID_MASK : 0;
 		lr->prio = (v >> ICH_LR_PRIO_SHIFT) & 0xff;
 		lr->group1 = v & ICH_LR_GROUP;
@@ -140,7 +147,9 @@ void vgic_hw_decode_lr(uint64_t raw, struct lr *lr)
 
 		lr->vintid = v & GICH_LR_VID_MASK;
 		lr->hw = v & GICH_LR_HW;
-		lr->pintid = lr->hw ? (v >> GICH_LR_PID_SHIFT) & GICH_LR_VID_MASK : 0;
+		lr->eoi = !lr->hw && (v & GICH_LR_EOI);
+		lr->pintid = lr->hw ? (v >> GICH_LR_PID_SHIFT) & GICH_LR_VID_MASK :
+			     lr->eoi ? lr->vintid : 0;
 		lr->prio = ((v >> GICH_LR_PRIO_SHIFT) & 0x1f) << 3;
 		lr->group1 = v & GICH_LR_GRP1;
 		lr->state = (enum lr_state)((v >> GICH_LR_STATE_SHIFT) & 3);
@@ -160,6 +169,24 @@ uint64_t vgic_hw_empty_lrs(void)
 		return sysreg_read(ICH_ELRSR_EL2) & mask;
 	return (*gich_reg(GICH_ELRSR0) | ((uint64_t)*gich_reg(GICH_ELRSR1) << 32)) &
 	       mask;
+}
+
+bool vgic_hw_deactivates_on_eoi(void)
+{
+#ifdef PLAT_GICV2_DEACTIVATE_ON_EOI_MAINTENANCE
+	return version == 2;
+#else
+	return false;
+#endif
+}
+
+uint64_t vgic_hw_eoi_lrs(void)
+{
+	uint64_t mask = nr_lrs >= 64 ? ~0UL : (1UL << nr_lrs) - 1;
+
+	if (!vgic_hw_deactivates_on_eoi())
+		return 0;
+	return (*gich_reg(GICH_EISR0) | ((uint64_t)*gich_reg(GICH_EISR1) << 32)) & mask;
 }
 
 void vgic_hw_set_hcr(bool uie)

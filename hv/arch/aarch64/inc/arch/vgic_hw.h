@@ -24,6 +24,9 @@ struct lr {
 	uint32_t pintid; /* with hw: the physical interrupt the guest's EOI deactivates */
 	uint8_t prio;
 	bool hw;
+	/* Without hw: a maintenance interrupt when the guest EOIs it, after
+	 * which the hypervisor deactivates pintid (== vintid) itself. */
+	bool eoi;
 	bool group1;
 	enum lr_state state;
 };
@@ -41,6 +44,11 @@ uint64_t vgic_hw_empty_lrs(void);
 void vgic_hw_set_hcr(bool uie);
 /* Turns the virtual CPU interface off (no guest on this core). */
 void vgic_hw_disable(void);
+/* True if this board's hardware interrupts go to guests with lr.eoi
+ * instead of lr.hw (see PLAT_GICV2_DEACTIVATE_ON_EOI_MAINTENANCE). */
+bool vgic_hw_deactivates_on_eoi(void);
+/* Bit n set: list register n is an lr.eoi one the guest has EOId. */
+uint64_t vgic_hw_eoi_lrs(void);
 /* Raw list register and GICH access, for saving a vCPU that leaves its core. */
 uint64_t vgic_hw_raw_lr(unsigned n);
 void vgic_hw_set_raw_lr(unsigned n, uint64_t v);

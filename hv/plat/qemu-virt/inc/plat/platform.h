@@ -24,6 +24,19 @@
  */
 #define PLAT_MIN_RAM (256UL << 20)
 
+/*
+ * QEMU's GICv2 (hw/intc/arm_gic.c, up to at least 7.2) deactivates the
+ * physical interrupt of a HW list register when the guest EOIs it, but does
+ * not then re-evaluate the physical CPU interface: an interrupt that became
+ * pending again meanwhile (a level line still high, e.g. the virtual timer
+ * or a UART) is not signalled until some other GIC event, which on an idle
+ * core may never come. So on this board a GICv2 forwards hardware interrupts
+ * without the HW bit and deactivates them itself on the EOI maintenance
+ * interrupt; that deactivation goes through GICC_DIR, which QEMU follows
+ * with a full update. GICv3 is not affected.
+ */
+#define PLAT_GICV2_DEACTIVATE_ON_EOI_MAINTENANCE 1
+
 /* Core 0 runs the management VM; a partitioning hypervisor needs another. */
 #define PLAT_MIN_CPUS 2
 
