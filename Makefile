@@ -10,7 +10,7 @@ PYTHON      ?= /usr/bin/python3
 GIC         ?= 3
 
 .DEFAULT_GOAL := all
-.PHONY: all run test bench clean deps images hv kmod unit fuzz system-test stress
+.PHONY: all run test test-under-load bench clean deps images hv kmod unit fuzz system-test stress
 
 all: hv
 
@@ -38,6 +38,10 @@ system-test: build-all
 test: build-all
 	@$(MAKE) --no-print-directory unit fuzz
 	$(PYTHON) -m pytest -q tests/system
+
+# The whole suite with one host core kept busy (tests wait for events).
+test-under-load: build-all
+	@scripts/with-load.sh $(MAKE) --no-print-directory test
 
 # Long interrupt stress: ten times the operations `make test` runs (about
 # 10 000 interrupt-driven I/Os on each GIC).

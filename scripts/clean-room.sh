@@ -46,8 +46,10 @@ git -C "$REPO" rev-parse --verify -q HEAD >/dev/null || die "$REPO has no commit
 
 if ! command -v mmdebstrap >/dev/null; then
 	log "installing mmdebstrap on the host"
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-		mmdebstrap >/dev/null || die "cannot install mmdebstrap"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get install -y -qq --no-install-recommends mmdebstrap >/dev/null 2>&1 ||
+		{ apt-get update -qq && apt-get install -y -qq --no-install-recommends \
+			mmdebstrap >/dev/null; } || die "cannot install mmdebstrap"
 fi
 mkdir -p "$DIR"
 
