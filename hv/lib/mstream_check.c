@@ -194,6 +194,9 @@ int mstream_check_header(struct mstream_check *c, const void *bytes,
 	if (h->arch != SHYPER_MIG_ARCH_AARCH64)
 		return mstream_check_fail(c, -SHYPER_ENOTSUP,
 					  "unknown architecture %u", h->arch);
+	if (h->gic_version != SHYPER_MIG_GIC_V2 && h->gic_version != SHYPER_MIG_GIC_V3)
+		return mstream_check_fail(c, -SHYPER_ENOTSUP, "unknown GIC version %u",
+					  h->gic_version);
 	if (h->flags & ~SHYPER_MIG_F_KNOWN)
 		return mstream_check_fail(c, -SHYPER_ENOTSUP, "unknown flags 0x%x",
 					  h->flags & ~SHYPER_MIG_F_KNOWN);

@@ -29,6 +29,10 @@ enum shyper_mig_arch {
 	SHYPER_MIG_ARCH_AARCH64 = 1,
 };
 
+/* The GIC architecture versions a stream may come from. */
+#define SHYPER_MIG_GIC_V2 2
+#define SHYPER_MIG_GIC_V3 3
+
 /* Header flags; a reader rejects bits it does not know. */
 /* Written front to back without seeking back: nr_sections and total_length
  * are 0 in the header and only END carries them. */
@@ -45,7 +49,7 @@ struct shyper_mig_header {
 	uint16_t version;		  /* SHYPER_MIG_FORMAT_VERSION */
 	uint16_t header_size;		  /* sizeof(struct shyper_mig_header) */
 	uint32_t arch;			  /* enum shyper_mig_arch */
-	uint32_t gic_version;		  /* 2 or 3: the source's GIC */
+	uint32_t gic_version;		  /* SHYPER_MIG_GIC_V2 or _V3 */
 	uint32_t flags;			  /* SHYPER_MIG_F_* */
 	uint32_t nr_sections;		  /* END included; 0 if STREAMED */
 	uint64_t total_length;		  /* header included; 0 if STREAMED */

@@ -745,6 +745,12 @@ static void test_header_errors(void **state)
 
 	RESET();
 	h = good;
+	h.gic_version = 4;
+	set_header(copy, &h);
+	expect_invalid(copy, s.len, -SHYPER_ENOTSUP, "header: unknown GIC version 4");
+
+	RESET();
+	h = good;
 	h.flags = 1u << 7;
 	set_header(copy, &h);
 	expect_invalid(copy, s.len, -SHYPER_ENOTSUP, "header: unknown flags 0x80");
