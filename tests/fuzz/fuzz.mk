@@ -74,6 +74,17 @@ $(FUZZ_VIRTQ_SEED)/.stamp: $(FUZZ_OUT)/fuzz_virtq
 	FUZZ_VIRTQ_WRITE_SEEDS=$(dir $@) $<
 	@touch $@
 
+# Migration stream seeds (fuzz_mstream): streams the codec's writer makes,
+# written by the harness itself.
+FUZZ_MSTREAM_SEED		:= $(FUZZ_OUT)/mstream-seed
+FUZZ_SEED_FILES_fuzz_mstream	:= $(FUZZ_MSTREAM_SEED)/.stamp
+FUZZ_SEED_DIRS_fuzz_mstream	:= $(FUZZ_MSTREAM_SEED)
+
+$(FUZZ_MSTREAM_SEED)/.stamp: $(FUZZ_OUT)/fuzz_mstream
+	@mkdir -p $(dir $@)
+	FUZZ_MSTREAM_WRITE_SEEDS=$(dir $@) $<
+	@touch $@
+
 FUZZ_NAMES	:= $(basename $(notdir $(wildcard $(FUZZ_DIR)/fuzz_*.c)))
 
 # $(call fuzz_field,fuzz_x,sources): the "fuzz-sources:" line of fuzz_x.c.

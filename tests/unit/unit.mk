@@ -44,7 +44,9 @@ UNIT_DTBS	:= $(patsubst $(UNIT_DIR)/dts/%.dts,$(UNIT_OUT)/dts/%.dtb,$(UNIT_DTS))
 $(UNIT_OUT)/dts/%.dtb: $(UNIT_DIR)/dts/%.dts $(wildcard $(UNIT_DIR)/dts/*.dtsi) | $(UNIT_OUT)/dts
 	$(DTC) -q -I dts -O dtb -o $@ $<
 
-# The reference board's real trees, as QEMU generates them.
+# The reference board's real trees, as QEMU generates them. -nic none: the
+# default NIC is a PCI device whose option ROM (package ipxe-qemu) QEMU
+# insists on loading; PCI devices are not in the tree anyway.
 UNIT_QEMU_DTBS	:= $(UNIT_OUT)/qemu-virt-gicv2.dtb $(UNIT_OUT)/qemu-virt-gicv3.dtb
 
 $(UNIT_OUT)/qemu-virt-gicv%.dtb: | $(UNIT_OUT)
