@@ -113,7 +113,7 @@ static void net_after_access(struct vdev *vd)
 static int net_setup(struct vdev *vd)
 {
 	struct vnet_model *m;
-	struct guest_mem mem = { vdev_guest_ptr, vd->vm };
+	struct guest_mem mem = { .ptr = vdev_guest_ptr, .ctx = vd->vm, .dirty = vdev_guest_dirty };
 	uint8_t mac[VNET_MAC_LEN];
 	int ret;
 
