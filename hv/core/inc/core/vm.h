@@ -207,6 +207,7 @@ static inline void vgic_flush(struct vcpu *vcpu)
 		vgic_flush_slow(vcpu);
 }
 
+/* Enters `vcpu` on this core: fresh if pending, else from its saved context. */
 void __attribute__((noreturn)) vcpu_run(struct vcpu *vcpu);
 /* Asks the core of `vcpu` to start it (PSCI CPU_ON). */
 int vcpu_power_on(struct vcpu *vcpu, uint64_t entry, uint64_t context);
@@ -215,6 +216,9 @@ void __attribute__((noreturn)) vcpu_stop_here(void);
  * changing the stack; the caller decides what the core does next. */
 void vcpu_detach_here(void);
 void vcpu_switch(struct vcpu *next, struct trap_frame *f);
+/* Takes the current vCPU off this core with its context saved (it stays
+ * VCPU_RUNNING, to be switched in again later); the core is left bare. */
+void vcpu_save_and_leave(struct trap_frame *f);
 void vcpu_discard_saved(struct vcpu *vcpu);
 void __attribute__((noreturn)) cpu_park_here(void);
 void guest_sync_exception(struct trap_frame *frame);
