@@ -173,10 +173,15 @@ void sched_on_exit(struct trap_frame *f)
 		vcpu_switch(next, f);
 		sched_arm(this_cpu_id());
 	} else if (cur && vm_is_paused(cur->vm)) {
-		/* Nothing else to run: park the core with the vCPU saved. */
-		vcpu_save_and_leave(f);
-		pause_ack(0);
-		cpu_park_here();
+		/* A waiting vCPU may have the core early; else it parks. */
+		next = sched_pick_any();
+		if (!next) {
+			vcpu_save_and_leave(f);
+			pause_ack(0);
+			cpu_park_here();
+		}
+		vcpu_switch(next, f);
+		sched_arm(this_cpu_id());
 	}
 	pause_ack(current_vcpu());
 }
