@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <pthread.h>
+#include <time.h>
 #include <cmocka.h>
 
 #include <core/dirty_bitmap.h>
@@ -348,13 +349,32 @@ static void test_no_lost_marks_model(void **state)
 
 /* ---- threads: markers race a fetcher; the union of fetches is everything marked ---- */
 
+/*
+ * Markers race one fetcher over region 1 (512 pages, 8 words). Each marker
+ * owns every third page; per round it marks its pages and waits until the
+ * fetcher has reported each of them once more. A mark a fetch lost would
+ * leave its marker waiting: that fails on a timeout. A page must be
+ * reported exactly once per round.
+ */
 #define MARKERS 3
-#define THREAD_PAGES (GIB / PAGE)	/* region 2 */
+#define RACE_PAGES 512
+#define ROUNDS 300
+#define WAIT_NS (5ULL * 1000000000ULL)
 
-struct race {
+static struct {
 	struct dirty_bitmap *b;
-	unsigned id;
-};
+	uint32_t reported[RACE_PAGES];	/* atomic: times the fetcher saw it */
+	uint32_t finished;		/* atomic: markers done (or given up) */
+	uint32_t lost;			/* atomic: a marker timed out */
+} race;
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
 
 static int protect_nop(void *ctx, uint64_t ipa, uint64_t size)
 {
@@ -364,55 +384,59 @@ static int protect_nop(void *ctx, uint64_t ipa, uint64_t size)
 	return 0;
 }
 
-/* Each marker marks the pages p with p % MARKERS == id, each once only, so
- * a mark a fetch lost would never be made good by a later one. */
-static void *marker(void *arg)
+static bool round_reported(unsigned id, uint32_t round)
 {
-	struct race *r = arg;
-
-	for (uint64_t p = r->id; p < THREAD_PAGES; p += MARKERS)
-		dirty_bitmap_mark(r->b, r_ipa[2] + p * PAGE + (p % PAGE), 1);
-	return 0;
+	for (unsigned p = id; p < RACE_PAGES; p += MARKERS)
+		if (__atomic_load_n(&race.reported[p], __ATOMIC_ACQUIRE) < round)
+			return false;
+	return true;
 }
 
-static void fetch_into(struct dirty_bitmap *b, uint8_t *out, uint8_t *seen)
+static void *marker(void *arg)
 {
-	struct dirty_window w;
+	unsigned id = (unsigned)(uintptr_t)arg;
 
-	assert_int_equal(dirty_bitmap_window(b, r_ipa[2], THREAD_PAGES / 8, &w), 0);
-	dirty_bitmap_fetch(b, &w, out, protect_nop, 0);
-	for (uint64_t i = 0; i < THREAD_PAGES; i++)
-		if ((out[i / 8] >> (i % 8)) & 1) {
-			assert_int_equal(seen[i], 0); /* each page was marked once */
-			seen[i] = 1;
-		}
+	for (uint32_t round = 1; round <= ROUNDS; round++) {
+		uint64_t deadline = now_ns() + WAIT_NS;
+
+		for (unsigned p = id; p < RACE_PAGES; p += MARKERS)
+			dirty_bitmap_mark(race.b, r_ipa[1] + (uint64_t)p * PAGE + p % PAGE, 1);
+		while (!round_reported(id, round))
+			if (now_ns() > deadline) {
+				__atomic_store_n(&race.lost, 1, __ATOMIC_RELEASE);
+				goto out;
+			}
+	}
+out:
+	__atomic_fetch_add(&race.finished, 1, __ATOMIC_ACQ_REL);
+	return 0;
 }
 
 static void test_threads_no_lost_marks(void **state)
 {
 	struct fixture *f = *state;
 	pthread_t th[MARKERS];
-	struct race r[MARKERS];
-	uint8_t *seen = calloc(THREAD_PAGES, 1), *out = malloc(THREAD_PAGES / 8);
+	uint8_t out[RACE_PAGES / 8];
+	struct dirty_window w;
 
-	assert_non_null(seen);
-	assert_non_null(out);
-	for (unsigned i = 0; i < MARKERS; i++) {
-		r[i] = (struct race){ .b = &f->b, .id = i };
-		assert_int_equal(pthread_create(&th[i], 0, marker, &r[i]), 0);
+	memset(&race, 0, sizeof(race));
+	race.b = &f->b;
+	for (uintptr_t i = 0; i < MARKERS; i++)
+		assert_int_equal(pthread_create(&th[i], 0, marker, (void *)i), 0);
+	assert_int_equal(dirty_bitmap_window(&f->b, r_ipa[1], sizeof(out), &w), 0);
+	while (__atomic_load_n(&race.finished, __ATOMIC_ACQUIRE) < MARKERS) {
+		dirty_bitmap_fetch(&f->b, &w, out, protect_nop, 0);
+		for (unsigned i = 0; i < RACE_PAGES; i++)
+			if ((out[i / 8] >> (i % 8)) & 1)
+				__atomic_fetch_add(&race.reported[i], 1, __ATOMIC_ACQ_REL);
 	}
-	for (unsigned fetches = 0; fetches < 200; fetches++)
-		fetch_into(&f->b, out, seen);
 	for (unsigned i = 0; i < MARKERS; i++)
 		pthread_join(th[i], 0);
-	/* After the last mark: one more fetch takes what is left. */
-	fetch_into(&f->b, out, seen);
-	for (uint64_t p = 0; p < THREAD_PAGES; p++)
-		assert_int_equal(seen[p], 1);
+	assert_int_equal(race.lost, 0);
+	for (unsigned p = 0; p < RACE_PAGES; p++)
+		assert_int_equal(race.reported[p], ROUNDS);
 	for (size_t i = 0; i < f->b.nr_words; i++)
 		assert_int_equal(f->storage[i], 0);
-	free(seen);
-	free(out);
 }
 
 int main(void)
