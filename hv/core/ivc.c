@@ -117,7 +117,7 @@ static void ka_rearm_here(void)
 		const struct vm *vm = &hv.vms[id];
 		const struct ivc_keepalive *ka = &vm->ivc.ka;
 
-		if (vm->state == VM_RUNNING && ka->period_ms && !ka->missed &&
+		if (vm->state == VM_RUNNING && !vm_is_paused(vm) && ka->period_ms && !ka->missed &&
 		    ivc_ka_deadline(ka) + 1 < next)
 			next = ivc_ka_deadline(ka) + 1;
 	}
@@ -180,7 +180,8 @@ bool ivc_timer_irq(void)
 		struct vm *vm = &hv.vms[id];
 		struct ivc_keepalive *ka = &vm->ivc.ka;
 
-		if (vm->state != VM_RUNNING || !ivc_ka_overdue(ka, now))
+		/* A paused VM cannot beat: its period starts again at the resume. */
+		if (vm->state != VM_RUNNING || vm_is_paused(vm) || !ivc_ka_overdue(ka, now))
 			continue;
 		ka->missed = true; /* once per miss: the next beat re-arms it */
 		missed[n].id = id;
@@ -205,6 +206,15 @@ bool ivc_timer_irq(void)
 			log_err("vm%u: keep-alive restart failed", missed[i].id);
 	}
 	return true;
+}
+
+void ivc_vm_resumed(struct vm *vm)
+{
+	uint64_t flags = ivc_lock();
+
+	vm->ivc.ka.last_beat = timer_now();
+	ivc_unlock(flags);
+	ka_kick();
 }
 
 void ivc_vm_stopped(struct vm *vm)

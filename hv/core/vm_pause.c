@@ -13,11 +13,13 @@
  *
  * While paused the virtual timer is off (saved with the context; a
  * deadline that passes fires at the resume), and interrupts raised for the
- * VM stay pending in its vGIC.
+ * VM stay pending in its vGIC; keep-alive does not count it (ivc.c) and
+ * starts its period again at the resume.
  */
 #include <arch/gic.h>
 #include <core/cpu.h>
 #include <core/irq.h>
+#include <core/ivc.h>
 #include <core/log.h>
 #include <core/smp.h>
 #include <core/state.h>
@@ -103,6 +105,7 @@ int vm_resume(struct vm *vm)
 	if (!vm_is_paused(vm))
 		return -SHYPER_EINVAL;
 	__atomic_store_n(&vm->pause_epoch, 0, __ATOMIC_SEQ_CST);
+	ivc_vm_resumed(vm);
 	kick_cores(vm);
 	log_info("vm%u (%s) resumed", vm->id, vm->cfg->name);
 	return 0;
