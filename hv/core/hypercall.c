@@ -21,6 +21,7 @@ static const hc_group_handler groups[] = {
 	[SHYPER_GRP_CONFIG] = hc_config,
 	[SHYPER_GRP_IVC] = hc_ivc,
 	[SHYPER_GRP_MEDIATED] = hc_mediated,
+	[SHYPER_GRP_MIGRATE] = hc_migrate,
 };
 
 void hypercall_handle(struct vcpu *caller, struct trap_frame *f)

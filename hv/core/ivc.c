@@ -89,26 +89,6 @@ static struct ivc_channel *link_between(unsigned a, unsigned b, struct vm **owne
 	return 0;
 }
 
-/*
- * Invalidates the VM's stage-2 TLB entries on every core: VMALLS12E1IS
- * acts on the VMID in VTTBR_EL2, so load the VM's for the moment.
- * (Belongs in arch/ as a stage2_mm.tlb_flush; kept here to stay additive.)
- */
-static void s2_flush_vm(struct vm *vm)
-{
-	uint64_t saved = sysreg_read(vttbr_el2);
-	uint64_t flags = irq_save();
-
-	dsb(ishst);
-	sysreg_write(vttbr_el2, stage2_vttbr(&vm->s2, vm->vmid));
-	isb();
-	__asm__ volatile("tlbi vmalls12e1is" ::: "memory");
-	dsb(ish);
-	sysreg_write(vttbr_el2, saved);
-	isb();
-	irq_restore(flags);
-}
-
 /* --------------------------------------------------------------------- */
 /* Doorbells                                                              */
 
@@ -137,7 +117,7 @@ static void ka_rearm_here(void)
 		const struct vm *vm = &hv.vms[id];
 		const struct ivc_keepalive *ka = &vm->ivc.ka;
 
-		if (vm->state == VM_RUNNING && ka->period_ms && !ka->missed &&
+		if (vm->state == VM_RUNNING && !vm_is_paused(vm) && ka->period_ms && !ka->missed &&
 		    ivc_ka_deadline(ka) + 1 < next)
 			next = ivc_ka_deadline(ka) + 1;
 	}
@@ -200,7 +180,8 @@ bool ivc_timer_irq(void)
 		struct vm *vm = &hv.vms[id];
 		struct ivc_keepalive *ka = &vm->ivc.ka;
 
-		if (vm->state != VM_RUNNING || !ivc_ka_overdue(ka, now))
+		/* A paused VM cannot beat: its period starts again at the resume. */
+		if (vm->state != VM_RUNNING || vm_is_paused(vm) || !ivc_ka_overdue(ka, now))
 			continue;
 		ka->missed = true; /* once per miss: the next beat re-arms it */
 		missed[n].id = id;
@@ -225,6 +206,15 @@ bool ivc_timer_irq(void)
 			log_err("vm%u: keep-alive restart failed", missed[i].id);
 	}
 	return true;
+}
+
+void ivc_vm_resumed(struct vm *vm)
+{
+	uint64_t flags = ivc_lock();
+
+	vm->ivc.ka.last_beat = timer_now();
+	ivc_unlock(flags);
+	ka_kick();
 }
 
 void ivc_vm_stopped(struct vm *vm)
@@ -398,19 +388,24 @@ static int add_channel(struct vcpu *caller, struct trap_frame *f)
 	return 0;
 }
 
+/* The stage-2 hook flushes every core's TLB before the tables go. */
+static void unmap_live(struct vm *vm, uint64_t ipa, uint64_t size)
+{
+	uint64_t flags = vm_s2_lock(vm);
+
+	stage2_unmap(&vm->s2, ipa, size);
+	vm_s2_unlock(vm, flags);
+}
+
 /* Unmaps the channel from both ends (the live ones flushed) and scrubs it. */
 static void drop_channel(struct vm *owner, struct ivc_channel *c, struct vm *dying)
 {
 	struct vm *peer = vm_by_id(c->peer);
 
-	if (owner != dying && owner->s2.mm) {
-		stage2_unmap(&owner->s2, c->ipa, c->size);
-		s2_flush_vm(owner);
-	}
-	if (peer && peer != dying && peer->s2.mm) {
-		stage2_unmap(&peer->s2, c->peer_ipa, c->size);
-		s2_flush_vm(peer);
-	}
+	if (owner != dying && owner->s2.mm)
+		unmap_live(owner, c->ipa, c->size);
+	if (peer && peer != dying && peer->s2.mm)
+		unmap_live(peer, c->peer_ipa, c->size);
 	memset((void *)c->pa, 0, c->size);
 	cache_clean_range(c->pa, c->size);
 	mem_free_frames(c->pa, c->size / FRAME_SIZE);
@@ -566,8 +561,10 @@ static int64_t ivc_recv(struct vcpu *caller, struct trap_frame *f)
 			memcpy(dst, m->data, m->len);
 	}
 	ivc_unlock(flags);
-	if (dst && !ret)
+	if (dst && !ret) {
 		cache_clean_range((uint64_t)dst, len); /* guests with caches off */
+		dirty_log_mark(caller->vm, ipa, len); /* stage 2 did not see it */
+	}
 	return ret;
 }
 
@@ -672,6 +669,7 @@ static int64_t ivc_channel_info(struct vcpu *caller, struct trap_frame *f)
 		return -SHYPER_ENOENT;
 	memcpy(dst, &info, sizeof(info));
 	cache_clean_range((uint64_t)dst, sizeof(info));
+	dirty_log_mark(caller->vm, f->x[2], sizeof(info));
 	return 0;
 }
 

@@ -53,7 +53,7 @@ static bool vtimer_due(const struct vcpu *v)
 
 static bool runnable(struct vcpu *v)
 {
-	if (v->stop_req || !active(v))
+	if (v->stop_req || !active(v) || vm_is_paused(v->vm))
 		return false;
 	if (v->state == VCPU_PENDING || !v->blocked)
 		return true;
@@ -88,9 +88,26 @@ struct vcpu *sched_pick_any(void)
 		return v;
 	/* Only waiting ones left: resume one; leaving WFI early is allowed. */
 	FOR_EACH_VCPU_ON(this_cpu_id(), v)
-		if (active(v) && !v->stop_req)
+		if (active(v) && !v->stop_req && !vm_is_paused(v->vm))
 			return v;
 	return 0;
+}
+
+/*
+ * Tells vm_pause that this core has seen its request for every vCPU here
+ * but `cur`: each is off the core with its context saved, and no pick takes
+ * it while the pause lasts (runnable() and the idle loop check).
+ */
+static void pause_ack(const struct vcpu *cur)
+{
+	struct vcpu *v;
+
+	FOR_EACH_VCPU_ON(this_cpu_id(), v) {
+		uint32_t epoch = __atomic_load_n(&v->vm->pause_epoch, __ATOMIC_ACQUIRE);
+
+		if (v != cur && epoch && v->paused_epoch != epoch)
+			__atomic_store_n(&v->paused_epoch, epoch, __ATOMIC_RELEASE);
+	}
 }
 
 void sched_arm(unsigned pcpu)
@@ -148,14 +165,33 @@ void sched_on_exit(struct trap_frame *f)
 			vcpu_stop_here(); /* switches to another vCPU or idles */
 		sched_arm(this_cpu_id());
 	}
-	if (!cpu->resched)
+	/* Atomic: a request posted meanwhile (vm_pause) is not lost. */
+	if (!__atomic_exchange_n(&cpu->resched, false, __ATOMIC_ACQ_REL))
 		return;
-	cpu->resched = false;
 	next = sched_pick(cur);
 	if (next) {
 		vcpu_switch(next, f);
 		sched_arm(this_cpu_id());
+	} else if (cur && vm_is_paused(cur->vm)) {
+		/* A waiting vCPU may have the core early; else it parks. */
+		next = sched_pick_any();
+		if (!next) {
+			vcpu_save_and_leave(f);
+			pause_ack(0);
+			cpu_park_here();
+		}
+		vcpu_switch(next, f);
+		sched_arm(this_cpu_id());
 	}
+	pause_ack(current_vcpu());
+}
+
+struct vcpu *sched_idle_pick(void)
+{
+	if (__atomic_exchange_n(&this_cpu()->stop_pending, false, __ATOMIC_ACQ_REL))
+		stop_waiting_vcpus(0);
+	pause_ack(0);
+	return sched_pick_any();
 }
 
 void sched_wfi(struct trap_frame *f)

@@ -142,17 +142,21 @@ void smp_idle_loop(void)
 		if (vcpu) {
 			/* Busy before boot_vcpu is free again (vcpu_power_on). */
 			__atomic_store_n(&cpu->vcpu, vcpu, __ATOMIC_SEQ_CST);
+			/* A paused VM's vCPU stays pending until its resume. */
 			if (__atomic_compare_exchange_n(&cpu->boot_vcpu, &vcpu, 0, false,
 							__ATOMIC_SEQ_CST,
-							__ATOMIC_SEQ_CST))
+							__ATOMIC_SEQ_CST) &&
+			    !vm_is_paused(vcpu->vm))
 				vcpu_run(vcpu);
 			__atomic_store_n(&cpu->vcpu, 0, __ATOMIC_SEQ_CST);
 		}
-		/* A CPU_ON that saw this core busy for a moment asked for a
-		 * reschedule instead: start what it left pending. */
-		if (__atomic_exchange_n(&cpu->resched, false, __ATOMIC_ACQ_REL)) {
-			vcpu = sched_pick_any();
-			if (vcpu && vcpu->state == VCPU_PENDING)
+		/* A CPU_ON that saw this core busy for a moment, a pause or a
+		 * resume asked for a reschedule; a shutdown for a stop of the
+		 * vCPUs it left here paused. */
+		if (__atomic_exchange_n(&cpu->resched, false, __ATOMIC_ACQ_REL) ||
+		    __atomic_load_n(&cpu->stop_pending, __ATOMIC_ACQUIRE)) {
+			vcpu = sched_idle_pick();
+			if (vcpu)
 				vcpu_run(vcpu);
 		}
 		/* Interrupts are masked, so a wake-up between the check and

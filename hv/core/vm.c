@@ -10,6 +10,8 @@
 #include <arch/mmu.h>
 #include <arch/timer.h>
 #include <arch/stage2.h>
+#include <arch/stage2_tlb.h>
+#include <arch/sysreg.h>
 #include <core/cpu.h>
 #include <core/irq.h>
 #include <core/ivc.h>
@@ -64,13 +66,13 @@ static void *s2_to_virt(void *ctx, uint64_t pa)
 	return (void *)pa;
 }
 
-static const struct stage2_mm s2_mm = {
-	.alloc_table = s2_alloc_table,
-	.free_table = s2_free_table,
-	.alloc_root = s2_alloc_root,
-	.free_root = s2_free_root,
-	.to_virt = s2_to_virt,
-};
+/* The VM may run on other cores while its stage 2 changes. */
+static void s2_tlb_flush(void *ctx, uint64_t ipa, uint64_t size)
+{
+	struct vm *vm = ctx;
+
+	stage2_tlb_flush_vm(stage2_vttbr(&vm->s2, vm->vmid), ipa, size);
+}
 
 struct vm *vm_by_id(unsigned id)
 {
@@ -85,7 +87,30 @@ bool vm_is_mvm(const struct vm *vm)
 int vm_stage2_init(struct vm *vm)
 {
 	vm->vmid = (uint16_t)(vm->id + 1);
-	return stage2_init(&vm->s2, mmu_pa_bits(), VM_IPA_BITS, &s2_mm);
+	vm->s2_mm = (struct stage2_mm){
+		.alloc_table = s2_alloc_table,
+		.free_table = s2_free_table,
+		.alloc_root = s2_alloc_root,
+		.free_root = s2_free_root,
+		.to_virt = s2_to_virt,
+		.tlb_flush = s2_tlb_flush,
+		.ctx = vm,
+	};
+	return stage2_init(&vm->s2, mmu_pa_bits(), VM_IPA_BITS, &vm->s2_mm);
+}
+
+uint64_t vm_s2_lock(struct vm *vm)
+{
+	uint64_t flags = irq_save();
+
+	spin_lock(&vm->s2_lock);
+	return flags;
+}
+
+void vm_s2_unlock(struct vm *vm, uint64_t flags)
+{
+	spin_unlock(&vm->s2_lock);
+	irq_restore(flags);
 }
 
 void *vm_ram_ptr(struct vm *vm, uint64_t ipa, uint64_t len)
@@ -331,6 +356,7 @@ void vm_destroy(struct vm *vm)
 			irq_unregister(i);
 			hv.irq_owner[i] = 0;
 		}
+	dirty_log_stop(vm); /* its storage back; harmless when not logging */
 	vm->cpus_set = false;
 	vm->state = VM_FREE;
 	recompute_cpu_owners();

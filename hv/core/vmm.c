@@ -69,6 +69,8 @@ static void mark_stopped(struct vm *vm)
 		if (hv.irq_owner[i] == vm->id + 1)
 			gic_disable(i, 0);
 	vdev_reset_all(vm); /* requests in flight are dropped, not completed */
+	/* Its vCPUs are off: a pause has nothing left to hold. */
+	__atomic_store_n(&vm->pause_epoch, 0, __ATOMIC_RELEASE);
 	vm->state = VM_STOPPED;
 	event_post(SHYPER_EVENT_VM_STATE, vm->id, VM_STOPPED);
 }

@@ -74,7 +74,7 @@ static void announce(struct virtio_blk *blk, void *ctx)
 static int blk_setup(struct vdev *vd)
 {
 	struct med_dev *m = hv_alloc(sizeof(*m));
-	struct guest_mem mem = { vdev_guest_ptr, vd->vm };
+	struct guest_mem mem = { .ptr = vdev_guest_ptr, .ctx = vd->vm, .dirty = vdev_guest_dirty };
 	unsigned idx = (unsigned)(vd - vd->vm->vdevs);
 	char id[VIRTIO_BLK_ID_BYTES + 1];
 	int ret;

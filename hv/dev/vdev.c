@@ -104,6 +104,11 @@ void *vdev_guest_ptr(void *vm, uint64_t ipa, uint64_t len)
 	return vm_ram_ptr(vm, ipa, len);
 }
 
+void vdev_guest_dirty(void *vm, uint64_t ipa, uint64_t len)
+{
+	dirty_log_mark(vm, ipa, len);
+}
+
 /* Edge-triggered in the device tree: a rising level is one interrupt. */
 void vdev_irq(void *ctx, bool level)
 {

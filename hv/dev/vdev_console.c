@@ -82,7 +82,7 @@ static void console_after_access(struct vdev *vd)
 static int console_setup(struct vdev *vd)
 {
 	struct vcon_model *m = hv_alloc(sizeof(*m));
-	struct guest_mem mem = { vdev_guest_ptr, vd->vm };
+	struct guest_mem mem = { .ptr = vdev_guest_ptr, .ctx = vd->vm, .dirty = vdev_guest_dirty };
 	int ret;
 
 	if (!m)

@@ -81,7 +81,9 @@ static bool port_deliver(struct vswitch_port *port, const uint8_t *frame, size_t
 {
 	struct vnet_model *m = container_of(port, struct vnet_model, port);
 
-	if (__atomic_load_n(&m->vm->state, __ATOMIC_RELAXED) != VM_RUNNING)
+	/* Paused: its RAM and rings must stay as migration copies them. */
+	if (__atomic_load_n(&m->vm->state, __ATOMIC_RELAXED) != VM_RUNNING ||
+	    vm_is_paused(m->vm))
 		return false;
 	return virtio_net_rx_deliver(&m->net, frame, len);
 }
@@ -113,7 +115,7 @@ static void net_after_access(struct vdev *vd)
 static int net_setup(struct vdev *vd)
 {
 	struct vnet_model *m;
-	struct guest_mem mem = { vdev_guest_ptr, vd->vm };
+	struct guest_mem mem = { .ptr = vdev_guest_ptr, .ctx = vd->vm, .dirty = vdev_guest_dirty };
 	uint8_t mac[VNET_MAC_LEN];
 	int ret;
 

@@ -67,6 +67,13 @@ static void *map(const struct guest_mem *mem, uint64_t ipa, uint64_t len)
 	return mem->ptr(mem->ctx, ipa, len);
 }
 
+/* The device wrote [ipa, ipa + len) of guest RAM: after the write. */
+static void mark(const struct guest_mem *mem, uint64_t ipa, uint64_t len)
+{
+	if (mem && mem->dirty)
+		mem->dirty(mem->ctx, ipa, len);
+}
+
 /* Reads descriptor i of a table once; only the copy is looked at after. */
 static void read_desc(const void *table, uint32_t i, struct vdesc *d)
 {
@@ -137,6 +144,7 @@ int virtq_enable(struct virtq *vq, const struct guest_mem *mem, uint16_t max,
 	vq->error = 0;
 	st16(vq->used, USED_FLAGS, 0);
 	st16_release(vq->used, USED_IDX, 0);
+	mark(mem, vq->used_ipa + USED_FLAGS, USED_RING);
 	vq->ready = true;
 	return 0;
 }
@@ -228,6 +236,7 @@ static int walk_chain(struct virtq *vq, uint16_t head, struct virtq_seg *segs,
 			if (!p)
 				return fail(vq, -SHYPER_EFAULT);
 			segs[nseg].host_ptr = p;
+			segs[nseg].ipa = d.addr;
 			segs[nseg].len = d.len;
 			segs[nseg].device_writable = w;
 			nseg++;
@@ -249,6 +258,7 @@ static int walk_chain(struct virtq *vq, uint16_t head, struct virtq_seg *segs,
 	chain->nr_read = (uint16_t)nread;
 	chain->read_len = (uint32_t)rlen;
 	chain->write_len = (uint32_t)wlen;
+	chain->mem = vq->mem;
 	return 1;
 }
 
@@ -271,6 +281,8 @@ int virtq_peek(struct virtq *vq, struct virtq_seg *segs, unsigned max_segs,
 		 * again: the driver may have added one before seeing our wish. */
 		st16(vq->used, USED_RING + USED_ELEM_SIZE * (size_t)vq->num,
 		     vq->last_avail);
+		mark(vq->mem, vq->used_ipa + USED_RING + USED_ELEM_SIZE * (uint64_t)vq->num,
+		     sizeof(uint16_t));
 		__atomic_thread_fence(__ATOMIC_SEQ_CST);
 		n = avail_count(vq);
 		if (n <= 0)
@@ -315,6 +327,8 @@ int virtq_push(struct virtq *vq, const struct virtq_chain *chain,
 	vq->used_idx++;
 	/* The element is visible before the index that covers it. */
 	st16_release(vq->used, USED_IDX, vq->used_idx);
+	mark(vq->mem, vq->used_ipa + elem, USED_ELEM_SIZE);
+	mark(vq->mem, vq->used_ipa + USED_IDX, sizeof(uint16_t));
 	return 0;
 }
 
@@ -343,9 +357,10 @@ bool virtq_should_notify(struct virtq *vq)
 	return !(ld16(vq->avail, AVAIL_FLAGS) & VIRTQ_AVAIL_F_NO_INTERRUPT);
 }
 
+/* mem: told what was written when to_chain, else NULL. */
 static size_t copy_chain(const struct virtq_seg *segs, unsigned first,
 			 unsigned end, size_t offset, void *buf, size_t len,
-			 bool to_chain)
+			 const struct guest_mem *mem, bool to_chain)
 {
 	size_t done = 0;
 
@@ -359,12 +374,14 @@ static size_t copy_chain(const struct virtq_seg *segs, unsigned first,
 		n = seg_len - offset;
 		if (n > len - done)
 			n = len - done;
-		if (to_chain)
+		if (to_chain) {
 			memcpy((uint8_t *)segs[s].host_ptr + offset,
 			       (const uint8_t *)buf + done, n);
-		else
+			mark(mem, segs[s].ipa + offset, n);
+		} else {
 			memcpy((uint8_t *)buf + done,
 			       (const uint8_t *)segs[s].host_ptr + offset, n);
+		}
 		done += n;
 		offset = 0;
 	}
@@ -375,7 +392,7 @@ size_t virtq_read_chain(const struct virtq_seg *segs,
 			const struct virtq_chain *chain, size_t offset,
 			void *buf, size_t len)
 {
-	return copy_chain(segs, 0, chain->nr_read, offset, buf, len, false);
+	return copy_chain(segs, 0, chain->nr_read, offset, buf, len, 0, false);
 }
 
 size_t virtq_write_chain(const struct virtq_seg *segs,
@@ -383,5 +400,5 @@ size_t virtq_write_chain(const struct virtq_seg *segs,
 			 const void *buf, size_t len)
 {
 	return copy_chain(segs, chain->nr_read, chain->nr_segs, offset,
-			  (void *)buf, len, true);
+			  (void *)buf, len, chain->mem, true);
 }

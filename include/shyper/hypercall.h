@@ -52,6 +52,27 @@ enum shyper_group {
  * (-ENODEV: it has none). */
 #define SHYPER_VMM_NET_INFO SHYPER_HVC(SHYPER_GRP_VMM, 9)
 
+/*
+ * Migration group (MVM only), the source's pre-copy and the copy of RAM;
+ * x1 is always the id of a guest VM (not the MVM). Windows of the dirty
+ * bitmap start SHYPER_MIG_WINDOW_ALIGN bytes into a RAM region, or a
+ * multiple; bit i of byte i / 8 is the i-th page of the window.
+ */
+#define SHYPER_MIG_PAUSE SHYPER_HVC(SHYPER_GRP_MIGRATE, 0)       /* x1 id */
+#define SHYPER_MIG_RESUME SHYPER_HVC(SHYPER_GRP_MIGRATE, 1)      /* x1 id */
+#define SHYPER_MIG_DIRTY_START SHYPER_HVC(SHYPER_GRP_MIGRATE, 2) /* x1 id */
+#define SHYPER_MIG_DIRTY_STOP SHYPER_HVC(SHYPER_GRP_MIGRATE, 3)  /* x1 id */
+/* x1 id, x2 window IPA, x3 buf, x4 len -> x1 dirty pages, x2 pages covered,
+ * x3 bytes written */
+#define SHYPER_MIG_DIRTY_FETCH SHYPER_HVC(SHYPER_GRP_MIGRATE, 4)
+#define SHYPER_MIG_MEM_READ SHYPER_HVC(SHYPER_GRP_MIGRATE, 5)  /* x1 id, x2 ipa, x3 buf, x4 len */
+#define SHYPER_MIG_MEM_WRITE SHYPER_HVC(SHYPER_GRP_MIGRATE, 6) /* x1 id, x2 ipa, x3 buf, x4 len */
+
+#define SHYPER_MIG_PAGE_SIZE 4096U
+#define SHYPER_MIG_WINDOW_ALIGN (64U * SHYPER_MIG_PAGE_SIZE)
+/* Most that one MEM_READ or MEM_WRITE copies. */
+#define SHYPER_MIG_COPY_MAX (1U << 20)
+
 enum shyper_console_op {
 	SHYPER_CONSOLE_READ = 0,   /* what the guest wrote, up to len bytes */
 	SHYPER_CONSOLE_WRITE = 1,  /* input for the guest; x1: bytes taken */

@@ -68,7 +68,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct virtq_chain c;
 	struct virtq vq;
 	struct ram r;
-	struct guest_mem gm = { ram_ptr, &r };
+	struct guest_mem gm = { .ptr = ram_ptr, .ctx = &r };
 	uint8_t scratch[512];
 	unsigned max_segs, pops = 0;
 	uint32_t sum = 0;

@@ -751,6 +751,100 @@ static void test_set_flags(void **state)
 	s2_done(&s2);
 }
 
+/*
+ * Dirty logging's use of set_flags: the whole RAM read-only (blocks change
+ * in place), then single pages made writable again inside a 1 GiB and a
+ * 2 MiB block (split down to that page only, flushed, break-before-make),
+ * re-protected without any allocation, and everything writable at the end.
+ */
+static void test_write_protect_pages_in_blocks(void **state)
+{
+	const uint64_t ram = GIB, pa = 4 * GIB;	/* 1 GiB block */
+	const uint64_t ram2 = 2 * GIB, pa2 = 6 * GIB + 2 * MIB; /* 2 MiB blocks */
+	const unsigned ro = STAGE2_R | STAGE2_X;
+	const uint64_t page = ram + 300 * MIB + 5 * PAGE;
+	const uint64_t page2 = ram2 + 4 * MIB + 511 * PAGE;
+	struct snapshot snap;
+	struct stage2 s2;
+	size_t in_use;
+
+	(void)state;
+	assert_int_equal(stage2_init(&s2, 40, 39, &mm_flush), 0);
+	sim.s2 = &s2;
+	assert_int_equal(stage2_map(&s2, ram, pa, GIB, STAGE2_RWX), 0);
+	assert_int_equal(stage2_map(&s2, ram2, pa2, 8 * MIB, STAGE2_RWX), 0);
+	expect_leaves(&s2, 1, 4, 0);
+
+	/* Start: every block read-only where it is, one flush per call. */
+	in_use = sim.in_use;
+	assert_int_equal(stage2_set_flags(&s2, ram, GIB, ro), 0);
+	assert_int_equal(stage2_set_flags(&s2, ram2, 8 * MIB, ro), 0);
+	assert_int_equal(sim.in_use, in_use);
+	assert_int_equal(sim.flushes, 2);
+	expect_leaves(&s2, 1, 4, 0);
+	expect_pa(&s2, page, pa + (page - ram), ro);
+	expect_pa(&s2, ram2 + 7 * MIB, pa2 + 7 * MIB, ro);
+
+	/* A fault in the 1 GiB block: that page writable, 1 GiB -> 2 MiB -> 4 KiB. */
+	sim.flushes = sim.flushes_unmapped = 0;
+	assert_int_equal(stage2_set_flags(&s2, page, PAGE, STAGE2_RWX), 0);
+	assert_int_equal(sim.in_use, in_use + 2);
+	assert_int_equal(sim.flushes_unmapped, 2);	/* each split: break, flush, make */
+	assert_int_equal(sim.flush_ipa, page);
+	assert_int_equal(sim.flush_size, PAGE);
+	expect_leaves(&s2, 0, 4 + 511, 512);
+	expect_pa(&s2, page + 9, pa + (page - ram) + 9, STAGE2_RWX);
+	expect_pa(&s2, page - PAGE, pa + (page - ram) - PAGE, ro);
+	expect_pa(&s2, page + PAGE, pa + (page - ram) + PAGE, ro);
+	expect_pa(&s2, ram, pa, ro);
+	expect_pa(&s2, ram + GIB - 1, pa + GIB - 1, ro);
+	/* Its 2 MiB neighbours stay blocks. */
+	assert_int_equal(raw_desc(&s2, page + 2 * MIB, 2) & 3, S2_DESC_BLOCK);
+	assert_int_equal(raw_desc(&s2, page - 2 * MIB, 2) & 3, S2_DESC_BLOCK);
+
+	/* A second vCPU faulting on the same page: nothing left to change. */
+	sim.flushes = 0;
+	assert_int_equal(stage2_set_flags(&s2, page, PAGE, STAGE2_RWX), 0);
+	assert_int_equal(sim.flushes, 0);
+
+	/* A fault in a 2 MiB block (last page of it): one table. */
+	assert_int_equal(stage2_set_flags(&s2, page2, PAGE, STAGE2_RWX), 0);
+	assert_int_equal(sim.in_use, in_use + 3);
+	expect_pa(&s2, page2, pa2 + (page2 - ram2), STAGE2_RWX);
+	expect_pa(&s2, page2 - PAGE, pa2 + (page2 - ram2) - PAGE, ro);
+	expect_pa(&s2, page2 + PAGE, pa2 + (page2 - ram2) + PAGE, ro);
+	assert_int_equal(raw_desc(&s2, page2 + PAGE, 2) & 3, S2_DESC_BLOCK);
+
+	/* Fetch: both pages read-only again, no allocation even when none is left. */
+	sim.fail_after = 0;
+	sim.flushes = 0;
+	assert_int_equal(stage2_set_flags(&s2, page, PAGE, ro), 0);
+	assert_int_equal(stage2_set_flags(&s2, page2, PAGE, ro), 0);
+	assert_int_equal(sim.flushes, 2);
+	assert_int_equal(sim.in_use, in_use + 3);
+	expect_pa(&s2, page, pa + (page - ram), ro);
+	expect_pa(&s2, page2, pa2 + (page2 - ram2), ro);
+	/* ...and a page of an untouched block cannot be unprotected then:
+	 * refused with the tables exactly as they were. */
+	snap_take(&snap);
+	assert_int_equal(stage2_set_flags(&s2, ram2, PAGE, STAGE2_RWX), -SHYPER_ENOMEM);
+	snap_expect_same(&snap);
+	snap_free(&snap);
+	sim.fail_after = -1;
+
+	/* Stop: everything writable again, in place. */
+	assert_int_equal(stage2_set_flags(&s2, ram, GIB, STAGE2_RWX), 0);
+	assert_int_equal(stage2_set_flags(&s2, ram2, 8 * MIB, STAGE2_RWX), 0);
+	assert_int_equal(sim.in_use, in_use + 3);
+	for (int n = 0; n < 2000; n++) {
+		uint64_t a = rnd_below(GIB), b = rnd_below(8 * MIB);
+
+		expect_pa(&s2, ram + a, pa + a, STAGE2_RWX);
+		expect_pa(&s2, ram2 + b, pa2 + b, STAGE2_RWX);
+	}
+	s2_done(&s2);
+}
+
 static void test_enomem_split(void **state)
 {
 	/* Edges in two different 2 MiB blocks of one 1 GiB block: 3 tables. */
@@ -1111,6 +1205,7 @@ int main(void)
 		cmocka_unit_test_setup(test_unmap_split_1g, sim_setup),
 		cmocka_unit_test_setup(test_unmap_holes_and_free, sim_setup),
 		cmocka_unit_test_setup(test_set_flags, sim_setup),
+		cmocka_unit_test_setup(test_write_protect_pages_in_blocks, sim_setup),
 		cmocka_unit_test_setup(test_enomem_split, sim_setup),
 		cmocka_unit_test_setup(test_flush_hook, sim_setup),
 		cmocka_unit_test_setup(test_concat_roots, sim_setup),

@@ -131,7 +131,7 @@ static void bring_up(struct env *e)
 static int setup(void **state)
 {
 	struct env *e = calloc(1, sizeof(*e));
-	struct guest_mem gm = { sim_ptr, e };
+	struct guest_mem gm = { .ptr = sim_ptr, .ctx = e };
 
 	assert_non_null(e);
 	e->block = aligned_alloc(4096, RAM_SIZE + 2 * GUARD);

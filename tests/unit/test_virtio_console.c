@@ -107,7 +107,7 @@ static uint32_t rnd(struct env *e, uint32_t n)
 static int setup(void **state)
 {
 	struct env *e = calloc(1, sizeof(*e));
-	struct guest_mem gm;
+	struct guest_mem gm = { 0 };
 
 	assert_non_null(e);
 	e->block = aligned_alloc(4096, RAM_SIZE + 2 * GUARD);

@@ -151,7 +151,7 @@ static void fake_irq(void *ctx, bool level)
 static int setup(void **state)
 {
 	struct fake *f = calloc(1, sizeof(*f));
-	struct guest_mem gm;
+	struct guest_mem gm = { 0 };
 
 	assert_non_null(f);
 	f->block = aligned_alloc(4096, RAM_SIZE + 2 * GUARD);
@@ -707,7 +707,7 @@ static void test_init_checks(void **state)
 	struct fake *f = *state;
 	struct virtio_dev d;
 	struct virtio_dev_ops ops = fake_ops;
-	struct guest_mem gm = { sim_ptr, f };
+	struct guest_mem gm = { .ptr = sim_ptr, .ctx = f };
 
 	ops.nr_queues = VIRTIO_MAX_QUEUES + 1;
 	assert_int_equal(virtio_dev_init(&d, &ops, f, &gm, NULL, NULL), -SHYPER_EINVAL);

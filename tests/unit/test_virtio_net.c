@@ -114,7 +114,7 @@ static bool port_deliver(struct vswitch_port *port, const uint8_t *frame, size_t
 
 static void guest_init(struct guest *g, const uint8_t mac[6])
 {
-	struct guest_mem gm = { sim_ptr, g };
+	struct guest_mem gm = { .ptr = sim_ptr, .ctx = g };
 
 	g->block = aligned_alloc(4096, RAM_SIZE + 2 * GUARD);
 	assert_non_null(g->block);
@@ -301,7 +301,7 @@ static void test_probe(void **state)
 {
 	struct env *e = *state;
 	struct guest *g = &e->g[0];
-	struct guest_mem gm = { sim_ptr, g };
+	struct guest_mem gm = { .ptr = sim_ptr, .ctx = g };
 	struct virtio_net other;
 	uint64_t v;
 

@@ -41,6 +41,8 @@ struct sim {
 	struct guest_mem gm;
 	struct virtq vq;
 	unsigned ptr_calls;
+	uint8_t *marked;	/* bytes guest_mem.dirty was told of */
+	unsigned marks;
 };
 
 static void *sim_ptr(void *ctx, uint64_t ipa, uint64_t len)
@@ -757,6 +759,87 @@ static void test_remap(void **state)
 	assert_false(copy.ready);
 }
 
+/* ---- dirty logging: every byte the device writes is reported ---- */
+
+static void sim_dirty(void *ctx, uint64_t ipa, uint64_t len)
+{
+	struct sim *s = ctx;
+
+	assert_true(len > 0);
+	assert_true(ipa >= RAM_BASE && len <= RAM_SIZE && ipa - RAM_BASE <= RAM_SIZE - len);
+	memset(s->marked + (ipa - RAM_BASE), 1, len);
+	s->marks++;
+}
+
+/* Every byte that changed since @before was reported; none reported in @quiet. */
+static void expect_marked(struct sim *s, const uint8_t *before)
+{
+	unsigned changed = 0;
+
+	for (uint64_t i = 0; i < RAM_SIZE; i++)
+		if (s->ram[i] != before[i]) {
+			assert_true(s->marked[i]);
+			changed++;
+		}
+	assert_true(changed > 0);
+}
+
+static void test_device_writes_marked(void **state)
+{
+	struct sim *s = *state;
+	struct virtq_seg segs[SEGS];
+	struct virtq_chain c;
+	uint8_t *before = malloc(RAM_SIZE);
+
+	assert_non_null(before);
+	s->marked = calloc(RAM_SIZE, 1);
+	assert_non_null(s->marked);
+	s->gm.dirty = sim_dirty;
+	memset(hp(s, USED_IPA), 0xff, 0x1000);
+	memset(hp(s, DATA_IPA), 0xee, 0x1000);
+
+	/* Enabling resets the used ring's flags and index. */
+	memcpy(before, s->ram, RAM_SIZE);
+	assert_int_equal(enable(s, 8, true, true), 0);
+	expect_marked(s, before);
+
+	/* Indirect chain: one readable, two writable buffers. */
+	set_desc(s, 0, IND_IPA, 3 * VIRTQ_DESC_SIZE, VIRTQ_DESC_F_INDIRECT, 0);
+	set_desc_at(hp(s, IND_IPA), 0, DATA_IPA, 4, VIRTQ_DESC_F_NEXT, 1);
+	set_desc_at(hp(s, IND_IPA), 1, DATA_IPA + 0x300, 3,
+		    VIRTQ_DESC_F_NEXT | VIRTQ_DESC_F_WRITE, 2);
+	set_desc_at(hp(s, IND_IPA), 2, DATA_IPA + 0xffd, 0x10, VIRTQ_DESC_F_WRITE, 0);
+	avail_add(s, 0);
+	memcpy(before, s->ram, RAM_SIZE);
+	memset(s->marked, 0, RAM_SIZE);
+	assert_int_equal(virtq_pop(&s->vq, segs, SEGS, &c), 1);
+	assert_int_equal(segs[1].ipa, DATA_IPA + 0x300);
+	assert_int_equal(virtq_write_chain(segs, &c, 1, "ABCDEFGH", 8), 8);
+	assert_int_equal(virtq_push(&s->vq, &c, 9), 0);
+	expect_marked(s, before);
+	/* Exactly the written bytes and the used element and index. */
+	assert_false(s->marked[DATA_IPA + 0x300 - RAM_BASE]);
+	assert_true(s->marked[DATA_IPA + 0x301 - RAM_BASE]);
+	assert_true(s->marked[DATA_IPA + 0xffd + 5 - RAM_BASE]);
+	assert_false(s->marked[DATA_IPA + 0xffd + 6 - RAM_BASE]);
+	for (uint64_t i = 0; i < 0x1000; i++) {
+		assert_false(s->marked[DESC_IPA - RAM_BASE + i]);
+		assert_false(s->marked[AVAIL_IPA - RAM_BASE + i]);
+		assert_false(s->marked[IND_IPA - RAM_BASE + i]);
+	}
+	assert_false(s->marked[DATA_IPA - RAM_BASE]); /* the readable buffer */
+
+	/* EVENT_IDX: an empty queue makes the device write avail_event. */
+	memcpy(before, s->ram, RAM_SIZE);
+	memset(s->marked, 0, RAM_SIZE);
+	assert_int_equal(virtq_pop(&s->vq, segs, SEGS, &c), 0);
+	expect_marked(s, before);
+	assert_int_equal(avail_event(s), 1);
+	free(s->marked);
+	s->marked = 0;
+	free(before);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -782,6 +865,7 @@ int main(void)
 		T(test_indirect_bad),
 		T(test_reenable_clears_broken),
 		T(test_remap),
+		T(test_device_writes_marked),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -7,6 +7,7 @@
 #include <arch/exception.h>
 #include <arch/sysreg.h>
 #include <core/cpu.h>
+#include <core/dirty_log.h>
 #include <core/log.h>
 #include <core/vm.h>
 #include <core/sched.h>
@@ -22,6 +23,16 @@
 #define DABT_SF (1UL << 15)
 #define DABT_WNR (1UL << 6)
 #define DABT_S1PTW (1UL << 7)
+/* DFSC/IFSC bits[5:0]: 0b0001LL translation, 0b0011LL permission fault at
+ * level LL (Arm ARM D19.2.36, "ISS encoding for an exception from a Data
+ * Abort"; the same codes for Instruction Aborts). */
+#define FSC_TYPE_MASK 0x3cUL
+#define FSC_TRANSLATION 0x04UL
+#define FSC_PERMISSION 0x0cUL
+/* PAR_EL1 after AT (Arm ARM D19.2.96): F bit[0] failed, else PA bits[47:12]. */
+#define PAR_F (1UL << 0)
+#define PAR_PA_MASK 0x0000fffffffff000UL
+#define PAGE_OFFSET_MASK 0xfffUL
 /* HPFAR_EL2.FIPA holds IPA[51:12] in bits [43:4]. */
 #define HPFAR_FIPA_MASK 0xfffffffffff0UL
 
@@ -59,17 +70,77 @@ static void report_and_abort(struct vcpu *vcpu, struct trap_frame *f,
 	inject_data_abort(f, sysreg_read(far_el2));
 }
 
+static uint64_t hpfar_ipa(const struct trap_frame *f)
+{
+	return ((sysreg_read(hpfar_el2) & HPFAR_FIPA_MASK) << 8) | (f->far & PAGE_OFFSET_MASK);
+}
+
+/*
+ * The IPA of a stage-2 fault. HPFAR_EL2 is UNKNOWN for a permission fault
+ * that is not on a stage-1 table walk (Arm ARM D19.2.55 HPFAR_EL2), so FAR
+ * is translated through the guest's own stage 1 instead. False if that
+ * fails: the guest changed its tables meanwhile and will fault again.
+ */
+static bool fault_ipa(const struct trap_frame *f, uint64_t iss, uint64_t *ipa)
+{
+	uint64_t saved, par;
+
+	if ((iss & FSC_TYPE_MASK) != FSC_PERMISSION || (iss & DABT_S1PTW)) {
+		*ipa = hpfar_ipa(f);
+		return true;
+	}
+	saved = sysreg_read(par_el1);
+	__asm__ volatile("at s1e1r, %0" :: "r"(f->far) : "memory");
+	isb();
+	par = sysreg_read(par_el1);
+	sysreg_write(par_el1, saved);
+	if (par & PAR_F)
+		return false;
+	*ipa = (par & PAR_PA_MASK) | (f->far & PAGE_OFFSET_MASK);
+	return true;
+}
+
+/*
+ * A stage-2 fault that dirty logging explains (a write-protected page, a
+ * block in the middle of its split): the guest re-executes the access, with
+ * the PC unchanged and nothing injected. Counted as "other", not as the
+ * exit it looked like.
+ */
+static bool s2_fault_retry(struct vcpu *vcpu, struct trap_frame *f, unsigned counted)
+{
+	uint64_t iss = f->esr & ESR_ISS_MASK, ipa;
+	uint64_t type = iss & FSC_TYPE_MASK;
+	bool retry;
+
+	if (type != FSC_TRANSLATION && type != FSC_PERMISSION)
+		return false;
+	retry = !fault_ipa(f, iss, &ipa) ||
+		dirty_log_fault(vcpu->vm, ipa, type == FSC_PERMISSION ? S2_FAULT_PERMISSION :
+									S2_FAULT_TRANSLATION);
+	if (retry) {
+		vcpu->exit_counts[counted]--;
+		vcpu->exit_counts[SHYPER_EXIT_OTHER]++;
+	}
+	return retry;
+}
+
 static void handle_dabt(struct vcpu *vcpu, struct trap_frame *f)
 {
 	uint64_t iss = f->esr & ESR_ISS_MASK;
-	uint64_t ipa = ((sysreg_read(hpfar_el2) & HPFAR_FIPA_MASK) << 8) |
-		       (f->far & 0xfff);
+	uint64_t ipa = hpfar_ipa(f);
 	struct mmio_access acc;
 	unsigned rt = DABT_SRT(iss);
 	int ret;
 
+	/* Never a device: RAM being logged, or the abort it always was. */
+	if ((iss & FSC_TYPE_MASK) == FSC_PERMISSION) {
+		if (!s2_fault_retry(vcpu, f, SHYPER_EXIT_MMIO))
+			report_and_abort(vcpu, f, "write to read-only memory at", ipa);
+		return;
+	}
 	if (!(iss & DABT_ISV) || (iss & DABT_S1PTW)) {
-		report_and_abort(vcpu, f, "unemulatable access to", ipa);
+		if (!s2_fault_retry(vcpu, f, SHYPER_EXIT_MMIO))
+			report_and_abort(vcpu, f, "unemulatable access to", ipa);
 		return;
 	}
 	acc.addr = ipa;
@@ -79,6 +150,9 @@ static void handle_dabt(struct vcpu *vcpu, struct trap_frame *f)
 	if (acc.write && acc.size < 8)
 		acc.value &= (1UL << (acc.size * 8)) - 1;
 	ret = vm_mmio_dispatch(vcpu, &acc);
+	/* No device there: RAM in the middle of a split is the one exception. */
+	if (ret == -SHYPER_ENOENT && s2_fault_retry(vcpu, f, SHYPER_EXIT_MMIO))
+		return;
 	if (ret) {
 		report_and_abort(vcpu, f,
 				 ret == -SHYPER_ENOENT ?
@@ -139,10 +213,12 @@ static void __attribute__((noinline)) sync_other(struct vcpu *vcpu, struct trap_
 		sched_wfi(f); /* trapped on shared cores: give the core away */
 		break;
 	case EC_IABT_LOW:
+		if (s2_fault_retry(vcpu, f, SHYPER_EXIT_ABORT))
+			break;
 		if (vm_log_allowed(vcpu->vm))
 			log_err("vm%u (%s) vcpu%u: instruction fetch outside its memory at 0x%lx; injecting an abort",
 				vcpu->vm->id, vcpu->vm->cfg->name, vcpu->id,
-				((sysreg_read(hpfar_el2) & HPFAR_FIPA_MASK) << 8) | (f->far & 0xfff));
+				hpfar_ipa(f));
 		inject_prefetch_abort(f, sysreg_read(far_el2));
 		break;
 	default:

@@ -117,45 +117,28 @@ static void vcpu_load_fresh(struct vcpu *vcpu, struct trap_frame *f)
 	vcpu->vgic.waiting = true;
 }
 
-/* Runs on a stack that ends right below the guest frame (see vcpu_run). */
-static void __attribute__((noreturn)) vcpu_start_current(void)
+/* The running vCPU's state from the core into its context (vcpu_switch). */
+static void switch_out(struct vcpu *cur, struct trap_frame *f)
 {
-	struct vcpu *vcpu = current_vcpu();
-	struct trap_frame *f = guest_frame();
-
-	vcpu_load_el2(vcpu);
-	/* Nothing of an earlier guest with this VMID may stay in the TLBs. */
-	__asm__ volatile("tlbi vmalls12e1is" ::: "memory");
-	dsb(ish);
-	vcpu_ctx_reset_vgic();
-	vcpu_load_fresh(vcpu, f);
-	sched_arm(vcpu->pcpu);
-	vgic_flush(vcpu);
-	vcpu_enter(f);
-}
-
-/*
- * Takes the current vCPU (if any) off this core into its saved context and
- * puts `next` in its place; the exception return then enters `next`.
- */
-void vcpu_switch(struct vcpu *next, struct trap_frame *f)
-{
-	struct vcpu *cur = current_vcpu();
-
 	uint32_t vtimer = hv.board.timer.virt_intid;
 
-	if (cur && cur->state == VCPU_RUNNING) {
-		vcpu_ctx_save(&cur->ctx, f); /* stops its timer first */
-		/* Its timer interrupt may still be active (handler running, or
-		 * in a saved HW list register): that state is the vCPU's, and
-		 * would block the next vCPU's timer if left on the core. */
-		cur->ctx.vtimer_active = gic_private_active(vtimer);
-		if (cur->ctx.vtimer_active)
-			gic_set_private_active(vtimer, false);
-		cur->run_ticks += timer_now() - cur->run_since;
-		cur->run_since = 0;
-	}
-	this_cpu()->vcpu = next;
+	vcpu_ctx_save(&cur->ctx, f); /* stops its timer first */
+	/* Its timer interrupt may still be active (handler running, or
+	 * in a saved HW list register): that state is the vCPU's, and
+	 * would block the next vCPU's timer if left on the core. */
+	cur->ctx.vtimer_active = gic_private_active(vtimer);
+	if (cur->ctx.vtimer_active)
+		gic_set_private_active(vtimer, false);
+	cur->run_ticks += timer_now() - cur->run_since;
+	cur->run_since = 0;
+}
+
+/* `next` onto this core: started fresh if pending, else from its context. */
+static void switch_in(struct vcpu *next, struct trap_frame *f)
+{
+	uint32_t vtimer = hv.board.timer.virt_intid;
+
+	__atomic_store_n(&this_cpu()->vcpu, next, __ATOMIC_RELEASE);
 	vcpu_load_el2(next);
 	if (next->state == VCPU_PENDING) {
 		__asm__ volatile("tlbi vmalls12e1is" ::: "memory");
@@ -175,6 +158,56 @@ void vcpu_switch(struct vcpu *next, struct trap_frame *f)
 		next->vgic.waiting = true;
 	}
 	next->switches++;
+}
+
+/*
+ * Runs on a stack that ends right below the guest frame (see vcpu_run): a
+ * pending vCPU starts fresh, a running one (resumed after a pause) goes on
+ * from the context it left with.
+ */
+static void __attribute__((noreturn)) vcpu_start_current(void)
+{
+	struct vcpu *vcpu = current_vcpu();
+	struct trap_frame *f = guest_frame();
+
+	if (vcpu->state == VCPU_RUNNING) {
+		switch_in(vcpu, f);
+	} else {
+		vcpu_load_el2(vcpu);
+		/* Nothing of an earlier guest with this VMID may stay in the TLBs. */
+		__asm__ volatile("tlbi vmalls12e1is" ::: "memory");
+		dsb(ish);
+		vcpu_ctx_reset_vgic();
+		vcpu_load_fresh(vcpu, f);
+	}
+	sched_arm(vcpu->pcpu);
+	vgic_flush(vcpu);
+	vcpu_enter(f);
+}
+
+/*
+ * Takes the current vCPU (if any) off this core into its saved context and
+ * puts `next` in its place; the exception return then enters `next`.
+ */
+void vcpu_switch(struct vcpu *next, struct trap_frame *f)
+{
+	struct vcpu *cur = current_vcpu();
+
+	if (cur && cur->state == VCPU_RUNNING)
+		switch_out(cur, f);
+	switch_in(next, f);
+}
+
+void vcpu_save_and_leave(struct trap_frame *f)
+{
+	struct vcpu *cur = current_vcpu();
+
+	switch_out(cur, f);
+	vgic_hw_disable();
+	sysreg_write(hcr_el2, HCR_IMO | HCR_FMO | HCR_AMO | HCR_RW);
+	isb();
+	/* Saved before the core lets go of it (pairs with vm_pause's wait). */
+	__atomic_store_n(&this_cpu()->vcpu, (struct vcpu *)0, __ATOMIC_RELEASE);
 }
 
 /* A vCPU stopped while it was not on the core: end its hardware

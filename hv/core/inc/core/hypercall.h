@@ -18,5 +18,7 @@ bool hc_caller_is_mvm(const struct vcpu *caller);
 int64_t hc_sys(struct vcpu *caller, struct trap_frame *f, unsigned fn);
 int64_t hc_vmm(struct vcpu *caller, struct trap_frame *f, unsigned fn);
 int64_t hc_config(struct vcpu *caller, struct trap_frame *f, unsigned fn);
+/* Pause, dirty log, RAM copies of a guest (migrate.c). */
+int64_t hc_migrate(struct vcpu *caller, struct trap_frame *f, unsigned fn);
 
 #endif

@@ -57,6 +57,8 @@ int64_t hc_ivc(struct vcpu *caller, struct trap_frame *f, unsigned fn);
 bool ivc_timer_irq(void);
 /* The VM stops (shutdown, PSCI off/reset): keep-alive and queue end. */
 void ivc_vm_stopped(struct vm *vm);
+/* A paused VM runs again: its keep-alive period starts now. */
+void ivc_vm_resumed(struct vm *vm);
 /* The VM is removed: channels on either side go, frames scrubbed. */
 void ivc_vm_destroy(struct vm *vm);
 /* Its channels and doorbell interrupt for the generated device tree. */

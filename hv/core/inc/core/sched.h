@@ -24,6 +24,9 @@ struct vcpu *sched_pick(struct vcpu *after);
 /* For a core whose vCPU left: a runnable one, else any still active. */
 struct vcpu *sched_pick_any(void);
 void sched_arm(unsigned pcpu);
+/* The idle loop was asked to look again: ends stopped vCPUs, acknowledges
+ * pauses, and returns a vCPU to enter (vcpu_run), or NULL. */
+struct vcpu *sched_idle_pick(void);
 /* EL2 timer interrupt: true when it was the scheduler's. */
 bool sched_tick(void);
 void sched_on_exit(struct trap_frame *f);

@@ -6,6 +6,7 @@
 #include <arch/spinlock.h>
 #include <arch/stage2.h>
 #include <core/cpu.h>
+#include <core/dirty_log.h>
 #include <core/ivc.h>
 #include <arch/vcpu_ctx.h>
 #include <core/vm_config.h>
@@ -47,6 +48,9 @@ struct vcpu {
 	struct vcpu_ctx ctx;	/* while another vCPU has the core */
 	bool blocked;		/* in WFI, core given away */
 	volatile bool stop_req;	/* shutdown: leave at the next exit */
+	/* Its core's acknowledgement of the VM's pause request with this
+	 * epoch: off the core, context saved, not entered again until resumed. */
+	volatile uint32_t paused_epoch;
 	uint64_t switches;
 	uint64_t exit_counts[SHYPER_EXIT_NR];
 	uint64_t run_ticks;  /* counter ticks it had its core, until run_since */
@@ -101,6 +105,14 @@ struct vm {
 	const struct vm_config *cfg;
 	uint16_t vmid;
 	struct stage2 s2;
+	struct stage2_mm s2_mm;	/* s2's allocator and TLB hooks, ctx = this VM */
+	/* Changes to s2 while the VM may run, and the dirty log (vm_s2_lock). */
+	spinlock_t s2_lock;
+	struct dirty_log dirty;
+	/* Non-zero while a pause is requested or in force (vm_pause.c): no core
+	 * enters a vCPU of the VM; each vCPU's paused_epoch says its core saw it. */
+	volatile uint32_t pause_epoch;
+	uint32_t pauses;	/* pause requests so far: the next epoch */
 	unsigned nr_vcpus;
 	struct vcpu vcpus[VM_MAX_VCPUS];
 	struct vgic_dist vgic;
@@ -148,6 +160,21 @@ bool hits_hypervisor_device(uint64_t pa, uint64_t size);
 /* EL2 pointer to [ipa, ipa + len) of the VM's RAM, or NULL if not all RAM. */
 void *vm_ram_ptr(struct vm *vm, uint64_t ipa, uint64_t len);
 bool vm_is_mvm(const struct vm *vm);
+/* Serialise changes to a VM's stage 2 that may run under it (interrupts masked). */
+uint64_t vm_s2_lock(struct vm *vm);
+void vm_s2_unlock(struct vm *vm, uint64_t flags);
+/*
+ * Pause (vm_pause.c): every vCPU of a running guest off its core with its
+ * context saved, and kept off until vm_resume(). 0, -SHYPER_EPERM (the
+ * MVM), -SHYPER_EINVAL (not running, or already / not paused),
+ * -SHYPER_EBUSY (a core did not answer in time; the VM runs on).
+ */
+int vm_pause(struct vm *vm);
+int vm_resume(struct vm *vm);
+static inline bool vm_is_paused(const struct vm *vm)
+{
+	return __atomic_load_n(&vm->pause_epoch, __ATOMIC_ACQUIRE) != 0;
+}
 /* Memory and GIC of the VM, as its generated device tree shows them. */
 struct vm_fdt_desc;
 void vm_fdt_describe_vm(struct vm *vm, struct vm_fdt_desc *d);
@@ -180,6 +207,7 @@ static inline void vgic_flush(struct vcpu *vcpu)
 		vgic_flush_slow(vcpu);
 }
 
+/* Enters `vcpu` on this core: fresh if pending, else from its saved context. */
 void __attribute__((noreturn)) vcpu_run(struct vcpu *vcpu);
 /* Asks the core of `vcpu` to start it (PSCI CPU_ON). */
 int vcpu_power_on(struct vcpu *vcpu, uint64_t entry, uint64_t context);
@@ -188,6 +216,9 @@ void __attribute__((noreturn)) vcpu_stop_here(void);
  * changing the stack; the caller decides what the core does next. */
 void vcpu_detach_here(void);
 void vcpu_switch(struct vcpu *next, struct trap_frame *f);
+/* Takes the current vCPU off this core with its context saved (it stays
+ * VCPU_RUNNING, to be switched in again later); the core is left bare. */
+void vcpu_save_and_leave(struct trap_frame *f);
 void vcpu_discard_saved(struct vcpu *vcpu);
 void __attribute__((noreturn)) cpu_park_here(void);
 void guest_sync_exception(struct trap_frame *frame);

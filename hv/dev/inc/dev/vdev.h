@@ -74,6 +74,8 @@ long vdev_console_hypercall(struct vcpu *caller, struct vm *vm, struct trap_fram
 
 /* For the models: the VM's RAM as a guest_mem, and the interrupt line. */
 void *vdev_guest_ptr(void *vm, uint64_t ipa, uint64_t len);
+/* guest_mem.dirty for a VM: its dirty log, if it has one running. */
+void vdev_guest_dirty(void *vm, uint64_t ipa, uint64_t len);
 void vdev_irq(void *vdev, bool level);
 
 #endif

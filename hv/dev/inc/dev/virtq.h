@@ -43,11 +43,15 @@
 struct guest_mem {
 	void *(*ptr)(void *ctx, uint64_t ipa, uint64_t len);
 	void *ctx;
+	/* Optional: told after the device wrote [ipa, ipa + len), for dirty
+	 * logging (the device's writes do not go through stage 2). */
+	void (*dirty)(void *ctx, uint64_t ipa, uint64_t len);
 };
 
 /* One validated buffer of a chain: host_ptr..host_ptr+len is guest RAM. */
 struct virtq_seg {
 	void *host_ptr;
+	uint64_t ipa;	/* where the guest sees host_ptr */
 	uint32_t len;
 	bool device_writable;
 };
@@ -59,6 +63,7 @@ struct virtq_chain {
 	uint16_t nr_read;
 	uint32_t read_len;  /* bytes in the readable segments */
 	uint32_t write_len; /* bytes in the writable segments */
+	const struct guest_mem *mem; /* the queue's, told what virtq_write_chain wrote */
 };
 
 struct virtq {
