@@ -130,8 +130,8 @@ struct shyper_mig_pt_region {
 };
 _Static_assert(sizeof(struct shyper_mig_pt_region) == 24, "layout");
 
-/* MEM: this struct, then nr_pages pages of guest memory from ipa up. */
-#define SHYPER_MIG_PAGE_SIZE 4096
+/* MEM: this struct, then nr_pages pages of guest memory from ipa up
+ * (SHYPER_MIG_PAGE_SIZE, shyper/hypercall.h: the page the dirty log tracks). */
 struct shyper_mig_mem {
 	uint64_t ipa; /* page aligned */
 	uint64_t nr_pages; /* at least 1 */
