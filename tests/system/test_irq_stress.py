@@ -110,7 +110,7 @@ def run_phase(child, name, count, body):
     progress = 0  # reports seen; any report within STALL_S is progress
     start = time.monotonic()
     while True:
-        k = child.expect([rf"IO-OK {name} \d+\r?\n", rf"IO-FAIL {name} (\d+)",
+        k = child.expect([rf"IO-OK {name} \d+\r*\n", rf"IO-FAIL {name} (\d+)",
                           rf"IO-END {name} (\d+)", pexpect.TIMEOUT, pexpect.EOF],
                          timeout=STALL_S)
         if k == 0:
