@@ -46,7 +46,7 @@ test-under-load: build-all
 # Long interrupt stress: ten times the operations `make test` runs (about
 # 10 000 interrupt-driven I/Os on each GIC).
 stress: build-all
-	IRQ_STRESS_SCALE=10 $(PYTHON) -m pytest -q tests/system/test_irq_stress.py
+	IRQ_STRESS_SCALE=10 $(PYTHON) -m pytest -q -s tests/system/test_irq_stress.py
 
 bench: build-all
 	@scripts/deps.sh bench
