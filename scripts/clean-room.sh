@@ -10,6 +10,8 @@
 #   build   make deps + every build target (images, kmod, CLI, bare-metal
 #           guests, MVM disk, unit-test and fuzz binaries, QEMU board trees)
 #   unit    make unit (host unit tests)
+#   run     make run until the MVM's shell prompt shows (then QEMU is
+#           stopped): on a fresh tree, the time a new user waits
 #   all     make test (everything, QEMU system tests included)
 #
 # Stages run in the order given, in one tree, each timed. The minimal tree is
@@ -39,7 +41,7 @@ die() { echo "clean-room: error: $*" >&2; exit 1; }
 stages=("$@")
 [ ${#stages[@]} -gt 0 ] || stages=(all)
 for s in "${stages[@]}"; do
-	case "$s" in build|unit|all) ;; *) die "unknown stage '$s' (build, unit, all)" ;; esac
+	case "$s" in build|unit|run|all) ;; *) die "unknown stage '$s' (build, unit, run, all)" ;; esac
 done
 [ "$(id -u)" -eq 0 ] || die "must run as root (chroot and mounts)"
 git -C "$REPO" rev-parse --verify -q HEAD >/dev/null || die "$REPO has no commit to test"
@@ -119,6 +121,13 @@ in_tree() {
 declare -A commands=(
 	[build]="make build-all unit-build fuzz-build"
 	[unit]="make unit"
+	# In its own process group, so that QEMU goes with it once the MVM's
+	# prompt is on the console.
+	[run]="setsid timeout 1200 make run </dev/null >/tmp/make-run.log 2>&1 & pid=\$!;
+		until grep -q 'cshyper:/# ' /tmp/make-run.log; do
+			kill -0 \$pid 2>/dev/null || { tail -n 30 /tmp/make-run.log; exit 1; }
+			sleep 1
+		done; kill -- -\$pid; tail -n 3 /tmp/make-run.log"
 	[all]="make test"
 )
 summary=()
