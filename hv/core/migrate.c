@@ -1,13 +1,17 @@
 /*
  * The migration hypercall group (docs/HYPERCALLS.md): pause and resume a
- * guest, its dirty-page log, and bounded copies of its RAM to and from the
- * MVM. Every argument is checked here; the work is done by vm_pause.c,
- * dirty_log.c and vm_ram_ptr().
+ * guest, its dirty-page log, bounded copies of its RAM to and from the
+ * MVM, and its state as a stream. Every argument is checked here; the work
+ * is done by vm_pause.c, dirty_log.c, vm_ram_ptr() and vm_state.c.
  */
 #include <arch/cache.h>
 #include <core/dirty_log.h>
+#include <core/frame.h>
 #include <core/hypercall.h>
+#include <core/log.h>
+#include <core/mem.h>
 #include <core/vm.h>
+#include <core/vm_state.h>
 #include <lib/string.h>
 #include <shyper/errno.h>
 #include <shyper/hypercall.h>
@@ -85,12 +89,57 @@ static int64_t mem_copy(struct vcpu *caller, struct vm *vm, struct trap_frame *f
 	return 0;
 }
 
+static int64_t state_save(struct vcpu *caller, struct vm *vm, struct trap_frame *f)
+{
+	uint64_t len = f->x[3];
+	char why[VM_STATE_WHY_MAX] = "";
+	size_t needed = 0;
+	void *buf;
+	int ret;
+
+	if (!len || len > SHYPER_MIG_STATE_MAX)
+		return -SHYPER_EINVAL;
+	buf = hc_mvm_buffer(caller, f->x[2], len);
+	if (!buf)
+		return -SHYPER_EFAULT;
+	ret = vm_state_save(vm, buf, len, &needed, why, sizeof(why));
+	if (ret && ret != -SHYPER_ENOSPC && why[0])
+		log_warn("vm%u: state not saved: %s", vm->id, why);
+	if (!ret || ret == -SHYPER_ENOSPC)
+		f->x[1] = needed;
+	return ret;
+}
+
+/* The stream is copied in first: the MVM cannot change it under the checks. */
+static int64_t state_load(struct vcpu *caller, struct vm *vm, struct trap_frame *f)
+{
+	uint64_t len = f->x[3], frames = (len + FRAME_SIZE - 1) / FRAME_SIZE, copy;
+	char why[VM_STATE_WHY_MAX] = "";
+	const void *buf;
+	int ret;
+
+	if (!len || len > SHYPER_MIG_STATE_MAX)
+		return -SHYPER_EINVAL;
+	buf = hc_mvm_buffer(caller, f->x[2], len);
+	if (!buf)
+		return -SHYPER_EFAULT;
+	copy = mem_alloc_frames(frames, 1);
+	if (copy == FRAME_NONE)
+		return -SHYPER_ENOMEM;
+	memcpy((void *)copy, buf, len);
+	ret = vm_state_load(vm, (const void *)copy, len, why, sizeof(why));
+	mem_free_frames(copy, frames);
+	if (ret)
+		log_warn("vm%u: state not loaded: %s", vm->id, why);
+	return ret;
+}
+
 int64_t hc_migrate(struct vcpu *caller, struct trap_frame *f, unsigned fn)
 {
 	struct vm *vm;
 	int ret;
 
-	if (fn > SHYPER_HVC_FN(SHYPER_MIG_MEM_WRITE))
+	if (fn > SHYPER_HVC_FN(SHYPER_MIG_STATE_LOAD))
 		return -SHYPER_ENOSYS;
 	if (!hc_caller_is_mvm(caller))
 		return -SHYPER_EPERM;
@@ -114,6 +163,10 @@ int64_t hc_migrate(struct vcpu *caller, struct trap_frame *f, unsigned fn)
 		return mem_copy(caller, vm, f, false);
 	case SHYPER_HVC_FN(SHYPER_MIG_MEM_WRITE):
 		return mem_copy(caller, vm, f, true);
+	case SHYPER_HVC_FN(SHYPER_MIG_STATE_SAVE):
+		return state_save(caller, vm, f);
+	case SHYPER_HVC_FN(SHYPER_MIG_STATE_LOAD):
+		return state_load(caller, vm, f);
 	}
 	return -SHYPER_ENOSYS;
 }

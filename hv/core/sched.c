@@ -45,10 +45,12 @@ static bool has_pending(struct vcpu *v)
 	return false;
 }
 
-/* CNTV_CTL: ENABLE set, IMASK clear, and the deadline passed. */
+/* CNTV_CTL: ENABLE set, IMASK clear, and the deadline passed (CVAL counts
+ * in the VM's virtual time: the physical count less its CNTVOFF). */
 static bool vtimer_due(const struct vcpu *v)
 {
-	return (v->ctx.cntv_ctl & 3) == 1 && v->ctx.cntv_cval <= timer_now();
+	return (v->ctx.cntv_ctl & 3) == 1 &&
+	       v->ctx.cntv_cval <= timer_now() - v->vm->cntvoff;
 }
 
 static bool runnable(struct vcpu *v)

@@ -76,7 +76,7 @@ static int cfg_add_vm(struct vcpu *caller, struct trap_frame *f)
 		return ret;
 	if (!valid_string(desc.name, sizeof(desc.name), false) ||
 	    !valid_string(desc.cmdline, sizeof(desc.cmdline), true) ||
-	    desc.type > SHYPER_VM_T_BARE_METAL || desc.flags)
+	    desc.type > SHYPER_VM_T_BARE_METAL || (desc.flags & ~SHYPER_VM_F_KNOWN))
 		return -SHYPER_EINVAL;
 	unsigned id;
 
@@ -85,7 +85,8 @@ static int cfg_add_vm(struct vcpu *caller, struct trap_frame *f)
 			vm = &hv.vms[id];
 	if (!vm)
 		return -SHYPER_ENOSPC;
-	*vm = (struct vm){ .id = id - 1, .state = VM_CONFIGURING };
+	*vm = (struct vm){ .id = id - 1, .state = VM_CONFIGURING,
+			   .restore = desc.flags & SHYPER_VM_F_RESTORE };
 	vm->cfg = &vm->config;
 	memcpy(vm->name, desc.name, sizeof(vm->name));
 	memcpy(vm->cmdline, desc.cmdline, sizeof(vm->cmdline));
@@ -362,7 +363,12 @@ static int check_complete(struct vm *vm)
 	uint64_t kernel_span = k->size, dtb_span = dtb->size ? dtb->size : DTB_WINDOW;
 	const uint8_t *hdr = (const uint8_t *)k->store_pa;
 
-	if (!vm->cpus_set || !vm->config.nr_mem || !vm->images_set)
+	if (!vm->cpus_set || !vm->config.nr_mem)
+		return -SHYPER_EINVAL;
+	/* Its RAM and state come from MEM_WRITE and STATE_LOAD. */
+	if (vm->restore)
+		return 0;
+	if (!vm->images_set)
 		return -SHYPER_EINVAL;
 	for (unsigned i = 0; i < 3; i++)
 		if (vm->images[i].received != vm->images[i].size)

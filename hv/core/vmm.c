@@ -139,6 +139,8 @@ int vm_boot(struct vm *vm)
 		return -SHYPER_EBUSY;
 	if (vm->state != VM_READY && vm->state != VM_STOPPED)
 		return -SHYPER_EINVAL;
+	if (vm->restore)
+		return -SHYPER_EINVAL; /* no images: it starts from STATE_LOAD */
 	/* Devices first: a late completion of the last run must not land in
 	 * the freshly loaded RAM. */
 	vdev_reset_all(vm);

@@ -15,9 +15,12 @@
 #include <core/vm.h>
 #include <dev/vdev.h>
 #include <dev/virtio_console.h>
+#include <lib/fmt.h>
+#include <lib/mstream.h>
 #include <lib/string.h>
 #include <shyper/errno.h>
 #include <shyper/hypercall.h>
+#include <shyper/migrate.h>
 
 #define VCON_HISTORY (64U * 1024) /* a power of two */
 
@@ -103,13 +106,132 @@ static void console_teardown(struct vdev *vd)
 	hv_free(vd->model);
 }
 
+static uint32_t ring_len(const struct vcon_ring *r)
+{
+	return r->head - r->tail;
+}
+
+static uint64_t console_state_size(struct vdev *vd)
+{
+	struct vcon_model *m = vd->model;
+
+	return sizeof(struct shyper_mig_vcon) + ring_len(&m->con.tx) + ring_len(&m->con.rx);
+}
+
+static void ring_save(const struct vcon_ring *r, struct mstream_writer *w)
+{
+	for (uint32_t i = r->tail; i != r->head; i++)
+		mstream_append(w, &r->buf[i & (VCON_RING_SIZE - 1)], 1);
+}
+
+static int console_state_save(struct vdev *vd, struct mstream_writer *w)
+{
+	struct vcon_model *m = vd->model;
+	struct shyper_mig_vcon s = {
+		.tx_off = m->con.tx_off,
+		.tx_len = ring_len(&m->con.tx),
+		.rx_len = ring_len(&m->con.rx),
+		.tx_bytes = m->con.tx_bytes,
+		.rx_bytes = m->con.rx_bytes,
+	};
+
+	mstream_append(w, &s, sizeof(s));
+	ring_save(&m->con.tx, w);
+	ring_save(&m->con.rx, w);
+	return 0;
+}
+
+static void ring_load(struct vcon_ring *r, const uint8_t *bytes, uint32_t len)
+{
+	memcpy(r->buf, bytes, len);
+	r->tail = 0;
+	r->head = len;
+}
+
+static int console_state_load(struct vdev *vd, const uint8_t *blob, uint64_t len, char *why,
+			      size_t why_size)
+{
+	struct vcon_model *m = vd->model;
+	struct shyper_mig_vcon s;
+
+	if (len < sizeof(s)) {
+		fmt_snprintf(why, why_size, "console state of %lu bytes", len);
+		return -SHYPER_EINVAL;
+	}
+	memcpy(&s, blob, sizeof(s));
+	if (s.reserved || s.tx_len > VCON_RING_SIZE || s.rx_len > VCON_RING_SIZE ||
+	    len != sizeof(s) + (uint64_t)s.tx_len + s.rx_len) {
+		fmt_snprintf(why, why_size, "console state: %u + %u buffered bytes (at most %u "
+			     "each) in %lu bytes", s.tx_len, s.rx_len, VCON_RING_SIZE, len);
+		return -SHYPER_EINVAL;
+	}
+	ring_load(&m->con.tx, blob + sizeof(s), s.tx_len);
+	ring_load(&m->con.rx, blob + sizeof(s) + s.tx_len, s.rx_len);
+	m->con.tx_off = s.tx_off;
+	m->con.tx_bytes = s.tx_bytes;
+	m->con.rx_bytes = s.rx_bytes;
+	return 0;
+}
+
 const struct vdev_kind vdev_console_kind = {
 	.name = "console",
 	.check = console_check,
 	.setup = console_setup,
 	.teardown = console_teardown,
 	.after_access = console_after_access,
+	.state_size = console_state_size,
+	.state_save = console_state_save,
+	.state_load = console_state_load,
 };
+
+int vdev_console_history_save(struct vm *vm, struct mstream_writer *w)
+{
+	struct vdev *vd = vdev_find(vm, SHYPER_EMU_VIRTIO_CONSOLE);
+	struct vcon_model *m;
+
+	if (!vd || !vd->model)
+		return 0;
+	m = vd->model;
+	spin_lock(&m->lock);
+	mstream_begin_section(w, SHYPER_MIG_SEC_CONSOLE_HISTORY,
+			      SHYPER_MIG_CONSOLE_HISTORY_VERSION, 0);
+	/* In at most two pieces: the ring wraps once. */
+	for (uint32_t at = m->tail; at != m->head;) {
+		uint32_t off = at & (VCON_HISTORY - 1);
+		uint32_t n = m->head - at;
+
+		if (n > VCON_HISTORY - off)
+			n = VCON_HISTORY - off;
+		mstream_append(w, &m->hist[off], n);
+		at += n;
+	}
+	spin_unlock(&m->lock);
+	return mstream_end_section(w);
+}
+
+int vdev_console_history_load(struct vm *vm, const uint8_t *bytes, uint64_t len, char *why,
+			      size_t why_size)
+{
+	struct vdev *vd = vdev_find(vm, SHYPER_EMU_VIRTIO_CONSOLE);
+	struct vcon_model *m;
+
+	if (!vd || !vd->model) {
+		fmt_snprintf(why, why_size, "console history for a VM without a virtio console");
+		return -SHYPER_EINVAL;
+	}
+	m = vd->model;
+	/* Like output while detached: only the newest VCON_HISTORY bytes stay. */
+	spin_lock(&m->lock);
+	for (uint64_t i = 0; i < len; i++)
+		m->hist[(m->head + i) & (VCON_HISTORY - 1)] = bytes[i];
+	m->head += (uint32_t)len;
+	if (m->head - m->tail > VCON_HISTORY || len > VCON_HISTORY) {
+		m->dropped += len > VCON_HISTORY ? len - VCON_HISTORY : 0;
+		m->tail = m->head - VCON_HISTORY;
+	}
+	spin_unlock(&m->lock);
+	return 0;
+}
 
 static int64_t console_read(struct vcon_model *m, uint8_t *out, uint64_t len)
 {

@@ -16,9 +16,12 @@
 #include <dev/virtio_net.h>
 #include <dev/vswitch.h>
 #include <lib/list.h>
+#include <lib/fmt.h>
+#include <lib/mstream.h>
 #include <lib/string.h>
 #include <shyper/errno.h>
 #include <shyper/hypercall.h>
+#include <shyper/migrate.h>
 
 struct vnet_model {
 	struct virtio_net net;
@@ -148,12 +151,58 @@ static void net_teardown(struct vdev *vd)
 	hv_free(m);
 }
 
+static uint64_t net_state_size(struct vdev *vd)
+{
+	(void)vd;
+	return sizeof(struct shyper_mig_vnet);
+}
+
+static int net_state_save(struct vdev *vd, struct mstream_writer *w)
+{
+	struct vnet_model *m = vd->model;
+	const struct vnet_stats *st = &m->net.stats;
+	struct shyper_mig_vnet s = {
+		.tx_kicked = __atomic_load_n(&m->net.tx_kicked, __ATOMIC_ACQUIRE) != 0,
+		.tx_packets = st->tx_packets, .tx_bytes = st->tx_bytes, .tx_drops = st->tx_drops,
+		.rx_packets = st->rx_packets, .rx_bytes = st->rx_bytes, .rx_drops = st->rx_drops,
+	};
+
+	memcpy(s.mac, m->net.mac, VNET_MAC_LEN);
+	return mstream_append(w, &s, sizeof(s));
+}
+
+static int net_state_load(struct vdev *vd, const uint8_t *blob, uint64_t len, char *why,
+			  size_t why_size)
+{
+	struct vnet_model *m = vd->model;
+	struct shyper_mig_vnet s;
+
+	if (len != sizeof(s)) {
+		fmt_snprintf(why, why_size, "net state of %lu bytes, not %zu", len, sizeof(s));
+		return -SHYPER_EINVAL;
+	}
+	memcpy(&s, blob, sizeof(s));
+	if (memcmp(s.mac, m->net.mac, VNET_MAC_LEN) || s.tx_kicked > 1 || s.reserved) {
+		fmt_snprintf(why, why_size, "net state: another MAC, or bad flags");
+		return -SHYPER_EINVAL;
+	}
+	m->net.tx_kicked = s.tx_kicked;
+	m->net.stats = (struct vnet_stats){
+		.tx_packets = s.tx_packets, .tx_bytes = s.tx_bytes, .tx_drops = s.tx_drops,
+		.rx_packets = s.rx_packets, .rx_bytes = s.rx_bytes, .rx_drops = s.rx_drops,
+	};
+	return 0;
+}
+
 const struct vdev_kind vdev_net_kind = {
 	.name = "net",
 	.check = net_check,
 	.setup = net_setup,
 	.teardown = net_teardown,
 	.after_access = net_after_access,
+	.state_size = net_state_size,
+	.state_save = net_state_save,
+	.state_load = net_state_load,
 };
 
 long vdev_net_hypercall(struct vcpu *caller, struct vm *vm, struct trap_frame *f)

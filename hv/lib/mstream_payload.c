@@ -336,7 +336,7 @@ int mstream_parse_vdev(const void *payload, size_t len, struct mstream_vdev_view
 {
 	struct shyper_mig_vdev *dev = &v->dev;
 	struct cursor c;
-	uint64_t blob_len;
+	uint64_t blob_len = 0;
 	int ret;
 
 	cursor_init(&c, payload, len, why, why_size);
@@ -361,7 +361,7 @@ int mstream_parse_vdev(const void *payload, size_t len, struct mstream_vdev_view
 int mstream_parse_disk_blocks(const void *payload, size_t len,
 			      struct mstream_disk_view *v, char *why, size_t why_size)
 {
-	struct shyper_mig_disk_blocks d;
+	struct shyper_mig_disk_blocks d = { 0 };
 	struct cursor c;
 	int ret;
 

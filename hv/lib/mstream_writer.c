@@ -3,6 +3,7 @@
  * the room left first and fails whole: the writer never touches a byte at
  * or past cap, and after its first error it refuses all further work.
  */
+#include <stdint.h>
 #include <lib/crc32.h>
 #include <lib/mstream.h>
 #include <lib/string.h>
@@ -22,24 +23,28 @@ static int put(struct mstream_writer *w, const void *data, size_t len)
 {
 	if (len > w->cap - w->pos)
 		return fail(w, -SHYPER_ENOSPC);
-	memcpy(w->buf + w->pos, data, len);
+	if (w->buf)
+		memcpy(w->buf + w->pos, data, len);
 	w->pos += len;
 	return 0;
 }
 
 static void write_header(struct mstream_writer *w)
 {
+	if (!w->buf)
+		return;
 	w->hdr.crc = crc32(&w->hdr, HDR_CRC_SPAN);
 	memcpy(w->buf, &w->hdr, sizeof(w->hdr));
 }
 
-int mstream_writer_init(struct mstream_writer *w, void *buf, size_t cap,
-			const struct mstream_info *info)
+/* buf NULL: count only. */
+static int init(struct mstream_writer *w, void *buf, size_t cap,
+		const struct mstream_info *info)
 {
 	size_t board_len;
 
 	memset(w, 0, sizeof(*w));
-	if (!buf || !info || !info->board)
+	if (!info || !info->board)
 		return fail(w, -SHYPER_EINVAL);
 	board_len = strnlen(info->board, SHYPER_MIG_BOARD_MAX);
 	if (board_len == SHYPER_MIG_BOARD_MAX)
@@ -59,6 +64,11 @@ int mstream_writer_init(struct mstream_writer *w, void *buf, size_t cap,
 	write_header(w);
 	w->pos = sizeof(w->hdr);
 	return 0;
+}
+
+int mstream_writer_init_count(struct mstream_writer *w, const struct mstream_info *info)
+{
+	return init(w, 0, SIZE_MAX, info);
 }
 
 int mstream_begin_section(struct mstream_writer *w, uint16_t type,
@@ -98,6 +108,11 @@ int mstream_end_section(struct mstream_writer *w)
 		return w->error;
 	if (!w->in_section)
 		return fail(w, -SHYPER_EINVAL);
+	if (!w->buf) {
+		w->in_section = false;
+		w->nr_sections++;
+		return 0;
+	}
 	memcpy(&s, w->buf + w->sec_off, sizeof(s));
 	payload = w->buf + w->sec_off + sizeof(s);
 	s.length = w->pos - w->sec_off - sizeof(s);
@@ -130,4 +145,14 @@ int mstream_finish(struct mstream_writer *w, size_t *total)
 	if (total)
 		*total = w->pos;
 	return 0;
+}
+
+int mstream_writer_init(struct mstream_writer *w, void *buf, size_t cap,
+			const struct mstream_info *info)
+{
+	if (!buf) {
+		memset(w, 0, sizeof(*w));
+		return fail(w, -SHYPER_EINVAL);
+	}
+	return init(w, buf, cap, info);
 }

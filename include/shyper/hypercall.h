@@ -67,11 +67,21 @@ enum shyper_group {
 #define SHYPER_MIG_DIRTY_FETCH SHYPER_HVC(SHYPER_GRP_MIGRATE, 4)
 #define SHYPER_MIG_MEM_READ SHYPER_HVC(SHYPER_GRP_MIGRATE, 5)  /* x1 id, x2 ipa, x3 buf, x4 len */
 #define SHYPER_MIG_MEM_WRITE SHYPER_HVC(SHYPER_GRP_MIGRATE, 6) /* x1 id, x2 ipa, x3 buf, x4 len */
+/* x1 id, x2 buf, x3 len: the paused guest's state as a stream (VM_CONFIG,
+ * VCPU, VGIC_*, VDEV, CONSOLE_HISTORY; no MEM) -> x1 bytes written;
+ * -ENOSPC: x1 bytes needed. */
+#define SHYPER_MIG_STATE_SAVE SHYPER_HVC(SHYPER_GRP_MIGRATE, 7)
+/* x1 id, x2 buf, x3 len: such a stream into a VM added with
+ * SHYPER_VM_F_RESTORE and finished, its RAM filled with MEM_WRITE; the VM
+ * is then running but paused: RESUME starts it where the stream left it. */
+#define SHYPER_MIG_STATE_LOAD SHYPER_HVC(SHYPER_GRP_MIGRATE, 8)
 
 #define SHYPER_MIG_PAGE_SIZE 4096U
 #define SHYPER_MIG_WINDOW_ALIGN (64U * SHYPER_MIG_PAGE_SIZE)
 /* Most that one MEM_READ or MEM_WRITE copies. */
 #define SHYPER_MIG_COPY_MAX (1U << 20)
+/* Most a STATE_SAVE or STATE_LOAD stream may be (the MVM's bounce buffer). */
+#define SHYPER_MIG_STATE_MAX (1U << 20)
 
 enum shyper_console_op {
 	SHYPER_CONSOLE_READ = 0,   /* what the guest wrote, up to len bytes */
@@ -148,10 +158,16 @@ enum shyper_image_kind {
 /* Most that one SHYPER_CFG_UPLOAD call copies. */
 #define SHYPER_UPLOAD_CHUNK_MAX (1U << 20)
 
+/* shyper_vm_desc.flags. RESTORE: the VM gets its RAM from MEM_WRITE and its
+ * state from STATE_LOAD, not from images: FINISH needs none, BOOT and
+ * REBOOT are refused. */
+#define SHYPER_VM_F_RESTORE (1U << 0)
+#define SHYPER_VM_F_KNOWN SHYPER_VM_F_RESTORE
+
 struct shyper_vm_desc {
 	char name[SHYPER_NAME_MAX]; /* NUL-terminated */
 	uint32_t type;		    /* enum shyper_vm_type */
-	uint32_t flags;		    /* none defined yet: must be 0 */
+	uint32_t flags;		    /* SHYPER_VM_F_* */
 	char cmdline[SHYPER_CMDLINE_MAX];
 };
 

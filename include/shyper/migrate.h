@@ -251,6 +251,32 @@ struct shyper_mig_vq {
 };
 _Static_assert(sizeof(struct shyper_mig_vq) == 32, "virtqueue layout");
 
+/*
+ * The device-specific state at the end of a VDEV payload, by device id.
+ * virtio-console (VIRTIO_ID_CONSOLE): this struct, then tx_len bytes the
+ * guest sent that the hypervisor has not passed on, then rx_len bytes for
+ * the guest it has not taken yet. The console's history for the MVM is
+ * the CONSOLE_HISTORY section.
+ */
+struct shyper_mig_vcon {
+	uint32_t tx_off;   /* bytes of the first transmit chain already taken */
+	uint32_t tx_len;
+	uint32_t rx_len;
+	uint32_t reserved; /* 0 */
+	uint64_t tx_bytes, rx_bytes; /* through the device, ever */
+};
+_Static_assert(sizeof(struct shyper_mig_vcon) == 32, "console state layout");
+
+/* virtio-net (VIRTIO_ID_NET): this struct alone. */
+struct shyper_mig_vnet {
+	uint8_t mac[6];
+	uint8_t tx_kicked; /* 0 or 1: the driver notified, not yet polled */
+	uint8_t reserved;  /* 0 */
+	uint64_t tx_packets, tx_bytes, tx_drops;
+	uint64_t rx_packets, rx_bytes, rx_drops;
+};
+_Static_assert(sizeof(struct shyper_mig_vnet) == 56, "net state layout");
+
 /* CONSOLE_HISTORY: the bytes alone, oldest first. */
 
 /* DISK_BLOCKS: this struct, then whole sectors of the image numbered by

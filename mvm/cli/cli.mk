@@ -10,9 +10,13 @@ CLI_STAMP	:= $(CLI_SYSROOT)/.unpacked-from
 CLI_DEB_CACHE	?= $(BUILD)/cache/debs
 CLI_CC		?= $(CROSS)gcc
 CLI_SRCS	:= $(wildcard mvm/cli/*.c)
-CLI_OBJS	:= $(patsubst mvm/cli/%.c,$(CLI_OUT)/obj/%.o,$(CLI_SRCS))
+# The migration stream codec, shared with the hypervisor (save / restore).
+CLI_LIB_SRCS	:= hv/lib/crc32.c hv/lib/fmt.c hv/lib/mstream_check.c hv/lib/mstream_inc.c \
+		   hv/lib/mstream_payload.c hv/lib/mstream_reader.c hv/lib/mstream_writer.c
+CLI_OBJS	:= $(patsubst mvm/cli/%.c,$(CLI_OUT)/obj/%.o,$(CLI_SRCS)) \
+		   $(patsubst hv/lib/%.c,$(CLI_OUT)/obj/lib/%.o,$(CLI_LIB_SRCS))
 CLI_CFLAGS	:= -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -MMD -MP \
-		   -Iinclude -isystem $(CLI_SYSROOT)/usr/include
+		   -Iinclude -Ihv/lib/inc -isystem $(CLI_SYSROOT)/usr/include
 CLI_LDFLAGS	:= -static -L$(CLI_SYSROOT)/usr/lib/aarch64-linux-gnu
 CLI_LDLIBS	:= -ljson-c
 
@@ -23,6 +27,10 @@ $(CLI_STAMP): mvm/cli/sysroot.sh
 	@mvm/cli/sysroot.sh $(CLI_SYSROOT) $(CLI_DEB_CACHE)
 
 $(CLI_OUT)/obj/%.o: mvm/cli/%.c $(CLI_STAMP) mvm/cli/cli.mk
+	@mkdir -p $(@D)
+	$(CLI_CC) $(CLI_CFLAGS) -c -o $@ $<
+
+$(CLI_OUT)/obj/lib/%.o: hv/lib/%.c $(CLI_STAMP) mvm/cli/cli.mk
 	@mkdir -p $(@D)
 	$(CLI_CC) $(CLI_CFLAGS) -c -o $@ $<
 

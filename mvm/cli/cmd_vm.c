@@ -1,4 +1,4 @@
-/* shyper vm config|boot|shutdown|reboot|remove|list|info */
+/* shyper vm config|boot|shutdown|reboot|pause|resume|remove|list|info */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -16,10 +16,11 @@
 #include "config.h"
 #include "hvc.h"
 #include "util.h"
+#include "vm_cmds.h"
 
 #define MIB (1024ULL * 1024)
 
-static int open_device(int *fd)
+int cli_open_device(int *fd)
 {
 	char msg[256];
 
@@ -110,8 +111,28 @@ static const char *hint(uint32_t fid, int code)
 		if (e == SHYPER_EBUSY)
 			return "the VM is running: shut it down first";
 		break;
+	case SHYPER_MIG_PAUSE:
+		if (e == SHYPER_EINVAL)
+			return "the VM is not running, or already paused";
+		if (e == SHYPER_EBUSY)
+			return "a vCPU shares the MVM's core, or its core did not answer";
+		break;
+	case SHYPER_MIG_RESUME:
+		if (e == SHYPER_EINVAL)
+			return "the VM is not paused";
+		break;
+	case SHYPER_MIG_STATE_SAVE:
+		if (e == SHYPER_ENOTSUP)
+			return "the VM has passthrough devices, IVC channels or a mediated disk, "
+			       "which a snapshot cannot carry yet";
+		break;
+	case SHYPER_MIG_STATE_LOAD:
+		if (e == SHYPER_EINVAL)
+			return "the state does not fit this VM or board (the hypervisor console says why)";
+		break;
 	}
-	if (SHYPER_HVC_GROUP(fid) == SHYPER_GRP_VMM) {
+	if (SHYPER_HVC_GROUP(fid) == SHYPER_GRP_VMM ||
+	    SHYPER_HVC_GROUP(fid) == SHYPER_GRP_MIGRATE) {
 		if (e == SHYPER_ENOENT)
 			return "no such VM";
 		if (e == SHYPER_EPERM)
@@ -124,8 +145,7 @@ static const char *hint(uint32_t fid, int code)
 	return NULL;
 }
 
-/* "<what>: EBUSY (hint)" into err. */
-static int call(int fd, const char *what, uint32_t fid, const uint64_t x[6], unsigned buf_arg,
+int cli_vm_call(int fd, const char *what, uint32_t fid, const uint64_t x[6], unsigned buf_arg,
 		void *buf, size_t len, unsigned dir, uint64_t ret[4], char *err, size_t errlen)
 {
 	char e[160];
@@ -197,7 +217,7 @@ static int upload(int fd, uint32_t id, uint32_t kind, const char *what, const ch
 		}
 		snprintf(step, sizeof(step), "upload %s %s at offset 0x%llx", what,
 			 base_name(path), (unsigned long long)off);
-		if (call(fd, step, SHYPER_CFG_UPLOAD, x, 4, chunk, n, SHYPER_BUF_IN, NULL, err,
+		if (cli_vm_call(fd, step, SHYPER_CFG_UPLOAD, x, 4, chunk, n, SHYPER_BUF_IN, NULL, err,
 			 errlen))
 			goto fail;
 		off += n;
@@ -213,9 +233,8 @@ fail:
 	return -1;
 }
 
-/* Every step after ADD_VM; on failure the caller removes VM id. */
-static int configure(int fd, const struct cli_vm_config *cfg, uint32_t id, char *err,
-		     size_t errlen)
+int cli_vm_configure(int fd, const struct cli_vm_config *cfg, uint32_t id, bool images,
+		     char *err, size_t errlen)
 {
 	const struct cli_image *im = &cfg->image;
 	char what[256], bits[80];
@@ -225,7 +244,7 @@ static int configure(int fd, const struct cli_vm_config *cfg, uint32_t id, char 
 	cli_format_bitmap(cfg->cpu_bitmap, bits, sizeof(bits));
 	snprintf(what, sizeof(what), "cpus %s (num %u, master %u)", bits, cfg->cpu_num,
 		 cfg->cpu_master);
-	if (call(fd, what, SHYPER_CFG_SET_CPU,
+	if (cli_vm_call(fd, what, SHYPER_CFG_SET_CPU,
 		 (uint64_t[6]){ id, cfg->cpu_num, cfg->cpu_bitmap, cfg->cpu_master, cfg->cpu_slice_us },
 		 0, NULL, 0,
 		 0, NULL, err, errlen))
@@ -236,7 +255,7 @@ static int configure(int fd, const struct cli_vm_config *cfg, uint32_t id, char 
 
 		snprintf(what, sizeof(what), "memory region 0x%llx+0x%llx",
 			 (unsigned long long)m->ipa, (unsigned long long)m->length);
-		if (call(fd, what, SHYPER_CFG_ADD_MEM, (uint64_t[6]){ id, m->ipa, m->length }, 0,
+		if (cli_vm_call(fd, what, SHYPER_CFG_ADD_MEM, (uint64_t[6]){ id, m->ipa, m->length }, 0,
 			 NULL, 0, 0, NULL, err, errlen))
 			return -1;
 	}
@@ -247,7 +266,7 @@ static int configure(int fd, const struct cli_vm_config *cfg, uint32_t id, char 
 
 		snprintf(what, sizeof(what), "emulated device %s (%s at 0x%llx)", dev.name,
 			 t ? t : "?", (unsigned long long)dev.base_ipa);
-		if (call(fd, what, SHYPER_CFG_ADD_EMU_DEV, (uint64_t[6]){ id, 0, sizeof(dev) }, 2,
+		if (cli_vm_call(fd, what, SHYPER_CFG_ADD_EMU_DEV, (uint64_t[6]){ id, 0, sizeof(dev) }, 2,
 			 &dev, sizeof(dev), SHYPER_BUF_IN, NULL, err, errlen))
 			return -1;
 	}
@@ -258,14 +277,14 @@ static int configure(int fd, const struct cli_vm_config *cfg, uint32_t id, char 
 		snprintf(what, sizeof(what), "passthrough region %s 0x%llx -> 0x%llx+0x%llx",
 			 p->name, (unsigned long long)p->base_pa, (unsigned long long)p->base_ipa,
 			 (unsigned long long)p->length);
-		if (call(fd, what, SHYPER_CFG_ADD_PT_REGION,
+		if (cli_vm_call(fd, what, SHYPER_CFG_ADD_PT_REGION,
 			 (uint64_t[6]){ id, p->base_pa, p->base_ipa, p->length }, 0, NULL, 0, 0,
 			 NULL, err, errlen))
 			return -1;
 		for (uint32_t j = 0; j < p->irq_num; j++) {
 			snprintf(what, sizeof(what), "passthrough interrupt %u (%s)", p->irqs[j],
 				 p->name);
-			if (call(fd, what, SHYPER_CFG_ADD_PT_IRQ, (uint64_t[6]){ id, p->irqs[j] },
+			if (cli_vm_call(fd, what, SHYPER_CFG_ADD_PT_IRQ, (uint64_t[6]){ id, p->irqs[j] },
 				 0, NULL, 0, 0, NULL, err, errlen))
 				return -1;
 		}
@@ -276,7 +295,7 @@ static int configure(int fd, const struct cli_vm_config *cfg, uint32_t id, char 
 		const char *t = cli_dtb_type_name(dev.type);
 
 		snprintf(what, sizeof(what), "device tree device %s (%s)", dev.name, t ? t : "?");
-		if (call(fd, what, SHYPER_CFG_ADD_DTB_DEV, (uint64_t[6]){ id, 0, sizeof(dev) }, 2,
+		if (cli_vm_call(fd, what, SHYPER_CFG_ADD_DTB_DEV, (uint64_t[6]){ id, 0, sizeof(dev) }, 2,
 			 &dev, sizeof(dev), SHYPER_BUF_IN, NULL, err, errlen))
 			return -1;
 	}
@@ -285,11 +304,13 @@ static int configure(int fd, const struct cli_vm_config *cfg, uint32_t id, char 
 		struct shyper_ivc_channel_desc ch = cfg->ivc[i];
 
 		snprintf(what, sizeof(what), "ivc channel %s (ivc.channel[%zu])", ch.name, i);
-		if (call(fd, what, SHYPER_IVC_ADD_CHANNEL, (uint64_t[6]){ id, 0, sizeof(ch) }, 2,
+		if (cli_vm_call(fd, what, SHYPER_IVC_ADD_CHANNEL, (uint64_t[6]){ id, 0, sizeof(ch) }, 2,
 			 &ch, sizeof(ch), SHYPER_BUF_IN, NULL, err, errlen))
 			return -1;
 	}
 
+	if (!images)
+		goto finish;
 	struct shyper_image_desc desc = {
 		.kernel_load_ipa = im->kernel_load_ipa,
 		.kernel_entry = im->kernel_entry,
@@ -299,7 +320,7 @@ static int configure(int fd, const struct cli_vm_config *cfg, uint32_t id, char 
 		.ramdisk_load_ipa = im->ramdisk_path ? im->ramdisk_load_ipa : 0,
 		.ramdisk_size = im->ramdisk_path ? im->ramdisk_size : 0,
 	};
-	if (call(fd, "image layout", SHYPER_CFG_SET_IMAGE, (uint64_t[6]){ id, 0, sizeof(desc) },
+	if (cli_vm_call(fd, "image layout", SHYPER_CFG_SET_IMAGE, (uint64_t[6]){ id, 0, sizeof(desc) },
 		 2, &desc, sizeof(desc), SHYPER_BUF_IN, NULL, err, errlen))
 		return -1;
 
@@ -319,11 +340,12 @@ static int configure(int fd, const struct cli_vm_config *cfg, uint32_t id, char 
 	if (ret)
 		return ret;
 
+finish:
 	if (interrupted) {
 		snprintf(err, errlen, "interrupted");
 		return -1;
 	}
-	return call(fd, "finish", SHYPER_CFG_FINISH, (uint64_t[6]){ id }, 0, NULL, 0, 0, NULL,
+	return cli_vm_call(fd, "finish", SHYPER_CFG_FINISH, (uint64_t[6]){ id }, 0, NULL, 0, 0, NULL,
 		    err, errlen) ? -1 : 0;
 }
 
@@ -347,7 +369,7 @@ static int vm_config(int argc, char **argv)
 	for (size_t i = 0; i < cfg.nr_warnings; i++)
 		cli_warn("%s: %s", argv[0], cfg.warnings[i]);
 
-	if (open_device(&fd)) {
+	if (cli_open_device(&fd)) {
 		cli_config_free(&cfg);
 		return CLI_EXIT_ERR;
 	}
@@ -372,14 +394,14 @@ static int vm_config(int argc, char **argv)
 	desc.type = cfg.type;
 	memcpy(desc.cmdline, cfg.cmdline, sizeof(desc.cmdline));
 	snprintf(what, sizeof(what), "add VM \"%s\"", cfg.name);
-	if (call(fd, what, SHYPER_CFG_ADD_VM, (uint64_t[6]){ 0, sizeof(desc) }, 1, &desc,
+	if (cli_vm_call(fd, what, SHYPER_CFG_ADD_VM, (uint64_t[6]){ 0, sizeof(desc) }, 1, &desc,
 		 sizeof(desc), SHYPER_BUF_IN, ret, err, sizeof(err))) {
 		cli_err("%s", err);
 		goto restore;
 	}
 	id = (uint32_t)ret[1];
 
-	if (configure(fd, &cfg, id, err, sizeof(err))) {
+	if (cli_vm_configure(fd, &cfg, id, true, err, sizeof(err))) {
 		char e[160];
 		int code;
 
@@ -411,10 +433,10 @@ static int vm_simple(const char *arg, uint32_t fid, const char *done)
 	int fd, st;
 
 	st = cli_vm_id_arg(arg, &id);
-	if (st || (st = open_device(&fd)))
+	if (st || (st = cli_open_device(&fd)))
 		return st;
 	snprintf(what, sizeof(what), "VM %u", id);
-	if (call(fd, what, fid, (uint64_t[6]){ id }, 0, NULL, 0, 0, NULL, err, sizeof(err))) {
+	if (cli_vm_call(fd, what, fid, (uint64_t[6]){ id }, 0, NULL, 0, 0, NULL, err, sizeof(err))) {
 		hvc_close(fd);
 		return cli_err("%s", err);
 	}
@@ -441,6 +463,18 @@ static int vm_reboot(int argc, char **argv)
 	return vm_simple(argv[0], SHYPER_VMM_REBOOT, "rebooted");
 }
 
+static int vm_pause(int argc, char **argv)
+{
+	(void)argc;
+	return vm_simple(argv[0], SHYPER_MIG_PAUSE, "paused");
+}
+
+static int vm_resume(int argc, char **argv)
+{
+	(void)argc;
+	return vm_simple(argv[0], SHYPER_MIG_RESUME, "resumed");
+}
+
 static int vm_remove(int argc, char **argv)
 {
 	(void)argc;
@@ -465,7 +499,7 @@ static struct shyper_vm_info *list_vms(int fd, size_t *count)
 			cli_err("out of memory");
 			return NULL;
 		}
-		if (call(fd, "list", SHYPER_VMM_LIST, (uint64_t[6]){ 0, len }, 1, v, len,
+		if (cli_vm_call(fd, "list", SHYPER_VMM_LIST, (uint64_t[6]){ 0, len }, 1, v, len,
 			 SHYPER_BUF_OUT, ret, err, sizeof(err))) {
 			free(v);
 			cli_err("%s", err);
@@ -500,7 +534,7 @@ static int vm_list(int argc, char **argv)
 
 	(void)argc;
 	(void)argv;
-	if (open_device(&fd))
+	if (cli_open_device(&fd))
 		return CLI_EXIT_ERR;
 	v = list_vms(fd, &n);
 	hvc_close(fd);
@@ -542,7 +576,7 @@ static void print_vcpu(int fd, uint32_t id, uint32_t vcpu)
 
 	memset(&vi, 0, sizeof(vi));
 	snprintf(what, sizeof(what), "VM %u vCPU %u", id, vcpu);
-	if (call(fd, what, SHYPER_VMM_VCPU_INFO, (uint64_t[6]){ id, vcpu, 0, sizeof(vi) }, 3,
+	if (cli_vm_call(fd, what, SHYPER_VMM_VCPU_INFO, (uint64_t[6]){ id, vcpu, 0, sizeof(vi) }, 3,
 		 &vi, sizeof(vi), SHYPER_BUF_OUT, NULL, err, sizeof(err)))
 		return; /* an older hypervisor: the VM's totals above still hold */
 	for (unsigned r = 0; r < SHYPER_EXIT_NR; r++)
@@ -563,7 +597,7 @@ static void print_net(int fd, uint32_t id)
 	char err[256];
 
 	memset(&n, 0, sizeof(n));
-	if (call(fd, "net", SHYPER_VMM_NET_INFO, (uint64_t[6]){ id, 0, sizeof(n) }, 2, &n,
+	if (cli_vm_call(fd, "net", SHYPER_VMM_NET_INFO, (uint64_t[6]){ id, 0, sizeof(n) }, 2, &n,
 		 sizeof(n), SHYPER_BUF_OUT, NULL, err, sizeof(err)))
 		return; /* no such device (or an older hypervisor) */
 	printf("net: mac %02x:%02x:%02x:%02x:%02x:%02x, link %s, tx %llu packets %llu bytes "
@@ -584,11 +618,11 @@ static int vm_info(int argc, char **argv)
 
 	(void)argc;
 	st = cli_vm_id_arg(argv[0], &id);
-	if (st || (st = open_device(&fd)))
+	if (st || (st = cli_open_device(&fd)))
 		return st;
 	memset(&v, 0, sizeof(v));
 	snprintf(what, sizeof(what), "VM %u", id);
-	st = call(fd, what, SHYPER_VMM_INFO, (uint64_t[6]){ id, 0, sizeof(v) }, 2, &v, sizeof(v),
+	st = cli_vm_call(fd, what, SHYPER_VMM_INFO, (uint64_t[6]){ id, 0, sizeof(v) }, 2, &v, sizeof(v),
 		  SHYPER_BUF_OUT, NULL, err, sizeof(err));
 	if (st) {
 		hvc_close(fd);
@@ -622,6 +656,21 @@ const struct cli_cmd cli_vm_cmds[] = {
 	{ "boot", "<id>", "boot a configured VM", NULL, 1, 1, vm_boot },
 	{ "shutdown", "<id>", "shut a VM down", NULL, 1, 1, vm_shutdown },
 	{ "reboot", "<id>", "reboot a VM", NULL, 1, 1, vm_reboot },
+	{ "pause", "<id>", "stop a running VM's vCPUs where they are, until resume", NULL, 1, 1,
+	  vm_pause },
+	{ "resume", "<id>", "let a paused VM run on", NULL, 1, 1, vm_resume },
+	{ "save", "<id> <file>", "snapshot a running VM into a file; it runs on",
+	  "Pauses the VM, writes its configuration, the non-zero pages of its RAM and the\n"
+	  "state of its vCPUs, vGIC and virtio devices to <file> (one migration stream,\n"
+	  "docs/MIGRATION.md), then resumes it. VMs with passthrough devices, IVC\n"
+	  "channels or mediated disks are refused.\n",
+	  2, 2, cli_vm_save },
+	{ "restore", "<file>", "create a VM from a file of shyper vm save; it runs on where it was",
+	  "Checks the whole file first (a damaged or cut file is refused naming the\n"
+	  "section), creates the VM from the configuration in it (no images needed),\n"
+	  "fills its RAM, loads its state and resumes it. Prints \"VM <id> restored from\n"
+	  "<file>\". A restored VM cannot be rebooted: it has no images to boot from.\n",
+	  1, 1, cli_vm_restore },
 	{ "remove", "<id>", "remove a VM that is not running, freeing its cores and memory", NULL,
 	  1, 1, vm_remove },
 	{ "list", "", "list the VMs: id, name, type, state, cores, memory", NULL, 0, 0, vm_list },

@@ -5,7 +5,7 @@
  * chunked uploads, removal of a half-built VM, and the output of list, info,
  * system info/version and the daemon.
  *
- * unit-sources: mvm/cli/cmd_vm.c mvm/cli/cmd_console.c mvm/cli/cmd_system.c mvm/cli/cli.c mvm/cli/config.c mvm/cli/config_devices.c mvm/cli/config_text.c mvm/cli/config_mediated.c mvm/cli/config_images.c mvm/cli/config_ivc.c mvm/cli/jsoncheck.c mvm/cli/util.c mvm/cli/hvc.c mvm/cli/mediated.c mvm/cli/mediated.h mvm/cli/cli.h mvm/cli/config.h mvm/cli/hvc.h mvm/cli/jsoncheck.h mvm/cli/util.h
+ * unit-sources: mvm/cli/cmd_vm.c mvm/cli/cmd_snapshot.c mvm/cli/vm_cmds.h hv/lib/crc32.c hv/lib/fmt.c hv/lib/mstream_check.c hv/lib/mstream_inc.c hv/lib/mstream_payload.c hv/lib/mstream_reader.c hv/lib/mstream_writer.c mvm/cli/cmd_console.c mvm/cli/cmd_system.c mvm/cli/cli.c mvm/cli/config.c mvm/cli/config_devices.c mvm/cli/config_text.c mvm/cli/config_mediated.c mvm/cli/config_images.c mvm/cli/config_ivc.c mvm/cli/jsoncheck.c mvm/cli/util.c mvm/cli/hvc.c mvm/cli/mediated.c mvm/cli/mediated.h mvm/cli/cli.h mvm/cli/config.h mvm/cli/hvc.h mvm/cli/jsoncheck.h mvm/cli/util.h
  * unit-libs: -ljson-c -Wl,--wrap=hvc_open,--wrap=hvc_call,--wrap=hvc_close
  * unit-cflags: -Imvm/cli
  */

@@ -20,7 +20,11 @@
 #include <arch/cache.h>
 #include <core/dirty_log.h>
 #include <core/hypercall.h>
+#include <core/log.h>
+#include <core/frame.h>
+#include <core/mem.h>
 #include <core/vm.h>
+#include <core/vm_state.h>
 #include <shyper/errno.h>
 #include <shyper/hypercall.h>
 
@@ -134,6 +138,59 @@ void cache_clean_range(uint64_t addr, size_t size)
 	calls.clean++;
 }
 
+/* STATE_SAVE writes this many bytes of 0xab; STATE_LOAD records its copy. */
+static size_t state_size = 100;
+static uint8_t loaded[256];
+static size_t loaded_len;
+static const void *loaded_from;
+
+int vm_state_save(struct vm *vm, void *buf, size_t cap, size_t *needed, char *why,
+		  size_t why_size)
+{
+	(void)vm;
+	(void)why;
+	(void)why_size;
+	*needed = state_size;
+	if (cap < state_size)
+		return -SHYPER_ENOSPC;
+	memset(buf, 0xab, state_size);
+	return 0;
+}
+
+int vm_state_load(struct vm *vm, const void *buf, size_t len, char *why, size_t why_size)
+{
+	(void)vm;
+	(void)why;
+	(void)why_size;
+	loaded_len = len < sizeof(loaded) ? len : sizeof(loaded);
+	memcpy(loaded, buf, loaded_len);
+	loaded_from = buf;
+	return 0;
+}
+
+uint64_t mem_alloc_frames(size_t nr, size_t align_frames)
+{
+	void *p = 0;
+
+	(void)align_frames;
+	if (posix_memalign(&p, 4096, nr * 4096))
+		return FRAME_NONE;
+	return (uint64_t)(uintptr_t)p;
+}
+
+int mem_free_frames(uint64_t pa, size_t nr)
+{
+	(void)nr;
+	free((void *)(uintptr_t)pa);
+	return 0;
+}
+
+void log_msg(enum log_level level, const char *fmt, ...)
+{
+	(void)level;
+	(void)fmt;
+}
+
 /* ---- helpers ---- */
 
 static struct vcpu mvm_vcpu = { .vm = &vms[0] };
@@ -196,7 +253,7 @@ static void test_who_and_which(void **state)
 	static const uint32_t fids[] = {
 		SHYPER_MIG_PAUSE, SHYPER_MIG_RESUME, SHYPER_MIG_DIRTY_START,
 		SHYPER_MIG_DIRTY_STOP, SHYPER_MIG_DIRTY_FETCH, SHYPER_MIG_MEM_READ,
-		SHYPER_MIG_MEM_WRITE,
+		SHYPER_MIG_MEM_WRITE, SHYPER_MIG_STATE_SAVE, SHYPER_MIG_STATE_LOAD,
 	};
 
 	(void)state;
@@ -216,7 +273,7 @@ static void test_who_and_which(void **state)
 				 -SHYPER_ENOENT);
 	}
 	assert_int_equal(nr_calls(), 0);
-	assert_int_equal(call(&mvm_vcpu, SHYPER_HVC(SHYPER_GRP_MIGRATE, 7), 1, 0, 0, 0, 0),
+	assert_int_equal(call(&mvm_vcpu, SHYPER_HVC(SHYPER_GRP_MIGRATE, 9), 1, 0, 0, 0, 0),
 			 -SHYPER_ENOSYS);
 	assert_int_equal(call(&mvm_vcpu, SHYPER_HVC(SHYPER_GRP_MIGRATE, 0xff), 1, 0, 0, 0, 0),
 			 -SHYPER_ENOSYS);
@@ -347,6 +404,40 @@ static void test_mem_write(void **state)
 	assert_int_equal(calls.clean, 2);
 }
 
+static void test_state_save_load(void **state)
+{
+	struct trap_frame f;
+
+	(void)state;
+	/* Too small: -ENOSPC and the size needed. */
+	assert_int_equal(call(&mvm_vcpu, SHYPER_MIG_STATE_SAVE, 1, MVM_BASE, 10, 0, &f),
+			 -SHYPER_ENOSPC);
+	assert_int_equal(f.x[1], state_size);
+	assert_int_equal(call(&mvm_vcpu, SHYPER_MIG_STATE_SAVE, 1, MVM_BASE, 4096, 0, &f), 0);
+	assert_int_equal(f.x[1], state_size);
+	assert_int_equal(mvm_ram[state_size - 1], 0xab);
+	assert_int_equal(mvm_ram[state_size], 0);
+	/* Bounds: empty, above the limit, outside the MVM's RAM; guests may not. */
+	assert_int_equal(call(&mvm_vcpu, SHYPER_MIG_STATE_SAVE, 1, MVM_BASE, 0, 0, 0),
+			 -SHYPER_EINVAL);
+	assert_int_equal(call(&mvm_vcpu, SHYPER_MIG_STATE_SAVE, 1, MVM_BASE,
+			      SHYPER_MIG_STATE_MAX + 1, 0, 0), -SHYPER_EINVAL);
+	assert_int_equal(call(&mvm_vcpu, SHYPER_MIG_STATE_SAVE, 1, MVM_BASE - 8, 64, 0, 0),
+			 -SHYPER_EFAULT);
+	assert_int_equal(call(&guest_vcpu, SHYPER_MIG_STATE_SAVE, 1, MVM_BASE, 64, 0, 0),
+			 -SHYPER_EPERM);
+	assert_int_equal(call(&mvm_vcpu, SHYPER_MIG_STATE_LOAD, 0, MVM_BASE, 64, 0, 0),
+			 -SHYPER_EPERM);
+	/* Loaded from a private copy, never from the MVM's buffer itself. */
+	memset(mvm_ram, 0x33, 64);
+	assert_int_equal(call(&mvm_vcpu, SHYPER_MIG_STATE_LOAD, 3, MVM_BASE, 64, 0, 0), 0);
+	assert_int_equal(loaded_len, 64);
+	assert_int_equal(loaded[63], 0x33);
+	assert_ptr_not_equal(loaded_from, mvm_ram);
+	assert_int_equal(call(&mvm_vcpu, SHYPER_MIG_STATE_LOAD, 3, MVM_BASE,
+			      SHYPER_MIG_STATE_MAX + 1, 0, 0), -SHYPER_EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -356,6 +447,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_dirty_fetch_args, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mem_read, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mem_write, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_state_save_load, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1396,9 +1396,35 @@ static void test_reader_misuse(void **state)
 	assert_null(mstream_section_name(0));
 }
 
+/* A counting writer needs no buffer and reports what a real one writes. */
+static void test_counting_writer(void **state)
+{
+	static uint8_t buf[4096];
+	const uint8_t payload[100] = { 1, 2, 3 };
+	struct mstream_writer count, real;
+	size_t counted = 0, written = 0;
+
+	(void)state;
+	assert_int_equal(mstream_writer_init_count(&count, &info), 0);
+	assert_int_equal(mstream_writer_init(&real, buf, sizeof(buf), &info), 0);
+	for (struct mstream_writer *w = &count; w; w = w == &count ? &real : NULL) {
+		assert_int_equal(mstream_begin_section(w, SHYPER_MIG_SEC_CONSOLE_HISTORY,
+						       SHYPER_MIG_CONSOLE_HISTORY_VERSION, 0), 0);
+		assert_int_equal(mstream_append(w, payload, sizeof(payload)), 0);
+		assert_int_equal(mstream_end_section(w), 0);
+	}
+	assert_int_equal(mstream_finish(&count, &counted), 0);
+	assert_int_equal(mstream_finish(&real, &written), 0);
+	assert_int_equal(counted, written);
+	assert_int_equal(count.nr_sections, real.nr_sections);
+	/* A real writer still needs a buffer. */
+	assert_int_equal(mstream_writer_init(&real, NULL, 0, &info), -SHYPER_EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_counting_writer),
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_round_trip_streamed),
 		cmocka_unit_test(test_incremental_every_chunk_size),

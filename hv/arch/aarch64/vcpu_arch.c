@@ -77,7 +77,7 @@ static void vcpu_load_el2(struct vcpu *vcpu)
 	sysreg_write(cptr_el2, CPTR_EL2_RES1);
 	sysreg_write(mdcr_el2, PMCR_N(sysreg_read(pmcr_el0)));
 	sysreg_write(cnthctl_el2, CNTHCTL_EL1PCTEN);
-	sysreg_write(cntvoff_el2, 0);
+	sysreg_write(cntvoff_el2, vm->cntvoff);
 	isb();
 }
 

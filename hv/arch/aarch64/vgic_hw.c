@@ -94,7 +94,7 @@ unsigned vgic_hw_nr_lrs(void)
 	return nr_lrs;
 }
 
-void vgic_hw_write_lr(unsigned n, const struct lr *lr)
+uint64_t vgic_hw_encode_lr(const struct lr *lr)
 {
 	if (version == 3) {
 		uint64_t v = 0;
@@ -109,8 +109,7 @@ void vgic_hw_write_lr(unsigned n, const struct lr *lr)
 				v |= ICH_LR_HW | ((lr->pintid & ICH_LR_PINTID_MASK)
 						  << ICH_LR_PINTID_SHIFT);
 		}
-		ich_lr_access(n, &v, true);
-		isb();
+		return v;
 	} else {
 		uint32_t v = 0;
 
@@ -126,7 +125,19 @@ void vgic_hw_write_lr(unsigned n, const struct lr *lr)
 			else if (lr->eoi)
 				v |= GICH_LR_EOI;
 		}
-		*gich_reg(GICH_LR0 + 4 * n) = v;
+		return v;
+	}
+}
+
+void vgic_hw_write_lr(unsigned n, const struct lr *lr)
+{
+	uint64_t v = vgic_hw_encode_lr(lr);
+
+	if (version == 3) {
+		ich_lr_access(n, &v, true);
+		isb();
+	} else {
+		*gich_reg(GICH_LR0 + 4 * n) = (uint32_t)v;
 	}
 }
 

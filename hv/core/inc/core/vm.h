@@ -113,6 +113,11 @@ struct vm {
 	 * enters a vCPU of the VM; each vCPU's paused_epoch says its core saw it. */
 	volatile uint32_t pause_epoch;
 	uint32_t pauses;	/* pause requests so far: the next epoch */
+	/* CNTVOFF_EL2 on every entry of its vCPUs: 0 from a boot; chosen by
+	 * STATE_LOAD so the guest's virtual count goes on from the saved one. */
+	uint64_t cntvoff;
+	/* Added with SHYPER_VM_F_RESTORE: no images, started by STATE_LOAD. */
+	bool restore;
 	unsigned nr_vcpus;
 	struct vcpu vcpus[VM_MAX_VCPUS];
 	struct vgic_dist vgic;

@@ -8,6 +8,7 @@
 #define DEV_VDEV_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #define VM_MAX_VDEVS 4
@@ -28,6 +29,8 @@ struct virtio_dev;
 struct vm_fdt_desc;
 struct vm_fdt_mmio_dev;
 struct shyper_emu_dev;
+struct mstream_writer;
+struct mstream_vdev_view;
 
 /* What each kind of device provides (virtio_<kind>.c). */
 struct vdev_kind {
@@ -40,6 +43,14 @@ struct vdev_kind {
 	void (*teardown)(struct vdev *vd);
 	/* After a guest register access, outside the device lock. Optional. */
 	void (*after_access)(struct vdev *vd);
+	/* Migration (vdev_state.c), device lock held: the bytes of the
+	 * model's own state in a VDEV section (shyper/migrate.h), written by
+	 * state_save; state_load checks and installs them (0 or
+	 * -SHYPER_EINVAL with why). Without them the device is not carried. */
+	uint64_t (*state_size)(struct vdev *vd);
+	int (*state_save)(struct vdev *vd, struct mstream_writer *w);
+	int (*state_load)(struct vdev *vd, const uint8_t *blob, uint64_t len, char *why,
+			  size_t why_size);
 };
 
 struct vdev {
@@ -66,6 +77,18 @@ void vdev_fdt_describe(struct vm *vm, struct vm_fdt_desc *d,
 		       struct vm_fdt_mmio_dev *slots, unsigned max);
 /* The device of `type` of VM `vm`, or NULL. */
 struct vdev *vdev_find(struct vm *vm, uint32_t type);
+
+/* Snapshot and migration (vdev_state.c); the VM paused or never run. */
+bool vdev_state_supported(const struct vdev *vd);
+/* One VDEV section, instance @index. */
+int vdev_state_save(struct vdev *vd, unsigned index, struct mstream_writer *w);
+/* 0, or -SHYPER_EINVAL with why: the view does not fit this device. */
+int vdev_state_load(struct vdev *vd, const struct mstream_vdev_view *v, char *why,
+		    size_t why_size);
+/* The CONSOLE_HISTORY section of the VM's virtio console, if it has one. */
+int vdev_console_history_save(struct vm *vm, struct mstream_writer *w);
+int vdev_console_history_load(struct vm *vm, const uint8_t *bytes, uint64_t len,
+			      char *why, size_t why_size);
 
 /* SHYPER_VMM_CONSOLE from the MVM (vdev_console.c). */
 struct vcpu;

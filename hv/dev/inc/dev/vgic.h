@@ -8,6 +8,7 @@
 
 #include <arch/spinlock.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #define VGIC_MAX_IRQS 512 /* SGIs, PPIs and SPIs a VM can see */
@@ -87,5 +88,18 @@ int vgic_gicr_access(struct vcpu *vcpu, struct mmio_access *acc,
 struct vgic_irq *vgic_get_irq(struct vm *vm, struct vcpu *vcpu, uint32_t intid);
 void vgic_irq_enable_changed(struct vm *vm, struct vcpu *vcpu, uint32_t intid);
 void vgic_irq_route_changed(struct vm *vm, uint32_t intid);
+
+/* Snapshot and migration (vgic_state.c): the VM must be paused, or never
+ * run. The savers write whole sections; the loaders take parsed views and
+ * return 0 or -SHYPER_EINVAL with the reason in why. */
+struct mstream_writer;
+struct mstream_vgic_dist_view;
+struct mstream_vgic_cpu_view;
+int vgic_state_save_dist(struct vm *vm, struct mstream_writer *w);
+int vgic_state_save_cpu(struct vcpu *vcpu, struct mstream_writer *w);
+int vgic_state_load_dist(struct vm *vm, const struct mstream_vgic_dist_view *v, char *why,
+			 size_t why_size);
+int vgic_state_load_cpu(struct vcpu *vcpu, const struct mstream_vgic_cpu_view *v, char *why,
+			size_t why_size);
 
 #endif

@@ -150,6 +150,11 @@ struct mstream_writer {
  */
 int mstream_writer_init(struct mstream_writer *w, void *buf, size_t cap,
 			const struct mstream_info *info);
+/*
+ * A writer that writes nothing and only counts: after mstream_finish(),
+ * *total is the size the same calls would need in a buffer.
+ */
+int mstream_writer_init_count(struct mstream_writer *w, const struct mstream_info *info);
 /* The writer does not judge what it writes: any type, version, instance. */
 int mstream_begin_section(struct mstream_writer *w, uint16_t type,
 			  uint16_t version, uint32_t instance);

@@ -37,6 +37,8 @@ unsigned vgic_hw_nr_lrs(void);
 void vgic_hw_write_lr(unsigned n, const struct lr *lr);
 void vgic_hw_read_lr(unsigned n, struct lr *lr);
 void vgic_hw_decode_lr(uint64_t raw, struct lr *lr);
+/* The raw value of this GIC's list register format (zero-extended on v2). */
+uint64_t vgic_hw_encode_lr(const struct lr *lr);
 /* Bit n set: list register n holds nothing. */
 uint64_t vgic_hw_empty_lrs(void);
 /* Enables the virtual CPU interface; uie asks for a maintenance interrupt
