@@ -288,6 +288,14 @@ long vdev_console_hypercall(struct vcpu *caller, struct vm *vm, struct trap_fram
 		spin_unlock(&m->lock);
 		drain(m);
 		return 0;
+	case SHYPER_CONSOLE_STATS:
+		drain(m); /* what the guest sent so far counts */
+		spin_lock(&m->lock);
+		f->x[1] = m->head - m->tail;
+		f->x[2] = m->dropped;
+		f->x[3] = m->attached;
+		spin_unlock(&m->lock);
+		return 0;
 	}
 	return -SHYPER_EINVAL;
 }

@@ -88,6 +88,7 @@ enum shyper_console_op {
 	SHYPER_CONSOLE_WRITE = 1,  /* input for the guest; x1: bytes taken */
 	SHYPER_CONSOLE_ATTACH = 2, /* one reader at a time, else -EBUSY */
 	SHYPER_CONSOLE_DETACH = 3,
+	SHYPER_CONSOLE_STATS = 4,  /* x1 bytes kept, x2 bytes dropped so far, x3 attached */
 };
 
 /* Config group (MVM only): build a VM step by step, then FINISH it. */

@@ -609,6 +609,19 @@ static void print_net(int fd, uint32_t id)
 	       (unsigned long long)n.rx_drops);
 }
 
+/* The VM's virtio-console history, if it has one (nothing is read). */
+static void print_console(int fd, uint32_t id)
+{
+	uint64_t ret[4] = { 0 };
+
+	if (hvc_call(fd, SHYPER_VMM_CONSOLE,
+		     (uint64_t[6]){ id, SHYPER_CONSOLE_STATS, 0, 0, 0, 0 }, 0, NULL, 0, 0, ret))
+		return; /* no virtio console (or an older hypervisor) */
+	printf("console: %llu bytes kept, %llu dropped while nobody was attached, %s\n",
+	       (unsigned long long)ret[1], (unsigned long long)ret[2],
+	       ret[3] ? "attached" : "detached");
+}
+
 static int vm_info(int argc, char **argv)
 {
 	struct shyper_vm_info v;
@@ -638,6 +651,7 @@ static int vm_info(int argc, char **argv)
 	for (uint32_t i = 0; i < v.nr_vcpus && i < SHYPER_MAX_CPUS; i++)
 		print_vcpu(fd, id, i);
 	print_net(fd, id);
+	print_console(fd, id);
 	hvc_close(fd);
 	return CLI_EXIT_OK;
 }

@@ -74,9 +74,14 @@ def test_virtio_console_two_guests(qemu, tmp_path):
     rc, out = sh(child, f"echo 'seq 1 100000; echo end-of-$((2*3))-burst' | "
                         f"shyper vm console {b} 0")
     assert rc == 0, out
-    # Attach only once the burst overran the history, then read until its
-    # end arrived (however slow the host): the notice comes with the first read.
-    sh(child, "sleep 8", timeout=60)
+    # Nobody reads until the hypervisor has dropped some of it (the guest
+    # went on writing), then read until the burst's end arrived, however
+    # slow the host: the notice comes with the first read.
+    rc, out = sh(child, f"for i in $(seq 120); do shyper vm info {b} | "
+                        f"grep -q 'console: .* bytes kept, [1-9][0-9]* dropped' && break; "
+                        f"sleep 1; done; shyper vm info {b} | grep '^console:'", timeout=200)
+    assert re.search(r"console: \d+ bytes kept, [1-9]\d* dropped while nobody was attached, "
+                     r"detached", out), f"guest B's output was never dropped: {out}"
     collect(child, b, "end-of-6-burst", "the burst's end")
     rc, out = sh(child, f"grep -c 'bytes of earlier output were not kept' /tmp/vm{b}.log")
     assert rc == 0 and int(out.strip()) >= 1, f"no drop notice in guest B's console: {out}"

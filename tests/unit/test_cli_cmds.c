@@ -200,6 +200,16 @@ int __wrap_hvc_call(int fd, uint32_t fid, const uint64_t x[6], unsigned buf_arg,
 		memcpy(buf, &ni, sizeof(ni));
 		break;
 	}
+	case SHYPER_VMM_CONSOLE:
+		if (x[1] != SHYPER_CONSOLE_STATS)
+			break;
+		assert_int_equal(buf_arg, 0);
+		if (x[0] != 5)
+			return -SHYPER_ENODEV;
+		r[1] = 4096;
+		r[2] = 70000;
+		r[3] = 0;
+		break;
 	case SHYPER_SYS_INFO: {
 		struct shyper_sys_info si = {
 			.version = 0x000100, .abi = SHYPER_ABI_VERSION, .board = "qemu-virt",
@@ -699,11 +709,15 @@ static void test_vm_list_info(void **state)
 				 "vcpu1: core 3, running, run 1500 ms, switched in 3 times, exits 323 "
 				 "(hvc 1, smc 0, mmio 20, sysreg 2, wfx 0, irq 300, abort 0, other 0)\n"
 				 "net: mac 02:53:48:59:50:0a, link up, tx 3 packets 300 bytes 0 drops, "
-				 "rx 4 packets 400 bytes 1 drops\n");
-	assert_int_equal(calls[nr_calls - 4].x[0], 5);
-	assert_int_equal(calls[nr_calls - 4].x[2], sizeof(struct shyper_vm_info));
-	assert_int_equal(calls[nr_calls - 2].x[1], 1); /* the second vCPU */
-	assert_int_equal(calls[nr_calls - 1].fid, SHYPER_VMM_NET_INFO);
+				 "rx 4 packets 400 bytes 1 drops\n"
+				 "console: 4096 bytes kept, 70000 dropped while nobody was attached, "
+				 "detached\n");
+	assert_int_equal(calls[nr_calls - 5].x[0], 5);
+	assert_int_equal(calls[nr_calls - 5].x[2], sizeof(struct shyper_vm_info));
+	assert_int_equal(calls[nr_calls - 3].x[1], 1); /* the second vCPU */
+	assert_int_equal(calls[nr_calls - 2].fid, SHYPER_VMM_NET_INFO);
+	assert_int_equal(calls[nr_calls - 1].fid, SHYPER_VMM_CONSOLE);
+	assert_int_equal(calls[nr_calls - 1].x[1], SHYPER_CONSOLE_STATS);
 
 	assert_int_equal(run_vm("info", "4"), 1);
 	assert_string_equal(err, "vm info: VM 4: ENOENT (no such VM)\n");
