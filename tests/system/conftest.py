@@ -89,7 +89,11 @@ def sh(child, cmd, timeout=10):
     expect(child, r"@@BEGIN@@\r*\n", f"the start of `{cmd}`", timeout)
     expect(child, r"@@END@@(\d+)", f"the end of `{cmd}`", timeout)
     out, rc = child.before.replace("\r", ""), int(child.match.group(1))
-    expect(child, PROMPT, f"the prompt after `{cmd}`", timeout)
+    # A guest printing through the hypervisor's console at this moment can
+    # split the prompt's characters; an empty line then brings a clean one.
+    if child.expect([PROMPT, pexpect.TIMEOUT], timeout=min(timeout, 10)) == 1:
+        child.sendline("")
+        expect(child, PROMPT, f"the prompt after `{cmd}`", timeout)
     return rc, out
 
 
