@@ -110,8 +110,8 @@ def run_phase(child, name, count, body):
     progress = 0  # reports seen; any report within STALL_S is progress
     start = time.monotonic()
     while True:
-        k = child.expect([rf"IO-OK {name} \d+\r*\n", rf"IO-FAIL {name} (\d+)",
-                          rf"IO-END {name} (\d+)", pexpect.TIMEOUT, pexpect.EOF],
+        k = child.expect([rf"IO-OK {name} \d+\r*\n", rf"IO-FAIL {name} (\d+)\r*\n",
+                          rf"IO-END {name} (\d+)\r*\n", pexpect.TIMEOUT, pexpect.EOF],
                          timeout=STALL_S)
         if k == 0:
             progress += 1
