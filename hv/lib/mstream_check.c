@@ -330,16 +330,7 @@ static int check_end(const struct mstream_check *c, const struct shyper_mig_end 
 static int check_payload(struct mstream_check *c, const uint8_t *p, size_t len,
 			 char *why, size_t why_size)
 {
-	union {
-		struct mstream_vm_config_view cfg;
-		struct mstream_mem_view mem;
-		struct shyper_mig_vcpu vcpu;
-		struct mstream_vgic_dist_view dist;
-		struct mstream_vgic_cpu_view cpu;
-		struct mstream_vdev_view vdev;
-		struct mstream_disk_view disk;
-		struct shyper_mig_end end;
-	} v;
+	union mstream_any_view v;
 	int ret;
 
 	switch (c->cur.type) {

@@ -1242,16 +1242,7 @@ static void test_vm_config_and_vcpu_payloads(void **state)
 static void test_parsers_never_read_past(void **state)
 {
 	static uint8_t p[MAX_PAYLOAD];
-	union {
-		struct mstream_vm_config_view cfg;
-		struct mstream_mem_view mem;
-		struct shyper_mig_vcpu vcpu;
-		struct mstream_vgic_dist_view dist;
-		struct mstream_vgic_cpu_view cpu;
-		struct mstream_vdev_view vdev;
-		struct mstream_disk_view disk;
-		struct shyper_mig_end end;
-	} v;
+	union mstream_any_view v;
 	struct shyper_mig_end end = { 100, 2, 0 };
 	enum { CFG, MEM, VCPU, DIST, CPU, VDEV, DISK, END, NR };
 	char why[MSTREAM_REASON_MAX];

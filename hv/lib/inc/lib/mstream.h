@@ -93,6 +93,18 @@ struct mstream_disk_view {
 	uint64_t len; /* a whole number of sectors */
 };
 
+/* Room for what any one typed parser below fills in. */
+union mstream_any_view {
+	struct mstream_vm_config_view cfg;
+	struct mstream_mem_view mem;
+	struct shyper_mig_vcpu vcpu;
+	struct mstream_vgic_dist_view dist;
+	struct mstream_vgic_cpu_view cpu;
+	struct mstream_vdev_view vdev;
+	struct mstream_disk_view disk;
+	struct shyper_mig_end end;
+};
+
 /*
  * Each parser checks a payload of @len bytes: declared counts against the
  * length (which must match exactly), reserved fields zero, flags and enum
