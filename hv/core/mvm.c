@@ -12,6 +12,7 @@
 #include <core/vm.h>
 #include <core/vm_fdt.h>
 #include <dev/vgic.h>
+#include <lib/fmt.h>
 #include <lib/string.h>
 #include <shyper/errno.h>
 
@@ -93,10 +94,61 @@ static bool has_word(const char *args, const char *word)
 	return false;
 }
 
+/* "key=value" from the command line into val; false when absent. */
+static bool bootarg_word(const char *args, const char *key, char *val, size_t size)
+{
+	size_t klen = strlen(key);
+
+	for (const char *p = args; *p;) {
+		while (*p == ' ')
+			p++;
+		if (!strncmp(p, key, klen) && p[klen] == '=') {
+			size_t n = 0;
+
+			for (p += klen + 1; *p && *p != ' ' && n + 1 < size; p++)
+				val[n++] = *p;
+			val[n] = 0;
+			return !*p || *p == ' ';
+		}
+		while (*p && *p != ' ')
+			p++;
+	}
+	return false;
+}
+
+/* mvm.net=<addr>/<bits>: the MVM's eth0 address, for its initramfs
+ * (cshyper.net=), e.g. for two boards linked by a cable and no DHCP. */
+static int apply_mvm_net(struct vm_config *cfg, const char *args)
+{
+	char net[48], extra[64];
+	size_t len = strlen(cfg->cmdline);
+	char *line = hv.mvm_cmdline;
+
+	if (!bootarg_word(args, "mvm.net", net, sizeof(net)))
+		return 0;
+	for (const char *c = net; *c; c++)
+		if (!((*c >= '0' && *c <= '9') || *c == '.' || *c == '/' || *c == ':' ||
+		      (*c >= 'a' && *c <= 'f'))) {
+			log_err("mvm.net=%s: not an address/prefix", net);
+			return -SHYPER_EINVAL;
+		}
+	fmt_snprintf(extra, sizeof(extra), " cshyper.net=%s", net);
+	if (len + strlen(extra) >= sizeof(hv.mvm_cmdline)) {
+		log_err("mvm.net=%s: the MVM's command line is full", net);
+		return -SHYPER_E2BIG;
+	}
+	memcpy(line, cfg->cmdline, len);
+	memcpy(line + len, extra, strlen(extra) + 1);
+	cfg->cmdline = line;
+	return 0;
+}
+
 static int apply_bootargs(struct vm_config *cfg, const char *args)
 {
 	long vcpus = bootarg_number(args, "mvm.vcpus");
 
+	if (apply_mvm_net(cfg, args))
+		return -SHYPER_EINVAL;
 	if (vcpus < 0)
 		return 0;
 	if (vcpus < 1 || vcpus > (long)hv.nr_cpus || vcpus > VM_MAX_VCPUS) {

@@ -33,6 +33,13 @@ int cli_vm_console(int argc, char **argv);
 extern const struct cli_cmd cli_system_cmds[];
 extern const struct cli_cmd cli_ivc_cmds[];
 
+/* Options of the running command ("--name" or "--name=value", see the
+ * usage string): the value, "" for a flag, NULL when not given. */
+const char *cli_option(const char *name);
+int cli_add_option(const char *arg); /* main.c, while parsing */
+/* A numeric option in [min, max], def when absent; a usage error if bad. */
+int cli_option_number(const char *name, double def, double min, double max, double *out);
+
 /* "vm config" while a command runs: the prefix of its error lines. */
 extern const char *cli_cmd_path;
 /* The command running, for the usage line of usage errors; NULL: none. */

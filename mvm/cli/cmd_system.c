@@ -2,6 +2,7 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE /* ppoll */
 #endif
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -9,7 +10,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -21,6 +24,7 @@
 #include "config.h"
 #include "hvc.h"
 #include "mediated.h"
+#include "migrate_proto.h"
 #include "util.h"
 
 #define MIB (1024ULL * 1024)
@@ -162,6 +166,54 @@ static void print_event(const struct shyper_event *ev)
 	fflush(stdout);
 }
 
+/* Finished migration receivers; how many. */
+static int reap_children(void)
+{
+	int n = 0;
+
+	while (waitpid(-1, NULL, WNOHANG) > 0)
+		n++;
+	return n;
+}
+
+/* One incoming migration, received by a child with its own /dev/shyper
+ * file, so that mediated disks are served meanwhile and a receiver that
+ * dies takes only its own VM with it. 1 if a child was started. */
+static int accept_migration(int lsock, int dev_fd)
+{
+	struct sockaddr_storage a;
+	socklen_t alen = sizeof(a);
+	char peer[INET6_ADDRSTRLEN + 8] = "?";
+	int c = accept4(lsock, (struct sockaddr *)&a, &alen, SOCK_CLOEXEC);
+	pid_t pid;
+
+	if (c < 0)
+		return 0;
+	if (a.ss_family == AF_INET)
+		inet_ntop(AF_INET, &((struct sockaddr_in *)&a)->sin_addr, peer, sizeof(peer));
+	else if (a.ss_family == AF_INET6)
+		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&a)->sin6_addr, peer, sizeof(peer));
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0) {
+		sigset_t none;
+
+		signal(SIGINT, SIG_DFL);
+		signal(SIGTERM, SIG_DFL);
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		close(lsock);
+		hvc_close(dev_fd);
+		_exit(mig_receive(c, peer));
+	}
+	close(c);
+	if (pid < 0) {
+		cli_warn("migration from %s refused: fork: %s", peer, strerror(errno));
+		return 0;
+	}
+	return 1;
+}
+
 static int sys_daemon(int argc, char **argv)
 {
 	/* With mediated disks: also look for requests now and then, in case
@@ -172,10 +224,18 @@ static int sys_daemon(int argc, char **argv)
 	struct shyper_event ev[16];
 	struct sigaction sa, old_int, old_term;
 	sigset_t block, orig, saved;
-	int fd, status = CLI_EXIT_OK;
+	int fd, status = CLI_EXIT_OK, lsock = -1, children = 0;
+	double port;
 
+	if (cli_option_number("--port", MIG_PORT, 1, 65535, &port))
+		return CLI_EXIT_USAGE;
 	if (argc == 1 && med_config_load(&med, argv[0], err, sizeof(err)))
 		return cli_err("%s: %s", argv[0], err);
+	if (!cli_option("--no-migrations")) {
+		lsock = mig_listen((uint16_t)port, err, sizeof(err));
+		if (lsock < 0)
+			cli_warn("migrations are not accepted: %s", err);
+	}
 	if (open_device(&fd))
 		return CLI_EXIT_ERR;
 	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0) {
@@ -204,9 +264,11 @@ static int sys_daemon(int argc, char **argv)
 	sigdelset(&orig, SIGTERM);
 
 	while (!stop) {
-		struct pollfd p = { .fd = fd, .events = POLLIN };
+		struct pollfd p[2] = { { .fd = fd, .events = POLLIN },
+				       { .fd = lsock, .events = POLLIN } };
 		ssize_t n;
-		int ready = ppoll(&p, 1, med.nr ? &med_tick : NULL, &orig);
+		int ready = ppoll(p, lsock >= 0 ? 2 : 1,
+				  med.nr || children ? &med_tick : NULL, &orig);
 
 		if (ready < 0) {
 			if (errno == EINTR)
@@ -214,9 +276,12 @@ static int sys_daemon(int argc, char **argv)
 			status = cli_err("poll %s: %s", SHYPER_DEVICE, strerror(errno));
 			break;
 		}
+		children -= reap_children();
 		if (med.nr)
 			med_daemon_serve(&med, fd);
-		if (ready == 0)
+		if (lsock >= 0 && (p[1].revents & POLLIN))
+			children += accept_migration(lsock, fd);
+		if (!p[0].revents)
 			continue;
 		n = read(fd, ev, sizeof(ev));
 		if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
@@ -246,6 +311,8 @@ static int sys_daemon(int argc, char **argv)
 	}
 	med_daemon_stop(&med, fd);
 	hvc_close(fd);
+	if (lsock >= 0)
+		close(lsock);
 	sigprocmask(SIG_SETMASK, &saved, NULL);
 	sigaction(SIGINT, &old_int, NULL);
 	sigaction(SIGTERM, &old_term, NULL);
@@ -257,7 +324,8 @@ const struct cli_cmd cli_system_cmds[] = {
 	  sys_info },
 	{ "version", "", "CLI, hypervisor and ABI versions; warns when the ABIs differ", NULL, 0,
 	  0, sys_version },
-	{ "daemon", "[mediated-cfg.json]", "print VM state changes; serve mediated disks",
+	{ "daemon", "[mediated-cfg.json] [--port=N] [--no-migrations]",
+	  "print VM state changes; serve mediated disks; accept migrations",
 	  "Reads the hypervisor's events from /dev/shyper and prints one line per VM\n"
 	  "state change, e.g. \"vm1: running\". Stops cleanly on SIGINT or SIGTERM.\n"
 	  "mediated-cfg.json lists the disk images of mediated virtio-blk devices\n"
@@ -265,7 +333,9 @@ const struct cli_cmd cli_system_cmds[] = {
 	  "  { \"mediated\": [ \"~/vm0.img\", { \"path\": \"ro.img\", \"readonly\": true } ] }\n"
 	  "The daemon serves their requests with ordinary file I/O. An image that\n"
 	  "cannot be opened makes its guests' I/O fail; so does the daemon's end,\n"
-	  "until it is started again.\n",
+	  "until it is started again.\n"
+	  "It accepts VMs sent by `shyper vm migrate` on TCP port 7740 (--port=N;\n"
+	  "--no-migrations: none) and prints one line for each.\n",
 	  0, 1, sys_daemon },
 	{ NULL, NULL, NULL, NULL, 0, 0, NULL },
 };

@@ -685,6 +685,20 @@ const struct cli_cmd cli_vm_cmds[] = {
 	  "fills its RAM, loads its state and resumes it. Prints \"VM <id> restored from\n"
 	  "<file>\". A restored VM cannot be rebooted: it has no images to boot from.\n",
 	  1, 1, cli_vm_restore },
+	{ "migrate",
+	  "<id> <host[:port]> [--downtime=MS] [--bandwidth=MiB/s] [--timeout=S] [--max-rounds=N]",
+	  "move a running VM to the board whose MVM runs `shyper system daemon` at host",
+	  "Live migration (pre-copy): the VM's configuration goes first and the other\n"
+	  "board builds the VM (or refuses, and nothing changes here); then all of its\n"
+	  "RAM while it runs, then the pages it wrote meanwhile, round after round,\n"
+	  "until the rest can be sent within --downtime (default 50 ms) or the rounds\n"
+	  "stop shrinking it (--max-rounds, default 30). Then the VM is paused, the\n"
+	  "rest and its vCPU, vGIC and device state are sent, and the other board\n"
+	  "resumes it. Only then is it removed here; on any failure before that it\n"
+	  "runs on here. --bandwidth caps the rate, --timeout (default 30 s) bounds\n"
+	  "every wait for the other board. Port 7740 unless given. Refused like save:\n"
+	  "VMs with passthrough devices, IVC channels or mediated disks.\n",
+	  2, 2, cli_vm_migrate },
 	{ "remove", "<id>", "remove a VM that is not running, freeing its cores and memory", NULL,
 	  1, 1, vm_remove },
 	{ "list", "", "list the VMs: id, name, type, state, cores, memory", NULL, 0, 0, vm_list },

@@ -58,6 +58,18 @@ static void cmd_help(const struct cli_group *g, const struct cli_cmd *c)
 		printf("\n%s", c->help);
 }
 
+/* The options a command takes are the ones its usage shows, "[--name]" for
+ * a flag or "[--name=VALUE]"; a takes one of them in the same form. */
+static int declared(const struct cli_cmd *c, const char *a)
+{
+	size_t n = strcspn(a, "=");
+
+	for (const char *p = strstr(c->args, "[--"); p; p = strstr(p + 1, "[--"))
+		if (!strncmp(p + 1, a, n) && (p[1 + n] == '=' || p[1 + n] == ']'))
+			return (a[n] == '=') == (p[1 + n] == '=');
+	return 0;
+}
+
 static int run_cmd(const struct cli_group *g, const struct cli_cmd *c, int argc, char **argv)
 {
 	static char path[64];
@@ -76,6 +88,11 @@ static int run_cmd(const struct cli_group *g, const struct cli_cmd *c, int argc,
 		}
 		if (!dashdash && !strcmp(a, "--")) {
 			dashdash = 1;
+			continue;
+		}
+		if (!dashdash && !strncmp(a, "--", 2) && declared(c, a)) {
+			if (cli_add_option(a))
+				return cli_usage_err("too many options");
 			continue;
 		}
 		if (!dashdash && a[0] == '-' && a[1])

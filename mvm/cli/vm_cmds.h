@@ -22,5 +22,7 @@ int cli_vm_configure(int fd, const struct cli_vm_config *cfg, uint32_t id, bool 
 /* shyper vm save / restore (cmd_snapshot.c). */
 int cli_vm_save(int argc, char **argv);
 int cli_vm_restore(int argc, char **argv);
+/* shyper vm migrate (cmd_migrate.c). */
+int cli_vm_migrate(int argc, char **argv);
 
 #endif

@@ -70,6 +70,13 @@ __poll_t shyper_poll(struct file *file, poll_table *wait);
 long shyper_mediated_ioctl(struct file *file, unsigned int cmd, unsigned long arg);
 void shyper_mediated_release(struct file *file);
 
+/* shyper_incoming.c: VMs added with SHYPER_VM_F_RESTORE and not yet
+ * resumed are removed when the file that added them is released. */
+struct arm_smccc_res;
+void shyper_incoming_note(struct file *file, u32 fid, u64 id, bool restore,
+			  const struct arm_smccc_res *res);
+void shyper_incoming_release(struct file *file);
+
 /* shyper_ivc.c */
 int shyper_ivc_init(struct platform_device *pdev, struct shyper_dev *sdev);
 void shyper_ivc_exit(struct shyper_dev *sdev);

@@ -107,7 +107,7 @@ static void shyper_hvc(const struct shyper_ioc_hvc *ioc,
  * before the call, nothing was done; after it, *res is still valid.
  */
 static int shyper_hvc_buf(struct shyper_dev *sdev, struct shyper_ioc_hvc *ioc,
-			  struct arm_smccc_res *res, bool *called)
+			  struct arm_smccc_res *res, bool *called, bool *restore)
 {
 	void __user *ubuf = u64_to_user_ptr(ioc->buf);
 	size_t len = ioc->buf_len;
@@ -123,6 +123,10 @@ static int shyper_hvc_buf(struct shyper_dev *sdev, struct shyper_ioc_hvc *ioc,
 	ioc->args[ioc->buf_arg] = sdev->buf_pa;
 	shyper_hvc(ioc, res);
 	*called = true;
+	/* A VM added to be rebuilt from a stream (shyper_incoming.c). */
+	*restore = ioc->fid == SHYPER_CFG_ADD_VM &&
+		   len >= sizeof(struct shyper_vm_desc) &&
+		   (((struct shyper_vm_desc *)sdev->buf)->flags & SHYPER_VM_F_RESTORE);
 
 	/* A failed call wrote nothing worth copying (a daemon polling an empty
 	 * queue would otherwise copy its whole buffer every time). */
@@ -132,12 +136,13 @@ static int shyper_hvc_buf(struct shyper_dev *sdev, struct shyper_ioc_hvc *ioc,
 	return 0;
 }
 
-static long shyper_hvc_ioctl(struct shyper_dev *sdev,
+static long shyper_hvc_ioctl(struct shyper_dev *sdev, struct file *file,
 			     struct shyper_ioc_hvc __user *uioc)
 {
 	struct shyper_ioc_hvc ioc;
 	struct arm_smccc_res res;
-	bool called = false;
+	bool called = false, restore = false;
+	u64 id;
 	u64 ret[4];
 	int err;
 
@@ -147,11 +152,12 @@ static long shyper_hvc_ioctl(struct shyper_dev *sdev,
 	if (err)
 		return err;
 
+	id = ioc.args[1]; /* before the buffer's address may replace it */
 	if (ioc.buf_arg) {
 		err = mutex_lock_interruptible(&sdev->buf_lock);
 		if (err)
 			return err;
-		err = shyper_hvc_buf(sdev, &ioc, &res, &called);
+		err = shyper_hvc_buf(sdev, &ioc, &res, &called, &restore);
 		mutex_unlock(&sdev->buf_lock);
 	} else {
 		shyper_hvc(&ioc, &res);
@@ -159,6 +165,7 @@ static long shyper_hvc_ioctl(struct shyper_dev *sdev,
 	}
 	if (!called)
 		return err;
+	shyper_incoming_note(file, ioc.fid, id, restore, &res);
 
 	/* Only ret: the rest stays as the caller wrote it. */
 	ret[0] = res.a0;
@@ -179,7 +186,7 @@ long shyper_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 
 	switch (cmd) {
 	case SHYPER_IOC_HVC:
-		return shyper_hvc_ioctl(sdev, (void __user *)arg);
+		return shyper_hvc_ioctl(sdev, file, (void __user *)arg);
 	default:
 		return -ENOTTY;
 	}

@@ -48,6 +48,7 @@ static long shyper_main_ioctl(struct file *file, unsigned int cmd, unsigned long
 static int shyper_release(struct inode *inode, struct file *file)
 {
 	shyper_mediated_release(file);
+	shyper_incoming_release(file);
 	return 0;
 }
 

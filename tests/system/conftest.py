@@ -1,7 +1,9 @@
 """Shared helpers for the QEMU system tests: paths to built artefacts and a
 launcher that returns a pexpect child talking to the board's first UART."""
 import os
+import re
 import shlex
+import socket
 
 import pexpect
 import pytest
@@ -82,12 +84,22 @@ def expect(child, pattern, what, timeout=None):
         pytest.fail(f"{kind} waiting for {what} ({pattern!r}); console showed:\n{seen}")
 
 
+# A line the hypervisor prints for a guest ("[vm1] ..."): it shares the UART
+# with the MVM and can land between any two characters the MVM writes.
+HV_LINE = r"(?:\[vm\d+\] [^\r\n]*\r*\n)*"
+
+
+def marker(text):
+    """A pattern for text as the MVM printed it, guest lines allowed inside."""
+    return HV_LINE.join(re.escape(c) for c in text)
+
+
 def sh(child, cmd, timeout=10):
     """Runs cmd in the guest shell; returns (exit status, output). The markers
     are split with quotes so that the echoed command line cannot match them."""
     child.sendline(f'echo "@@BEG""IN@@"; {cmd}; echo "@@E""ND@@$?"')
-    expect(child, r"@@BEGIN@@\r*\n", f"the start of `{cmd}`", timeout)
-    expect(child, r"@@END@@(\d+)", f"the end of `{cmd}`", timeout)
+    expect(child, marker("@@BEGIN@@") + r"\r*\n", f"the start of `{cmd}`", timeout)
+    expect(child, marker("@@END@@") + r"(\d+)", f"the end of `{cmd}`", timeout)
     out, rc = child.before.replace("\r", ""), int(child.match.group(1))
     # A guest printing through the hypervisor's console at this moment can
     # split the prompt's characters; an empty line then brings a clean one.
@@ -97,16 +109,36 @@ def sh(child, cmd, timeout=10):
     return rc, out
 
 
-def mvm_devices(disk):
+def mvm_devices(disk, netdev="user,id=n0"):
     """QEMU arguments for the MVM's kernel (loaded where the built-in MVM
-    configuration expects it) and its passed-through virtio disk and NIC."""
+    configuration expects it) and its passed-through virtio disk and NIC
+    (QEMU's user network unless netdev, with id n0, says otherwise)."""
     return [
         "-device", f"loader,file={KERNEL},addr={MVM_KERNEL_ADDR:#x},force-raw=on",
         "-drive", f"if=none,id=d0,format=raw,file={disk}",
         "-device", "virtio-blk-device,drive=d0",
-        "-netdev", "user,id=n0",
+        "-netdev", netdev,
         "-device", "virtio-net-device,netdev=n0",
     ]
+
+
+def free_udp_ports(n):
+    """n UDP ports on 127.0.0.1 that nothing uses now."""
+    socks = [socket.socket(socket.AF_INET, socket.SOCK_DGRAM) for _ in range(n)]
+    for s in socks:
+        s.bind(("127.0.0.1", 0))
+    ports = [s.getsockname()[1] for s in socks]
+    for s in socks:
+        s.close()
+    return ports
+
+
+def board_link():
+    """Netdevs for two boards whose MVMs' eth0 are cabled together: UDP
+    datagrams between two ports of 127.0.0.1, nothing else reachable."""
+    pa, pb = free_udp_ports(2)
+    return (f"socket,id=n0,udp=127.0.0.1:{pb},localaddr=127.0.0.1:{pa}",
+            f"socket,id=n0,udp=127.0.0.1:{pa},localaddr=127.0.0.1:{pb}")
 
 
 def require_images():

@@ -5,7 +5,7 @@
  * chunked uploads, removal of a half-built VM, and the output of list, info,
  * system info/version and the daemon.
  *
- * unit-sources: mvm/cli/cmd_vm.c mvm/cli/cmd_snapshot.c mvm/cli/vm_cmds.h hv/lib/crc32.c hv/lib/fmt.c hv/lib/mstream_check.c hv/lib/mstream_inc.c hv/lib/mstream_payload.c hv/lib/mstream_reader.c hv/lib/mstream_writer.c mvm/cli/cmd_console.c mvm/cli/cmd_system.c mvm/cli/cli.c mvm/cli/config.c mvm/cli/config_devices.c mvm/cli/config_text.c mvm/cli/config_mediated.c mvm/cli/config_images.c mvm/cli/config_ivc.c mvm/cli/jsoncheck.c mvm/cli/util.c mvm/cli/hvc.c mvm/cli/mediated.c mvm/cli/mediated.h mvm/cli/cli.h mvm/cli/config.h mvm/cli/hvc.h mvm/cli/jsoncheck.h mvm/cli/util.h
+ * unit-sources: mvm/cli/cmd_vm.c mvm/cli/cmd_snapshot.c mvm/cli/cmd_migrate.c mvm/cli/migrate_net.c mvm/cli/migrate_recv.c mvm/cli/migrate_proto.h mvm/cli/stream_out.c mvm/cli/stream_out.h mvm/cli/vm_import.c mvm/cli/vm_import.h mvm/cli/vm_cmds.h hv/lib/crc32.c hv/lib/fmt.c hv/lib/mstream_check.c hv/lib/mstream_inc.c hv/lib/mstream_payload.c hv/lib/mstream_reader.c hv/lib/mstream_writer.c mvm/cli/cmd_console.c mvm/cli/cmd_system.c mvm/cli/cli.c mvm/cli/config.c mvm/cli/config_devices.c mvm/cli/config_text.c mvm/cli/config_mediated.c mvm/cli/config_images.c mvm/cli/config_ivc.c mvm/cli/jsoncheck.c mvm/cli/util.c mvm/cli/hvc.c mvm/cli/mediated.c mvm/cli/mediated.h mvm/cli/cli.h mvm/cli/config.h mvm/cli/hvc.h mvm/cli/jsoncheck.h mvm/cli/util.h
  * unit-libs: -ljson-c -Wl,--wrap=hvc_open,--wrap=hvc_call,--wrap=hvc_close
  * unit-cflags: -Imvm/cli
  */
@@ -757,6 +757,47 @@ static void test_system(void **state)
 	assert_string_equal(err, "system version: hypervisor version: ENOSYS (unknown call)\n");
 }
 
+/* A VM the stream cannot carry is refused in the short pause that takes
+ * its configuration: resumed at once, nothing sent. */
+static void test_migrate_refused_before_anything_is_sent(void **state)
+{
+	char id[] = "3", dest[] = "10.0.3.2:7741", *argv[2] = { id, dest };
+
+	(void)state;
+	fail_fid = SHYPER_MIG_STATE_SAVE;
+	fail_code = -SHYPER_ENOTSUP;
+	assert_int_equal(run(cli_vm_cmds, "vm", "migrate", 2, argv), 1);
+	assert_string_equal(err, "vm migrate: VM 3 cannot be migrated: it has passthrough "
+				 "devices or interrupts, an IVC channel or a mediated disk (the "
+				 "hypervisor's console names which); VM 3 keeps running here\n");
+	assert_int_equal(nr_calls, 3);
+	assert_int_equal(calls[0].fid, SHYPER_MIG_PAUSE);
+	assert_int_equal(calls[1].fid, SHYPER_MIG_STATE_SAVE);
+	assert_int_equal(calls[2].fid, SHYPER_MIG_RESUME);
+	assert_int_equal(calls[2].x[0], 3);
+}
+
+/* Bad addresses and options are usage errors, before any hypercall. */
+static void test_migrate_usage(void **state)
+{
+	char id[] = "3", dest[] = "10.0.3.2", *argv[2] = { id, dest };
+	const char *bad[] = { "board-b", "10.0.3.2:0", "10.0.3.2:70000", "10.0.3.2:x",
+			      "[fe80::1", "", "1.2.3.4.5" };
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		argv[1] = (char *)bad[i];
+		assert_int_equal(run(cli_vm_cmds, "vm", "migrate", 2, argv), 2);
+		assert_non_null(strstr(err, "expected an IP address"));
+	}
+	assert_int_equal(nr_calls, 0);
+	argv[1] = dest;
+	cli_add_option("--downtime=0");
+	assert_int_equal(run(cli_vm_cmds, "vm", "migrate", 2, argv), 2);
+	assert_non_null(strstr(err, "--downtime=0: expected a number from 1 to 60000"));
+	assert_int_equal(nr_calls, 0);
+}
+
 static void test_daemon(void **state)
 {
 	struct shyper_event ev[4] = {
@@ -770,6 +811,8 @@ static void test_daemon(void **state)
 	pid_t child;
 
 	(void)state;
+	/* No TCP listener here (the migration receiver is tested in QEMU). */
+	cli_add_option("--no-migrations");
 	/* Events, then the device goes away. */
 	assert_int_equal(pipe(p), 0);
 	assert_int_equal(write(p[1], ev, sizeof(ev)), sizeof(ev));
@@ -815,6 +858,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup(test_config_template, reset),
+		cmocka_unit_test_setup(test_migrate_refused_before_anything_is_sent, reset),
+		cmocka_unit_test_setup(test_migrate_usage, reset),
 		cmocka_unit_test_setup(test_config_chunks, reset),
 		cmocka_unit_test_setup(test_config_failures, reset),
 		cmocka_unit_test_setup(test_config_before_any_call, reset),

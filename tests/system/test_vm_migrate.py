@@ -1,0 +1,159 @@
+"""Live migration between two boards (`shyper vm migrate`): two cshyper
+QEMUs whose MVMs' eth0 are cabled together over UDP on 127.0.0.1, with
+addresses from the hypervisor's command line (mvm.net=). A running Linux
+guest moves from board A to board B while it writes memory; on B its
+processes go on (same PIDs, counters counting on from above their values,
+files with their checksums, its shell answering), on A it is gone and its
+memory free again. A destination that cannot take the VM refuses it before
+anything stops, and the guest runs on at the source."""
+import re
+import shutil
+import time
+
+import pytest
+
+from conftest import (HV_IMAGE, IMAGES, INITRD, PROMPT, READY, board_link,
+                      expect, mvm_devices, require_images, sh)
+from test_guests import GUESTS, configure, free_memory, vm_list
+from test_vm_snapshot import counter_at_least, guest, guest_value, wait_console
+
+ADDR = {"a": "10.0.3.1", "b": "10.0.3.2"}
+
+
+def boot_boards(qemu, tmp_path, gic, gic_b=None):
+    """Boards A and B (B with gic_b if given), booted side by side; their
+    MVM shells."""
+    require_images()
+    links = board_link()
+    boards = {}
+    for name, net in zip("ab", links):
+        disk = tmp_path / f"mvm-disk-{name}.img"
+        shutil.copy(f"{IMAGES}/mvm-disk.img", disk)
+        boards[name] = qemu(HV_IMAGE, gic=gic_b if name == "b" and gic_b else gic, smp=2, mem="1G", initrd=INITRD, timeout=30,
+                            append=f"mvm.net={ADDR[name]}/24",
+                            extra=mvm_devices(disk, netdev=net))
+    for child in boards.values():
+        expect(child, r"/dev/vda mounted on /mnt", "the MVM mounting its disk", timeout=180)
+        expect(child, re.escape(READY), "the MVM's initramfs", timeout=60)
+        expect(child, PROMPT, "the MVM shell prompt")
+    a, b = boards["a"], boards["b"]
+    rc, out = sh(a, f"ping -c 1 -W 5 {ADDR['b']}", timeout=30)
+    assert rc == 0, f"board A cannot reach board B over the link:\n{out}"
+    return a, b
+
+
+def start_daemon(child):
+    rc, out = sh(child, "shyper system daemon >/tmp/daemon.log 2>&1 & sleep 1; "
+                        "grep -c 'not accepted' /tmp/daemon.log", timeout=20)
+    assert out.strip().endswith("0"), f"the daemon does not accept migrations:\n{out}"
+
+
+def daemon_log(child):
+    return sh(child, "cat /tmp/daemon.log", timeout=20)[1]
+
+
+def boot_guest(child):
+    vm = configure(child, f"{GUESTS}/linux-console-a.json")
+    child.sendline(f"shyper vm boot {vm} >/dev/null; sleep 1")
+    expect(child, PROMPT, "the MVM prompt")
+    wait_console(child, vm, "cshyper-initramfs: ready", "the guest's init on hvc0")
+    return vm
+
+
+def start_workload(child, vm):
+    """A 16 MiB file of random data with its checksum, and a counter that
+    rewrites its file as fast as the guest's shell can; the counter's PID
+    and the checksum."""
+    out = guest(child, vm, "dd if=/dev/urandom of=/tmp/blob bs=1M count=16 2>/dev/null; "
+                           "md5sum /tmp/blob | cut -c1-32 > /tmp/blob.md5; "
+                           "echo md5=$(cat /tmp/blob.md5)", "writing the blob", timeout=120)
+    m = re.search(r"^md5=([0-9a-f]{32})$", out, re.M)
+    assert m, f"no checksum for the blob:\n{out}"
+    out = guest(child, vm, "(i=0; while true; do i=$((i+1)); echo $i > /tmp/count; done) "
+                           "</dev/null >/dev/null 2>&1 & echo cpid=$!", "starting the counter")
+    p = re.search(r"^cpid=(\d+)$", out, re.M)
+    assert p, f"no PID for the counter:\n{out}"
+    counter_at_least(child, vm, 50, "the counter running")
+    return int(p.group(1)), m.group(1)
+
+
+def migrate(child, vm, dest, extra="", timeout=600):
+    return sh(child, f"shyper vm migrate {vm} {dest} {extra}".strip(), timeout=timeout)
+
+
+@pytest.mark.parametrize("gic", [3, 2])
+def test_running_guest_moves_to_the_other_board(qemu, tmp_path, gic):
+    a, b = boot_boards(qemu, tmp_path, gic)
+    start_daemon(b)
+    free_a, free_b = free_memory(a), free_memory(b)
+    vm = boot_guest(a)
+    pid, md5 = start_workload(a, vm)
+    before = guest_value(a, vm, "count", "cat /tmp/count", "the count before migrating")
+
+    t0 = time.monotonic()
+    rc, out = migrate(a, vm, ADDR["b"])
+    wall = time.monotonic() - t0
+    assert rc == 0, f"vm migrate failed:\n{out}\nB's daemon:\n{daemon_log(b)}"
+    rounds = re.findall(r"^round (\d+): (\d+) KiB sent, (\d+) pages dirtied meanwhile", out,
+                        re.M)
+    assert rounds and rounds[0][0] == "1", f"no pre-copy rounds reported:\n{out}"
+    m = re.search(rf"^VM {vm} is now VM (\d+) on {re.escape(ADDR['b'])}: total ([\d.]+) s, "
+                  r"downtime (\d+) ms, ([\d.]+) MiB sent in (\d+) rounds", out, re.M)
+    assert m, f"no summary line:\n{out}"
+    new, downtime = int(m.group(1)), int(m.group(3))
+
+    # Gone from A, all of its memory back.
+    assert vm not in vm_list(a), "the VM is still listed on the source"
+    assert free_memory(a) == free_a, "the source did not free the VM's memory"
+    # Running on B: the same processes, counting on, the file intact.
+    assert vm_list(b)[new]["state"] == "running"
+    log = daemon_log(b)
+    assert re.search(rf"migration from {re.escape(ADDR['a'])}: VM {new} runs here", log), log
+    out = guest(b, new, f"kill -0 {pid} && echo alive-{pid}", "the counter after migrating")
+    assert f"alive-{pid}" in out, f"the counter process {pid} is gone:\n{out}"
+    after = guest_value(b, new, "count", "cat /tmp/count", "the count after migrating")
+    assert after >= before, f"the count went back: {after} < {before}"
+    counter_at_least(b, new, after + 50, "the migrated counter counting on")
+    out = guest(b, new, "echo md5=$(md5sum /tmp/blob | cut -c1-32) "
+                        "saved=$(cat /tmp/blob.md5)", "the blob's checksum", timeout=120)
+    assert f"md5={md5} saved={md5}" in out, f"the blob changed in the move:\n{out}"
+    out = guest(b, new, "echo shell-$((6*7))", "the migrated shell")
+    assert "shell-42" in out, out
+    print(f"\nGICv{gic}: {len(rounds)} rounds, downtime {downtime} ms, total {m.group(2)} s "
+          f"({wall:.1f} s wall), {m.group(4)} MiB; count {before:.0f} -> {after:.0f}")
+
+    rc, out = sh(b, f"shyper vm shutdown {new} && shyper vm remove {new}", timeout=60)
+    assert rc == 0, out
+    assert free_memory(b) == free_b, "the migrated VM's memory did not come back on B"
+
+
+def test_refusals_leave_the_guest_running(qemu, tmp_path):
+    a, b = boot_boards(qemu, tmp_path, 3, gic_b=2)
+    vm = boot_guest(a)
+    free_b = free_memory(b)
+
+    # Nobody listening on B yet.
+    rc, out = migrate(a, vm, ADDR["b"], "--timeout=5")
+    assert rc == 1 and re.search(rf"connect to {re.escape(ADDR['b'])} port 7740: "
+                                 rf"Connection refused; VM {vm} keeps running here", out), out
+    # Not an address.
+    rc, out = migrate(a, vm, "board-b")
+    assert rc == 2 and "expected an IP address" in out, out
+
+    # B has another GIC: refused when the configuration arrives, before
+    # the guest is paused for the copy.
+    start_daemon(b)
+    rc, out = migrate(a, vm, ADDR["b"])
+    assert rc == 1 and re.search(r"the destination refused: the VM comes from a qemu-virt "
+                                 r"with GICv3, this board is a qemu-virt with GICv2; "
+                                 rf"VM {vm} keeps running here", out), out
+    assert "round 1" not in out, out
+    assert re.search(rf"migration from {re.escape(ADDR['a'])} failed: .*GICv2; nothing of it "
+                     r"is left here", daemon_log(b))
+    assert set(vm_list(b)) == {0}, "a refused migration left a VM on B"
+    assert free_memory(b) == free_b
+
+    # The guest never stopped being A's.
+    assert vm_list(a)[vm]["state"] == "running"
+    out = guest(a, vm, "echo shell-$((6*7))", "the guest after the refusals")
+    assert "shell-42" in out, out
