@@ -12,9 +12,14 @@ build=${BUILD:-build}
 extra=()
 hv_args=()
 with_mvm=1
+link=
 
 usage() {
-	echo "usage: $0 [--gic 2|3] [--smp N] [--mem SIZE] [--mvm-vcpus N] [--no-mvm] [--icount] [-- qemu args]"
+	echo "usage: $0 [--gic 2|3] [--smp N] [--mem SIZE] [--mvm-vcpus N] [--no-mvm] [--icount] [--link a|b] [-- qemu args]"
+	echo "  --link a|b: one of two boards whose MVMs' eth0 are cabled together (UDP on"
+	echo "             127.0.0.1 ports 7750/7751; MVM addresses 10.0.3.1 and 10.0.3.2),"
+	echo "             each with its own disk copy: run both, in two terminals, to try"
+	echo "             shyper vm migrate"
 }
 
 while [ $# -gt 0 ]; do
@@ -25,6 +30,7 @@ while [ $# -gt 0 ]; do
 	--icount) extra+=(-icount shift=0,sleep=off); shift ;;
 	--mvm-vcpus) hv_args+=("mvm.vcpus=$2"); shift 2 ;;
 	--no-mvm) with_mvm=0; hv_args+=("mvm=off"); shift ;;
+	--link) link=$2; shift 2 ;;
 	--) shift; extra+=("$@"); break ;;
 	-h|--help) usage; exit 0 ;;
 	*) usage >&2; exit 2 ;;
@@ -32,6 +38,16 @@ while [ $# -gt 0 ]; do
 done
 
 case "$gic" in 2|3) ;; *) echo "run-qemu: --gic must be 2 or 3" >&2; exit 2 ;; esac
+# The MVM's NIC: QEMU's user network, or one end of the two-board cable.
+netdev=user,id=mvmnet
+case "$link" in
+"") ;;
+a) netdev=socket,id=mvmnet,udp=127.0.0.1:7751,localaddr=127.0.0.1:7750
+   hv_args+=("mvm.net=10.0.3.1/24") ;;
+b) netdev=socket,id=mvmnet,udp=127.0.0.1:7750,localaddr=127.0.0.1:7751
+   hv_args+=("mvm.net=10.0.3.2/24") ;;
+*) echo "run-qemu: --link must be a or b" >&2; exit 2 ;;
+esac
 
 image="$build/hv/cshyper.bin"
 [ -f "$image" ] || { echo "run-qemu: $image is missing; run 'make' first" >&2; exit 1; }
@@ -41,7 +57,7 @@ if [ $with_mvm -eq 1 ]; then
 	kernel="$build/images/Image"
 	initrd="$build/images/initramfs.cpio.gz"
 	pristine="$build/images/mvm-disk.img"
-	disk="$build/run/mvm-disk.img"
+	disk="$build/run/mvm-disk${link:+-$link}.img"
 	for f in "$kernel" "$initrd" "$pristine"; do
 		[ -f "$f" ] || { echo "run-qemu: $f is missing; run 'make images mvm-disk'" >&2; exit 1; }
 	done
@@ -54,7 +70,7 @@ if [ $with_mvm -eq 1 ]; then
 		-initrd "$initrd"
 		-drive "if=none,id=mvmdisk,format=raw,file=$disk"
 		-device virtio-blk-device,drive=mvmdisk
-		-netdev user,id=mvmnet
+		-netdev "$netdev"
 		-device virtio-net-device,netdev=mvmnet
 	)
 fi
