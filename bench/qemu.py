@@ -40,6 +40,16 @@ PROMPT = r"cshyper:[^\r\n]*# "
 HV_CONSOLE_READY = "[cpu0] console ready"
 
 
+# A line the hypervisor prints for a guest ("[vm1] ..."): it shares the UART
+# with the MVM and can land between any two characters the MVM writes.
+HV_LINE_RE = r"\[vm\d+\] [^\r\n]*\r*\n"
+
+
+def marker(text):
+    """A pattern for text as the MVM printed it, guest lines allowed inside."""
+    return f"(?:{HV_LINE_RE})*".join(re.escape(c) for c in text)
+
+
 class BenchError(Exception):
     """A benchmark could not run; the message says why and what to do."""
 
@@ -166,11 +176,12 @@ class Console:
         returns (exit status, output). The quotes split the markers so the
         echoed command line cannot match them."""
         self.child.sendline(f'echo "@@BEG""IN@@"; {cmd}; echo "@@E""ND@@$?"')
-        self.expect(r"@@BEGIN@@\r*\n", f"the start of `{cmd}`", timeout)
-        m = self.expect(r"@@END@@(\d+)", f"the end of `{cmd}`", timeout)
+        self.expect(marker("@@BEGIN@@") + r"\r*\n", f"the start of `{cmd}`", timeout)
+        m = self.expect(marker("@@END@@") + r"(\d+)", f"the end of `{cmd}`", timeout)
         out, rc = self.child.before.replace("\r", ""), int(m.group(1))
         self.expect(PROMPT, f"the prompt after `{cmd}`", timeout)
-        return rc, out
+        # Guest lines the hypervisor printed in the middle of the output.
+        return rc, re.sub(HV_LINE_RE, "", out)
 
     def kill(self):
         if self.child is not None and self.child.isalive():

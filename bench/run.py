@@ -24,6 +24,7 @@ import blk  # noqa: E402
 import hv_boot  # noqa: E402
 import linux_boot  # noqa: E402
 import mgmt_plane  # noqa: E402
+import migrate  # noqa: E402
 import net  # noqa: E402
 import qemu  # noqa: E402
 import report  # noqa: E402
@@ -36,6 +37,7 @@ WORKLOADS = {
     "rt-latency": rt_latency.run,
     "net": net.run,
     "blk": blk.run,
+    "migrate": migrate.run,
 }
 
 

@@ -184,10 +184,15 @@ void vdev_fdt_describe(struct vm *vm, struct vm_fdt_desc *d, struct vm_fdt_mmio_
 	}
 }
 
-struct vdev *vdev_find(struct vm *vm, uint32_t type)
+struct vdev *vdev_find_nth(struct vm *vm, uint32_t type, uint64_t n)
 {
 	for (unsigned i = 0; i < vm->nr_vdevs; i++)
-		if (vm->vdevs[i].cfg->type == type)
+		if (vm->vdevs[i].cfg->type == type && !n--)
 			return &vm->vdevs[i];
 	return 0;
+}
+
+struct vdev *vdev_find(struct vm *vm, uint32_t type)
+{
+	return vdev_find_nth(vm, type, 0);
 }

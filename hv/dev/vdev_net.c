@@ -69,9 +69,6 @@ static int net_check(struct vm *vm, const struct vm_vdev_cfg *cfg)
 			 "not multicast, not all zero", vm->id);
 		return -SHYPER_EINVAL;
 	}
-	for (unsigned i = 0; i < vm->config.nr_vdevs; i++)
-		if (vm->config.vdevs[i].type == SHYPER_EMU_VIRTIO_NET)
-			return -SHYPER_EEXIST; /* one port a VM */
 	if (mac_taken(mac)) {
 		log_warn("vm%u config: MAC %02x:%02x:%02x:%02x:%02x:%02x is another VM's",
 			 vm->id, mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]);
@@ -207,7 +204,7 @@ const struct vdev_kind vdev_net_kind = {
 
 long vdev_net_hypercall(struct vcpu *caller, struct vm *vm, struct trap_frame *f)
 {
-	struct vdev *vd = vdev_find(vm, SHYPER_EMU_VIRTIO_NET);
+	struct vdev *vd = vdev_find_nth(vm, SHYPER_EMU_VIRTIO_NET, f->x[4]);
 	struct shyper_net_info info;
 	struct vnet_model *m;
 	void *buf;

@@ -48,9 +48,11 @@ enum shyper_group {
 /* x1 id, x2 op (SHYPER_CONSOLE_*), x3 buf, x4 len -> x1 bytes (READ, WRITE)
  * or bytes lost while nobody was attached (ATTACH): the VM's virtio-console. */
 #define SHYPER_VMM_CONSOLE SHYPER_HVC(SHYPER_GRP_VMM, 8)
-/* x1 id, x2 buf, x3 len: shyper_net_info of the VM's virtio-net device
- * (-ENODEV: it has none). */
+/* x1 id, x2 buf, x3 len, x4 n: shyper_net_info of the VM's n-th virtio-net
+ * device, from 0 in configuration order (-ENODEV: it has no such device). */
 #define SHYPER_VMM_NET_INFO SHYPER_HVC(SHYPER_GRP_VMM, 9)
+/* The most virtio-net devices `shyper vm info` asks about. */
+#define SHYPER_NET_MAX_PER_VM 16
 
 /*
  * Migration group (MVM only), the source's pre-copy and the copy of RAM;

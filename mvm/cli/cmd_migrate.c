@@ -111,10 +111,21 @@ static int save_state(struct migration *m)
 		return -1;
 	}
 	for (;;) {
-		int r = hvc_call(m->fd, SHYPER_MIG_STATE_SAVE,
-				 (uint64_t[6]){ m->id, 0, SHYPER_MIG_STATE_MAX }, 2, m->state,
-				 SHYPER_MIG_STATE_MAX, SHYPER_BUF_OUT, ret);
+		/* Room for twice the last size: the bounce buffer is cleared and
+		 * copied whole, in the downtime (ENOSPC says how much is needed). */
+		uint64_t cap = m->state_len ? (m->state_len * 2 + 4095) / 4096 * 4096
+					    : SHYPER_MIG_STATE_MAX;
+		int r;
 
+		if (cap > SHYPER_MIG_STATE_MAX)
+			cap = SHYPER_MIG_STATE_MAX;
+		r = hvc_call(m->fd, SHYPER_MIG_STATE_SAVE, (uint64_t[6]){ m->id, 0, cap }, 2,
+			     m->state, cap, SHYPER_BUF_OUT, ret);
+		if (r == -SHYPER_ENOSPC && cap < SHYPER_MIG_STATE_MAX && ret[1] <= SHYPER_MIG_STATE_MAX &&
+		    ++tries < 5) {
+			m->state_len = ret[1];
+			continue;
+		}
 		/* EAGAIN: the console grew between the hypervisor's two passes. */
 		if (r == -SHYPER_EAGAIN && ++tries < 5)
 			continue;

@@ -179,7 +179,7 @@ static int reap_children(void)
 /* One incoming migration, received by a child with its own /dev/shyper
  * file, so that mediated disks are served meanwhile and a receiver that
  * dies takes only its own VM with it. 1 if a child was started. */
-static int accept_migration(int lsock, int dev_fd)
+static int accept_migration(int lsock, int dev_fd, double timeout_s)
 {
 	struct sockaddr_storage a;
 	socklen_t alen = sizeof(a);
@@ -204,7 +204,7 @@ static int accept_migration(int lsock, int dev_fd)
 		sigprocmask(SIG_SETMASK, &none, NULL);
 		close(lsock);
 		hvc_close(dev_fd);
-		_exit(mig_receive(c, peer));
+		_exit(mig_receive(c, peer, timeout_s));
 	}
 	close(c);
 	if (pid < 0) {
@@ -225,9 +225,10 @@ static int sys_daemon(int argc, char **argv)
 	struct sigaction sa, old_int, old_term;
 	sigset_t block, orig, saved;
 	int fd, status = CLI_EXIT_OK, lsock = -1, children = 0;
-	double port;
+	double port, timeout_s;
 
-	if (cli_option_number("--port", MIG_PORT, 1, 65535, &port))
+	if (cli_option_number("--port", MIG_PORT, 1, 65535, &port) ||
+	    cli_option_number("--timeout", MIG_TIMEOUT_S, 1, 3600, &timeout_s))
 		return CLI_EXIT_USAGE;
 	if (argc == 1 && med_config_load(&med, argv[0], err, sizeof(err)))
 		return cli_err("%s: %s", argv[0], err);
@@ -280,7 +281,7 @@ static int sys_daemon(int argc, char **argv)
 		if (med.nr)
 			med_daemon_serve(&med, fd);
 		if (lsock >= 0 && (p[1].revents & POLLIN))
-			children += accept_migration(lsock, fd);
+			children += accept_migration(lsock, fd, timeout_s);
 		if (!p[0].revents)
 			continue;
 		n = read(fd, ev, sizeof(ev));
@@ -324,7 +325,7 @@ const struct cli_cmd cli_system_cmds[] = {
 	  sys_info },
 	{ "version", "", "CLI, hypervisor and ABI versions; warns when the ABIs differ", NULL, 0,
 	  0, sys_version },
-	{ "daemon", "[mediated-cfg.json] [--port=N] [--no-migrations]",
+	{ "daemon", "[mediated-cfg.json] [--port=N] [--timeout=S] [--no-migrations]",
 	  "print VM state changes; serve mediated disks; accept migrations",
 	  "Reads the hypervisor's events from /dev/shyper and prints one line per VM\n"
 	  "state change, e.g. \"vm1: running\". Stops cleanly on SIGINT or SIGTERM.\n"
@@ -335,7 +336,8 @@ const struct cli_cmd cli_system_cmds[] = {
 	  "cannot be opened makes its guests' I/O fail; so does the daemon's end,\n"
 	  "until it is started again.\n"
 	  "It accepts VMs sent by `shyper vm migrate` on TCP port 7740 (--port=N;\n"
-	  "--no-migrations: none) and prints one line for each.\n",
+	  "--no-migrations: none) and prints one line for each; a source silent for\n"
+	  "--timeout seconds (default 30) is given up and its VM removed.\n",
 	  0, 1, sys_daemon },
 	{ NULL, NULL, NULL, NULL, 0, 0, NULL },
 };

@@ -590,23 +590,28 @@ static void print_vcpu(int fd, uint32_t id, uint32_t vcpu)
 	printf(")\n");
 }
 
-/* The VM's port on the hypervisor's switch, if it has a virtio-net device. */
+/* The VM's ports on the hypervisor's switch, one line per virtio-net device. */
 static void print_net(int fd, uint32_t id)
 {
-	struct shyper_net_info n;
-	char err[256];
+	for (uint64_t i = 0; i < SHYPER_NET_MAX_PER_VM; i++) {
+		struct shyper_net_info n;
+		char err[256], label[16] = "net";
 
-	memset(&n, 0, sizeof(n));
-	if (cli_vm_call(fd, "net", SHYPER_VMM_NET_INFO, (uint64_t[6]){ id, 0, sizeof(n) }, 2, &n,
-		 sizeof(n), SHYPER_BUF_OUT, NULL, err, sizeof(err)))
-		return; /* no such device (or an older hypervisor) */
-	printf("net: mac %02x:%02x:%02x:%02x:%02x:%02x, link %s, tx %llu packets %llu bytes "
-	       "%llu drops, rx %llu packets %llu bytes %llu drops\n",
-	       n.mac[0], n.mac[1], n.mac[2], n.mac[3], n.mac[4], n.mac[5],
-	       n.link_up ? "up" : "down", (unsigned long long)n.tx_packets,
-	       (unsigned long long)n.tx_bytes, (unsigned long long)n.tx_drops,
-	       (unsigned long long)n.rx_packets, (unsigned long long)n.rx_bytes,
-	       (unsigned long long)n.rx_drops);
+		memset(&n, 0, sizeof(n));
+		if (cli_vm_call(fd, "net", SHYPER_VMM_NET_INFO,
+				(uint64_t[6]){ id, 0, sizeof(n), i }, 2, &n, sizeof(n),
+				SHYPER_BUF_OUT, NULL, err, sizeof(err)))
+			return; /* no more (or an older hypervisor) */
+		if (i)
+			snprintf(label, sizeof(label), "net%llu", (unsigned long long)i);
+		printf("%s: mac %02x:%02x:%02x:%02x:%02x:%02x, link %s, tx %llu packets %llu "
+		       "bytes %llu drops, rx %llu packets %llu bytes %llu drops\n", label,
+		       n.mac[0], n.mac[1], n.mac[2], n.mac[3], n.mac[4], n.mac[5],
+		       n.link_up ? "up" : "down", (unsigned long long)n.tx_packets,
+		       (unsigned long long)n.tx_bytes, (unsigned long long)n.tx_drops,
+		       (unsigned long long)n.rx_packets, (unsigned long long)n.rx_bytes,
+		       (unsigned long long)n.rx_drops);
+	}
 }
 
 /* The VM's virtio-console history, if it has one (nothing is read). */

@@ -73,7 +73,8 @@ int mig_recv_all(int sock, void *data, size_t len);
 int mig_recv_reply(int sock, struct mig_reply *r, char *err, size_t errlen);
 int mig_send_reply(int sock, uint32_t kind, uint32_t vm_id, const char *msg);
 
-/* migrate_recv.c: one incoming migration; the exit status. */
-int mig_receive(int sock, const char *peer);
+/* migrate_recv.c: one incoming migration, every wait bounded by
+ * timeout_s; the exit status. */
+int mig_receive(int sock, const char *peer, double timeout_s);
 
 #endif

@@ -12,6 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -30,6 +32,24 @@
 /* The largest section a sender of ours makes: a MEM run of one copy. */
 #define SECTION_MAX (sizeof(struct shyper_mig_section) + sizeof(struct shyper_mig_mem) + \
 		     SHYPER_MIG_COPY_MAX)
+
+/*
+ * Fault-injection for the tests (tests/system/test_vm_migrate.py): with
+ * SHYPER_MIG_STALL=<reply>:<seconds> in the daemon's environment, the
+ * receiver waits that long before sending that reply (accepted, loaded or
+ * running), so that a test can cut the link or kill it at that point.
+ */
+static void stall_before(const char *reply)
+{
+	const char *e = getenv("SHYPER_MIG_STALL");
+	size_t n = strlen(reply);
+
+	if (e && !strncmp(e, reply, n) && e[n] == ':') {
+		printf("migration: stalling %s s before %s (SHYPER_MIG_STALL)\n", e + n + 1, reply);
+		fflush(stdout);
+		sleep((unsigned)atoi(e + n + 1));
+	}
+}
 
 struct receiver {
 	int sock;
@@ -73,6 +93,7 @@ static int on_section(struct receiver *rv, const struct mstream_section *s)
 	    vm_import_begin(&rv->im, rv->im.fd, &rv->in.chk.hdr, s, rv->err, sizeof(rv->err)))
 		return -1;
 	rv->began = true;
+	stall_before("accepted");
 	if (mig_send_reply(rv->sock, MIG_ACCEPTED, rv->im.id, NULL)) {
 		snprintf(rv->err, sizeof(rv->err), "answering the source: %s", strerror(errno));
 		return -1;
@@ -128,6 +149,7 @@ static int finish(struct receiver *rv)
 
 	if (vm_import_load(&rv->im, rv->err, sizeof(rv->err)))
 		return -1;
+	stall_before("loaded");
 	if (mig_send_reply(rv->sock, MIG_LOADED, rv->im.id, NULL) ||
 	    mig_recv_all(rv->sock, &cmd, sizeof(cmd))) {
 		snprintf(rv->err, sizeof(rv->err), "waiting for the go-ahead: %s",
@@ -143,18 +165,20 @@ static int finish(struct receiver *rv)
 	if (vm_import_resume(&rv->im, rv->err, sizeof(rv->err)))
 		return -1;
 	/* Running: from here on it is ours whatever the source hears. */
+	stall_before("running");
 	mig_send_reply(rv->sock, MIG_RUNNING, rv->im.id, NULL);
 	return 0;
 }
 
-int mig_receive(int sock, const char *peer)
+int mig_receive(int sock, const char *peer, double timeout_s)
 {
 	struct receiver rv = { .sock = sock };
 	uint8_t *buf = malloc(SECTION_MAX);
 	int fd = -1, status = CLI_EXIT_ERR;
 
 	rv.im.fd = -1;
-	mig_set_timeout(sock, MIG_TIMEOUT_S);
+	mig_set_timeout(sock, timeout_s);
+	setsockopt(sock, IPPROTO_TCP, TCP_NODELAY, &(int){ 1 }, sizeof(int));
 	if (!buf) {
 		snprintf(rv.err, sizeof(rv.err), "out of memory");
 	} else if (cli_open_device(&fd)) {

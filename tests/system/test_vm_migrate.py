@@ -1,10 +1,11 @@
 """Live migration between two boards (`shyper vm migrate`): two cshyper
 QEMUs whose MVMs' eth0 are cabled together over UDP on 127.0.0.1, with
 addresses from the hypervisor's command line (mvm.net=). A running Linux
-guest moves from board A to board B while it writes memory; on B its
-processes go on (same PIDs, counters counting on from above their values,
-files with their checksums, its shell answering), on A it is gone and its
-memory free again. A destination that cannot take the VM refuses it before
+guest with a virtio console and two virtio-net cards moves from board A to
+board B while it writes memory; on B its processes go on (same PIDs,
+counters counting on from above their values, files with their checksums,
+its shell answering), its network card fetches from B's MVM through B's
+switch, and on A it is gone and its memory free again. A destination that cannot take the VM refuses it before
 anything stops, and the guest runs on at the source."""
 import re
 import shutil
@@ -52,8 +53,8 @@ def daemon_log(child):
     return sh(child, "cat /tmp/daemon.log", timeout=20)[1]
 
 
-def boot_guest(child):
-    vm = configure(child, f"{GUESTS}/linux-console-a.json")
+def boot_guest(child, config="linux-console-a.json"):
+    vm = configure(child, f"{GUESTS}/{config}")
     child.sendline(f"shyper vm boot {vm} >/dev/null; sleep 1")
     expect(child, PROMPT, "the MVM prompt")
     wait_console(child, vm, "cshyper-initramfs: ready", "the guest's init on hvc0")
@@ -77,6 +78,30 @@ def start_workload(child, vm):
     return int(p.group(1)), m.group(1)
 
 
+def serve_on_switch(child, name):
+    """The MVM's port on its board's switch (eth1) at 192.168.77.1, serving
+    256 KiB of random data over HTTP; its checksum."""
+    rc, out = sh(child, "ip addr add 192.168.77.1/24 dev eth1; ip link set eth1 up; "
+                        f"mkdir -p /tmp/www && dd if=/dev/urandom of=/tmp/www/{name} bs=64k "
+                        f"count=4 2>/dev/null && (httpd -p 8080 -h /tmp/www &) && "
+                        f"md5sum /tmp/www/{name}", timeout=30)
+    m = re.search(r"^([0-9a-f]{32}) ", out, re.M)
+    assert rc == 0 and m, out
+    return m.group(1)
+
+
+def fetch_over_switch(child, vm, name, md5, what):
+    """The guest's eth0 fetches the MVM's file through the switch."""
+    out = ""
+    for _ in range(10):
+        out = guest(child, vm, f"wget -q -O /tmp/{name} http://192.168.77.1:8080/{name} "
+                               f"&& echo got=$(md5sum /tmp/{name} | cut -c1-32)", what,
+                    timeout=60)
+        if f"got={md5}" in out:
+            return
+    raise AssertionError(f"{what}: the guest did not fetch {name} ({md5}):\n{out}")
+
+
 def migrate(child, vm, dest, extra="", timeout=600):
     return sh(child, f"shyper vm migrate {vm} {dest} {extra}".strip(), timeout=timeout)
 
@@ -86,8 +111,10 @@ def test_running_guest_moves_to_the_other_board(qemu, tmp_path, gic):
     a, b = boot_boards(qemu, tmp_path, gic)
     start_daemon(b)
     free_a, free_b = free_memory(a), free_memory(b)
-    vm = boot_guest(a)
+    vm = boot_guest(a, "linux-migrate.json")
     pid, md5 = start_workload(a, vm)
+    fetch_over_switch(a, vm, "from-a", serve_on_switch(a, "from-a"),
+                      "the guest's network on board A")
     before = guest_value(a, vm, "count", "cat /tmp/count", "the count before migrating")
 
     t0 = time.monotonic()
@@ -119,6 +146,9 @@ def test_running_guest_moves_to_the_other_board(qemu, tmp_path, gic):
     assert f"md5={md5} saved={md5}" in out, f"the blob changed in the move:\n{out}"
     out = guest(b, new, "echo shell-$((6*7))", "the migrated shell")
     assert "shell-42" in out, out
+    # Its network card works on B's switch.
+    fetch_over_switch(b, new, "from-b", serve_on_switch(b, "from-b"),
+                      "the guest's network on board B")
     print(f"\nGICv{gic}: {len(rounds)} rounds, downtime {downtime} ms, total {m.group(2)} s "
           f"({wall:.1f} s wall), {m.group(4)} MiB; count {before:.0f} -> {after:.0f}")
 

@@ -195,8 +195,8 @@ int __wrap_hvc_call(int fd, uint32_t fid, const uint64_t x[6], unsigned buf_arg,
 
 		assert_int_equal(buf_arg, 2);
 		assert_int_equal(len, sizeof(ni));
-		if (x[0] != 5)
-			return -SHYPER_ENODEV;
+		if (x[0] != 5 || x[3] > 1)
+			return -SHYPER_ENODEV; /* VM 5 has two */
 		memcpy(buf, &ni, sizeof(ni));
 		break;
 	}
@@ -710,12 +710,18 @@ static void test_vm_list_info(void **state)
 				 "(hvc 1, smc 0, mmio 20, sysreg 2, wfx 0, irq 300, abort 0, other 0)\n"
 				 "net: mac 02:53:48:59:50:0a, link up, tx 3 packets 300 bytes 0 drops, "
 				 "rx 4 packets 400 bytes 1 drops\n"
+				 "net1: mac 02:53:48:59:50:0a, link up, tx 3 packets 300 bytes 0 drops, "
+				 "rx 4 packets 400 bytes 1 drops\n"
 				 "console: 4096 bytes kept, 70000 dropped while nobody was attached, "
 				 "detached\n");
-	assert_int_equal(calls[nr_calls - 5].x[0], 5);
-	assert_int_equal(calls[nr_calls - 5].x[2], sizeof(struct shyper_vm_info));
-	assert_int_equal(calls[nr_calls - 3].x[1], 1); /* the second vCPU */
-	assert_int_equal(calls[nr_calls - 2].fid, SHYPER_VMM_NET_INFO);
+	assert_int_equal(calls[nr_calls - 7].x[0], 5);
+	assert_int_equal(calls[nr_calls - 7].x[2], sizeof(struct shyper_vm_info));
+	assert_int_equal(calls[nr_calls - 5].x[1], 1); /* the second vCPU */
+	/* One call per virtio-net device, until ENODEV. */
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(calls[nr_calls - 4 + i].fid, SHYPER_VMM_NET_INFO);
+		assert_int_equal(calls[nr_calls - 4 + i].x[3], i);
+	}
 	assert_int_equal(calls[nr_calls - 1].fid, SHYPER_VMM_CONSOLE);
 	assert_int_equal(calls[nr_calls - 1].x[1], SHYPER_CONSOLE_STATS);
 

@@ -77,6 +77,8 @@ void vdev_fdt_describe(struct vm *vm, struct vm_fdt_desc *d,
 		       struct vm_fdt_mmio_dev *slots, unsigned max);
 /* The device of `type` of VM `vm`, or NULL. */
 struct vdev *vdev_find(struct vm *vm, uint32_t type);
+/* The n-th (from 0) device of that type, in configuration order. */
+struct vdev *vdev_find_nth(struct vm *vm, uint32_t type, uint64_t n);
 
 /* Snapshot and migration (vdev_state.c); the VM paused or never run. */
 bool vdev_state_supported(const struct vdev *vd);
