@@ -21,7 +21,7 @@ from test_vm_snapshot import counter_at_least, guest, guest_value, wait_console
 ADDR = {"a": "10.0.3.1", "b": "10.0.3.2"}
 
 
-def boot_boards(qemu, tmp_path, gic, gic_b=None):
+def boot_boards(qemu, tmp_path, gic, gic_b=None, smp=2):
     """Boards A and B (B with gic_b if given), booted side by side; their
     MVM shells."""
     require_images()
@@ -30,7 +30,7 @@ def boot_boards(qemu, tmp_path, gic, gic_b=None):
     for name, net in zip("ab", links):
         disk = tmp_path / f"mvm-disk-{name}.img"
         shutil.copy(f"{IMAGES}/mvm-disk.img", disk)
-        boards[name] = qemu(HV_IMAGE, gic=gic_b if name == "b" and gic_b else gic, smp=2, mem="1G", initrd=INITRD, timeout=30,
+        boards[name] = qemu(HV_IMAGE, gic=gic_b if name == "b" and gic_b else gic, smp=smp, mem="1G", initrd=INITRD, timeout=30,
                             append=f"mvm.net={ADDR[name]}/24",
                             extra=mvm_devices(disk, netdev=net))
     for child in boards.values():
@@ -187,3 +187,42 @@ def test_refusals_leave_the_guest_running(qemu, tmp_path):
     assert vm_list(a)[vm]["state"] == "running"
     out = guest(a, vm, "echo shell-$((6*7))", "the guest after the refusals")
     assert "shell-42" in out, out
+
+
+def test_four_vcpu_guest_moves(qemu, tmp_path):
+    """No limit on vCPUs: a guest on cores 1-4 of a 5-core board, a counter
+    pinned to each of its CPUs, all counting on after the move."""
+    a, b = boot_boards(qemu, tmp_path, 3, smp=5)
+    start_daemon(b)
+    rc, out = sh(a, f"sed 's/\"num\": 1/\"num\": 4/; s/\"0b0010\"/\"0b11110\"/; "
+                    f"s/linux-console-a/linux-4vcpu/' {GUESTS}/linux-console-a.json "
+                    f"> {GUESTS}/4vcpu.json")
+    assert rc == 0, out
+    vm = configure(a, f"{GUESTS}/4vcpu.json")
+    a.sendline(f"shyper vm boot {vm} >/dev/null; sleep 1")
+    expect(a, PROMPT, "the MVM prompt")
+    wait_console(a, vm, "cshyper-initramfs: ready", "the guest's init on hvc0")
+    guest(a, vm, "for c in 0 1 2 3; do taskset -c $c sh -c \"i=0; while true; do "
+                 "i=\\$((i+1)); echo \\$i > /tmp/c$c; usleep 20000; done\" "
+                 "</dev/null >/dev/null 2>&1 & done; echo started", "starting the counters")
+
+    def counts(child, vm, what):
+        out = guest(child, vm, "echo cpus=$(cat /sys/devices/system/cpu/online) "
+                               "c=$(cat /tmp/c0 /tmp/c1 /tmp/c2 /tmp/c3)", what)
+        m = re.search(r"^cpus=(\S+) c=(\d+) (\d+) (\d+) (\d+)$", out, re.M)
+        assert m, f"{what}: no counts:\n{out}"
+        return m.group(1), [int(x) for x in m.groups()[1:]]
+
+    time.sleep(3)
+    online, before = counts(a, vm, "the counters before the move")
+    assert online == "0-3" and min(before) > 0, (online, before)
+    rc, out = migrate(a, vm, ADDR["b"])
+    m = re.search(rf"^VM {vm} is now VM (\d+) on", out, re.M)
+    assert rc == 0 and m, f"vm migrate failed:\n{out}\nB's daemon:\n{daemon_log(b)}"
+    new = int(m.group(1))
+    online, after = counts(b, new, "the counters after the move")
+    time.sleep(3)
+    online, later = counts(b, new, "the counters a little later")
+    assert online == "0-3", online
+    assert all(l > x >= y for l, x, y in zip(later, after, before)), \
+        f"a CPU's counter stopped: before {before}, after {after}, later {later}"
