@@ -103,7 +103,8 @@ static int64_t state_save(struct vcpu *caller, struct vm *vm, struct trap_frame 
 	if (!buf)
 		return -SHYPER_EFAULT;
 	ret = vm_state_save(vm, buf, len, &needed, why, sizeof(why));
-	if (ret && ret != -SHYPER_ENOSPC && why[0])
+	/* EBUSY: asked again until the daemon has finished the disk's requests. */
+	if (ret && ret != -SHYPER_ENOSPC && ret != -SHYPER_EBUSY && why[0])
 		log_warn("vm%u: state not saved: %s", vm->id, why);
 	if (!ret || ret == -SHYPER_ENOSPC)
 		f->x[1] = needed;

@@ -36,8 +36,9 @@ static struct mstream_info stream_info(void)
 }
 
 /* What the stream cannot carry yet: passthrough devices and interrupts
- * (their state is in hardware), IVC channels (shared with another VM),
- * mediated disks (requests held by the MVM's daemon). */
+ * (their state is in hardware), IVC channels (shared with another VM).
+ * A mediated disk with requests in flight is not ready yet (-EBUSY): the
+ * daemon finishes them while the VM is paused. */
 static int check_savable(struct vm *vm, char *why, size_t why_size)
 {
 	if (vm->cfg->nr_pt || vm->cfg->nr_pt_irqs) {
@@ -54,11 +55,18 @@ static int check_savable(struct vm *vm, char *why, size_t why_size)
 				return -SHYPER_ENOTSUP;
 			}
 		}
-	for (unsigned i = 0; i < vm->nr_vdevs; i++)
-		if (!vdev_state_supported(&vm->vdevs[i])) {
-			fmt_snprintf(why, why_size, "virtio %s device", vm->vdevs[i].kind->name);
+	for (unsigned i = 0; i < vm->nr_vdevs; i++) {
+		struct vdev *vd = &vm->vdevs[i];
+		int ret;
+
+		if (!vdev_state_supported(vd)) {
+			fmt_snprintf(why, why_size, "virtio %s device", vd->kind->name);
 			return -SHYPER_ENOTSUP;
 		}
+		ret = vd->kind->state_check ? vd->kind->state_check(vd, why, why_size) : 0;
+		if (ret)
+			return ret;
+	}
 	return 0;
 }
 

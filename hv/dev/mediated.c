@@ -21,10 +21,12 @@
 #include <dev/vdev.h>
 #include <dev/virtio_blk.h>
 #include <lib/fmt.h>
+#include <lib/mstream.h>
 #include <lib/string.h>
 #include <shyper/errno.h>
 #include <shyper/hypercall.h>
 #include <shyper/mediated.h>
+#include <shyper/migrate.h>
 
 /* Request id: device slot << 40 | request slot << 32 | sequence. */
 #define MED_ID(dev, slot, seq) (((uint64_t)(dev) << 40) | ((uint64_t)(slot) << 32) | (seq))
@@ -122,11 +124,67 @@ static void blk_teardown(struct vdev *vd)
 	vd->model = 0;
 }
 
+/* Migration: the paused guest's requests must all be done (the daemon
+ * goes on serving them) before its state is taken. */
+static int blk_state_check(struct vdev *vd, char *why, size_t why_size)
+{
+	struct med_dev *m = vd->model;
+	unsigned n = virtio_blk_inflight(&m->blk);
+
+	if (!n)
+		return 0;
+	fmt_snprintf(why, why_size, "mediated virtio-blk at 0x%lx: %u requests in flight",
+		     vd->cfg->base, n);
+	return -SHYPER_EBUSY;
+}
+
+static uint64_t blk_state_size(struct vdev *vd)
+{
+	(void)vd;
+	return sizeof(struct shyper_mig_vblk);
+}
+
+/* Device lock held. */
+static int blk_state_save(struct vdev *vd, struct mstream_writer *w)
+{
+	struct med_dev *m = vd->model;
+	struct shyper_mig_vblk s = { .capacity = m->blk.capacity, .done_ok = m->blk.done_ok,
+				     .done_err = m->blk.done_err, .next_seq = m->blk.next_seq };
+
+	return mstream_append(w, &s, sizeof(s));
+}
+
+static int blk_state_load(struct vdev *vd, const uint8_t *blob, uint64_t len, char *why,
+			  size_t why_size)
+{
+	struct med_dev *m = vd->model;
+	struct shyper_mig_vblk s;
+
+	if (len != sizeof(s)) {
+		fmt_snprintf(why, why_size, "blk state of %lu bytes, not %zu", len, sizeof(s));
+		return -SHYPER_EINVAL;
+	}
+	memcpy(&s, blob, sizeof(s));
+	if (s.capacity != m->blk.capacity || s.reserved) {
+		fmt_snprintf(why, why_size, "blk of %lu sectors; this one has %lu", s.capacity,
+			     m->blk.capacity);
+		return -SHYPER_EINVAL;
+	}
+	m->blk.done_ok = s.done_ok;
+	m->blk.done_err = s.done_err;
+	m->blk.next_seq = s.next_seq;
+	return 0;
+}
+
 const struct vdev_kind vdev_blk_kind = {
 	.name = "blk (mediated)",
 	.check = blk_check,
 	.setup = blk_setup,
 	.teardown = blk_teardown,
+	.state_size = blk_state_size,
+	.state_save = blk_state_save,
+	.state_load = blk_state_load,
+	.state_check = blk_state_check,
 };
 
 /* ------------------------------------------------------------------------ */

@@ -277,6 +277,16 @@ struct shyper_mig_vnet {
 };
 _Static_assert(sizeof(struct shyper_mig_vnet) == 56, "net state layout");
 
+/* VDEV blob of a mediated virtio-blk device (its requests are all done:
+ * the image's contents travel in DISK_BLOCKS or are shared). */
+struct shyper_mig_vblk {
+	uint64_t capacity;	   /* sectors; must match the configuration */
+	uint64_t done_ok, done_err; /* requests completed so far */
+	uint32_t next_seq;	   /* the sequence of the last request taken */
+	uint32_t reserved;	   /* 0 */
+};
+_Static_assert(sizeof(struct shyper_mig_vblk) == 32, "blk state layout");
+
 /* CONSOLE_HISTORY: the bytes alone, oldest first. */
 
 /* DISK_BLOCKS: this struct, then whole sectors of the image numbered by

@@ -29,6 +29,7 @@
 
 #include "cli.h"
 #include "hvc.h"
+#include "migrate_disk.h"
 #include "migrate_proto.h"
 #include "stream_out.h"
 #include "util.h"
@@ -55,6 +56,9 @@ struct migration {
 	size_t state_len;
 	struct region *regions;
 	unsigned nr_regions;
+	struct mig_disks disks;
+	bool shared_disk;
+	uint64_t disk_kib;
 	uint8_t *buf, *fetch_buf;
 	struct stream_out out;
 	/* Progress. */
@@ -102,7 +106,7 @@ static int call(struct migration *m, const char *what, uint32_t fid, uint64_t a2
 static int save_state(struct migration *m)
 {
 	uint64_t ret[4];
-	int tries = 0;
+	int tries = 0, drain = 0;
 
 	if (!m->state)
 		m->state = malloc(SHYPER_MIG_STATE_MAX);
@@ -129,11 +133,15 @@ static int save_state(struct migration *m)
 		/* EAGAIN: the console grew between the hypervisor's two passes. */
 		if (r == -SHYPER_EAGAIN && ++tries < 5)
 			continue;
+		/* EBUSY: disk requests in flight; the daemon finishes them. */
+		if (r == -SHYPER_EBUSY && ++drain < 500) {
+			usleep(10000);
+			continue;
+		}
 		if (r == -SHYPER_ENOTSUP) {
 			snprintf(m->err, sizeof(m->err),
-				 "VM %u cannot be migrated: it has passthrough devices or interrupts, "
-				 "an IVC channel or a mediated disk (the hypervisor's console names "
-				 "which)", m->id);
+				 "VM %u cannot be migrated: it has passthrough devices or interrupts "
+				 "or an IVC channel (the hypervisor's console names which)", m->id);
 			return -1;
 		}
 		if (r)
@@ -194,7 +202,7 @@ static int take_config(struct migration *m, struct mstream_reader *r,
 		if (!m->regions[i].dirty)
 			goto oom;
 	}
-	return 0;
+	return mig_disks_open(&m->disks, &v, !m->shared_disk, m->err, sizeof(m->err));
 oom:
 	snprintf(m->err, sizeof(m->err), "out of memory");
 	return -1;
@@ -244,8 +252,15 @@ static int begin(struct migration *m, const struct mstream_reader *r,
 		 const struct mstream_section *cfg, uint32_t *dest_id)
 {
 	struct shyper_mig_header hdr = r->chk.hdr;
+	struct mig_cmd hello = { .magic = MIG_CMD_MAGIC, .cmd = MIG_HELLO,
+				 .flags = m->shared_disk ? MIG_F_SHARED_DISK : 0 };
 	struct mig_reply rep;
 
+	/* Not part of the stream (its length counts from the header). */
+	if (mig_send_all(m->sock, &hello, sizeof(hello))) {
+		snprintf(m->err, sizeof(m->err), "greeting the destination: %s", strerror(errno));
+		return -1;
+	}
 	hdr.flags = SHYPER_MIG_F_STREAMED | SHYPER_MIG_F_LIVE;
 	hdr.nr_sections = 0;
 	hdr.total_length = 0;
@@ -280,7 +295,19 @@ static int copy_all(struct migration *m, uint64_t *pages)
 				return -1;
 		}
 	}
-	return 0;
+	if (mig_disks_copy_all(&m->disks, &m->out, m->buf, CHUNK, &m->disk_kib, m->err,
+			       sizeof(m->err)))
+		return -1;
+	return sent_ok(m, "sending the disk");
+}
+
+/* The disks' blocks written since the last round. */
+static int send_written(struct migration *m)
+{
+	if (mig_disks_copy_written(&m->disks, &m->out, m->buf, CHUNK, &m->disk_kib, m->err,
+				   sizeof(m->err)))
+		return -1;
+	return sent_ok(m, "sending the disk");
 }
 
 /* The pages dirtied since the last fetch, added to those not yet sent;
@@ -401,7 +428,7 @@ static int precopy(struct migration *m, unsigned *rounds, uint64_t *sent_pages)
 		}
 		t0 = now_s();
 		pages = 0;
-		if (send_dirty(m, &pages) || (dirty = fetch_dirty(m)) < 0)
+		if (send_dirty(m, &pages) || send_written(m) || (dirty = fetch_dirty(m)) < 0)
 			return -1;
 		++*rounds;
 		*sent_pages += pages;
@@ -420,7 +447,10 @@ static int stop_and_copy(struct migration *m, uint64_t *sent_pages)
 	uint64_t pages = 0, before;
 	int ret;
 
-	if (pause_vm(m) || fetch_dirty(m) < 0 || send_dirty(m, &pages) || save_state(m))
+	/* The state first: it waits until the daemon has finished the disk's
+	 * requests, whose completions still write guest memory. */
+	if (pause_vm(m) || save_state(m) || fetch_dirty(m) < 0 || send_dirty(m, &pages) ||
+	    send_written(m))
 		return -1;
 	*sent_pages += pages;
 	before = m->out.pos;
@@ -486,11 +516,13 @@ static int options(struct migration *m)
 	    cli_option_number("--timeout", MIG_TIMEOUT_S, 1, 3600, &m->timeout_s) ||
 	    cli_option_number("--max-rounds", 30, 1, 1000, &m->max_rounds))
 		return CLI_EXIT_USAGE;
+	m->shared_disk = cli_option("--shared-disk") != NULL;
 	return CLI_EXIT_OK;
 }
 
 static void release(struct migration *m)
 {
+	mig_disks_close(&m->disks);
 	for (unsigned i = 0; i < m->nr_regions; i++)
 		free(m->regions[i].dirty);
 	free(m->regions);
@@ -505,7 +537,7 @@ static void release(struct migration *m)
 
 int cli_vm_migrate(int argc, char **argv)
 {
-	struct migration m = { .fd = -1, .sock = -1 };
+	struct migration m = { .fd = -1, .sock = -1, .disks = { .ctl = -1 } };
 	struct mstream_reader r;
 	struct mstream_section cfg;
 	uint64_t sent_pages = 0;
@@ -555,9 +587,14 @@ int cli_vm_migrate(int argc, char **argv)
 	    call(&m, "remove", SHYPER_VMM_REMOVE, 0, 0, 0, NULL, 0, 0, NULL))
 		cli_warn("VM %u runs on %s but was not removed here: %s", m.id, argv[1], m.err);
 	printf("VM %u is now VM %u on %s: total %.1f s, downtime %.0f ms, %.1f MiB sent in %u "
-	       "rounds (%llu pages)\n", m.id, dest_id, argv[1], t_end - m.t_start,
+	       "rounds (%llu pages", m.id, dest_id, argv[1], t_end - m.t_start,
 	       (t_end - t_pause) * 1e3, m.out.pos / 1048576.0, rounds + 1,
 	       (unsigned long long)sent_pages);
+	if (m.disks.nr && m.shared_disk)
+		printf(", %u shared disks", m.disks.nr);
+	else if (m.disks.nr)
+		printf(", disks %llu KiB", (unsigned long long)m.disk_kib);
+	printf(")\n");
 	release(&m);
 	return CLI_EXIT_OK;
 fail:

@@ -110,6 +110,16 @@ static int write_file(int fd, uint32_t id, const uint8_t *state, size_t state_le
 		return -1;
 	}
 	mstream_parse_vm_config(s.payload, s.length, &cfg, NULL, 0);
+	for (uint32_t i = 0; i < cfg.emu_devs.count; i++) {
+		struct shyper_emu_dev d;
+
+		mstream_array_get(&cfg.emu_devs, i, &d, sizeof(d));
+		if (d.type == SHYPER_EMU_VIRTIO_BLK_MEDIATED) {
+			snprintf(err, errlen, "it has a mediated disk, whose image a snapshot does "
+				 "not carry (shyper vm migrate moves both)");
+			return -1;
+		}
+	}
 	hdr = r.chk.hdr;
 	sout_put(&o, &hdr, sizeof(hdr)); /* completed below */
 	sout_copy(&o, &s);
@@ -141,14 +151,24 @@ static uint8_t *fetch_state(int fd, uint32_t id, size_t *len, char *err, size_t 
 {
 	uint8_t *buf = malloc(SHYPER_MIG_STATE_MAX);
 	uint64_t ret[4];
+	int r = 0;
 
 	if (!buf) {
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	if (cli_vm_call(fd, "save its state", SHYPER_MIG_STATE_SAVE,
-			(uint64_t[6]){ id, 0, SHYPER_MIG_STATE_MAX }, 2, buf, SHYPER_MIG_STATE_MAX,
-			SHYPER_BUF_OUT, ret, err, errlen)) {
+	/* EBUSY: a mediated disk's requests are being finished. */
+	for (int i = 0; i < 500; i++) {
+		r = hvc_call(fd, SHYPER_MIG_STATE_SAVE, (uint64_t[6]){ id, 0, SHYPER_MIG_STATE_MAX },
+			     2, buf, SHYPER_MIG_STATE_MAX, SHYPER_BUF_OUT, ret);
+		if (r != -SHYPER_EBUSY)
+			break;
+		usleep(10000);
+	}
+	/* Again through cli_vm_call, for its error message. */
+	if (r && cli_vm_call(fd, "save its state", SHYPER_MIG_STATE_SAVE,
+			     (uint64_t[6]){ id, 0, SHYPER_MIG_STATE_MAX }, 2, buf,
+			     SHYPER_MIG_STATE_MAX, SHYPER_BUF_OUT, ret, err, errlen)) {
 		free(buf);
 		return NULL;
 	}

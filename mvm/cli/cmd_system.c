@@ -23,6 +23,7 @@
 #include "cli.h"
 #include "config.h"
 #include "hvc.h"
+#include "daemon_ctl.h"
 #include "mediated.h"
 #include "migrate_proto.h"
 #include "util.h"
@@ -179,7 +180,8 @@ static int reap_children(void)
 /* One incoming migration, received by a child with its own /dev/shyper
  * file, so that mediated disks are served meanwhile and a receiver that
  * dies takes only its own VM with it. 1 if a child was started. */
-static int accept_migration(int lsock, int dev_fd, double timeout_s)
+static int accept_migration(int lsock, int dev_fd, double timeout_s, struct daemon_ctl *ctl,
+			    const char *disk_dir)
 {
 	struct sockaddr_storage a;
 	socklen_t alen = sizeof(a);
@@ -203,8 +205,9 @@ static int accept_migration(int lsock, int dev_fd, double timeout_s)
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
 		close(lsock);
+		ctl_close_child(ctl);
 		hvc_close(dev_fd);
-		_exit(mig_receive(c, peer, timeout_s));
+		_exit(mig_receive(c, peer, timeout_s, disk_dir));
 	}
 	close(c);
 	if (pid < 0) {
@@ -224,6 +227,8 @@ static int sys_daemon(int argc, char **argv)
 	struct shyper_event ev[16];
 	struct sigaction sa, old_int, old_term;
 	sigset_t block, orig, saved;
+	struct daemon_ctl ctl = { .lsock = -1 };
+	const char *disk_dir = cli_option("--disk-dir") ? cli_option("--disk-dir") : "/tmp";
 	int fd, status = CLI_EXIT_OK, lsock = -1, children = 0;
 	double port, timeout_s;
 
@@ -236,6 +241,8 @@ static int sys_daemon(int argc, char **argv)
 		lsock = mig_listen((uint16_t)port, err, sizeof(err));
 		if (lsock < 0)
 			cli_warn("migrations are not accepted: %s", err);
+		else if (ctl_open(&ctl, err, sizeof(err)))
+			cli_warn("VMs with mediated disks cannot migrate: %s", err);
 	}
 	if (open_device(&fd))
 		return CLI_EXIT_ERR;
@@ -265,11 +272,12 @@ static int sys_daemon(int argc, char **argv)
 	sigdelset(&orig, SIGTERM);
 
 	while (!stop) {
-		struct pollfd p[2] = { { .fd = fd, .events = POLLIN },
-				       { .fd = lsock, .events = POLLIN } };
+		struct pollfd p[3 + DAEMON_CTL_MAX_CONNS] = {
+			{ .fd = fd, .events = POLLIN }, { .fd = lsock, .events = POLLIN } };
+		int nctl = ctl_pollfds(&ctl, p + 2);
 		ssize_t n;
-		int ready = ppoll(p, lsock >= 0 ? 2 : 1,
-				  med.nr || children ? &med_tick : NULL, &orig);
+		int ready = ppoll(p, 2 + (nfds_t)nctl, med.nr || children ? &med_tick : NULL,
+				  &orig);
 
 		if (ready < 0) {
 			if (errno == EINTR)
@@ -281,7 +289,8 @@ static int sys_daemon(int argc, char **argv)
 		if (med.nr)
 			med_daemon_serve(&med, fd);
 		if (lsock >= 0 && (p[1].revents & POLLIN))
-			children += accept_migration(lsock, fd, timeout_s);
+			children += accept_migration(lsock, fd, timeout_s, &ctl, disk_dir);
+		ctl_handle(&ctl, p + 2, nctl, &med, fd);
 		if (!p[0].revents)
 			continue;
 		n = read(fd, ev, sizeof(ev));
@@ -314,6 +323,7 @@ static int sys_daemon(int argc, char **argv)
 	hvc_close(fd);
 	if (lsock >= 0)
 		close(lsock);
+	ctl_close(&ctl);
 	sigprocmask(SIG_SETMASK, &saved, NULL);
 	sigaction(SIGINT, &old_int, NULL);
 	sigaction(SIGTERM, &old_term, NULL);
@@ -325,7 +335,8 @@ const struct cli_cmd cli_system_cmds[] = {
 	  sys_info },
 	{ "version", "", "CLI, hypervisor and ABI versions; warns when the ABIs differ", NULL, 0,
 	  0, sys_version },
-	{ "daemon", "[mediated-cfg.json] [--port=N] [--timeout=S] [--no-migrations]",
+	{ "daemon",
+	  "[mediated-cfg.json] [--port=N] [--timeout=S] [--disk-dir=DIR] [--no-migrations]",
 	  "print VM state changes; serve mediated disks; accept migrations",
 	  "Reads the hypervisor's events from /dev/shyper and prints one line per VM\n"
 	  "state change, e.g. \"vm1: running\". Stops cleanly on SIGINT or SIGTERM.\n"
@@ -337,7 +348,8 @@ const struct cli_cmd cli_system_cmds[] = {
 	  "until it is started again.\n"
 	  "It accepts VMs sent by `shyper vm migrate` on TCP port 7740 (--port=N;\n"
 	  "--no-migrations: none) and prints one line for each; a source silent for\n"
-	  "--timeout seconds (default 30) is given up and its VM removed.\n",
+	  "--timeout seconds (default 30) is given up and its VM removed. The disks\n"
+	  "of migrated VMs are copied into --disk-dir (default /tmp) and served.\n",
 	  0, 1, sys_daemon },
 	{ NULL, NULL, NULL, NULL, 0, 0, NULL },
 };

@@ -691,7 +691,8 @@ const struct cli_cmd cli_vm_cmds[] = {
 	  "<file>\". A restored VM cannot be rebooted: it has no images to boot from.\n",
 	  1, 1, cli_vm_restore },
 	{ "migrate",
-	  "<id> <host[:port]> [--downtime=MS] [--bandwidth=MiB/s] [--timeout=S] [--max-rounds=N]",
+	  "<id> <host[:port]> [--downtime=MS] [--bandwidth=MiB/s] [--timeout=S] [--max-rounds=N] "
+	  "[--shared-disk]",
 	  "move a running VM to the board whose MVM runs `shyper system daemon` at host",
 	  "Live migration (pre-copy): the VM's configuration goes first and the other\n"
 	  "board builds the VM (or refuses, and nothing changes here); then all of its\n"
@@ -701,8 +702,10 @@ const struct cli_cmd cli_vm_cmds[] = {
 	  "rest and its vCPU, vGIC and device state are sent, and the other board\n"
 	  "resumes it. Only then is it removed here; on any failure before that it\n"
 	  "runs on here. --bandwidth caps the rate, --timeout (default 30 s) bounds\n"
-	  "every wait for the other board. Port 7740 unless given. Refused like save:\n"
-	  "VMs with passthrough devices, IVC channels or mediated disks.\n",
+	  "every wait for the other board. Port 7740 unless given. A mediated disk's\n"
+	  "image goes along (the local daemon tracks the blocks written meanwhile),\n"
+	  "unless --shared-disk says the other board's daemon serves the same image\n"
+	  "under the same index. Refused: VMs with passthrough devices or IVC channels.\n",
 	  2, 2, cli_vm_migrate },
 	{ "remove", "<id>", "remove a VM that is not running, freeing its cores and memory", NULL,
 	  1, 1, vm_remove },

@@ -100,8 +100,10 @@ static int parse_entry(struct med_disk *disk, json_object *e, const char *at,
 
 static void free_disks(struct med_daemon *d)
 {
-	for (size_t i = 0; i < d->nr; i++)
+	for (size_t i = 0; i < d->nr; i++) {
 		free(d->disks[i].path);
+		free(d->disks[i].written);
+	}
 	free(d->disks);
 	d->disks = NULL;
 	d->nr = 0;
@@ -284,8 +286,10 @@ static uint32_t serve_one(struct med_daemon *d, const struct shyper_med_req *r, 
 	case SHYPER_MED_T_WRITE:
 		if (disk->readonly)
 			return SHYPER_MED_S_IOERR;
-		return full_io(disk->fd, true, data, r->len, off) ? SHYPER_MED_S_IOERR
-								  : SHYPER_MED_S_OK;
+		if (full_io(disk->fd, true, data, r->len, off))
+			return SHYPER_MED_S_IOERR;
+		med_note_write(disk, off, r->len);
+		return SHYPER_MED_S_OK;
 	case SHYPER_MED_T_FLUSH:
 		return fdatasync(disk->fd) ? SHYPER_MED_S_IOERR : SHYPER_MED_S_OK;
 	}

@@ -21,7 +21,12 @@ struct med_disk {
 	int fd;	       /* -1: could not be opened, its I/O fails */
 	uint64_t sectors;
 	bool registered;
+	/* While a migration copies it: the blocks written since it last
+	 * asked, one bit per MED_TRACK_BLOCK bytes (mediated_live.c). */
+	uint64_t *written;
 };
+
+#define MED_TRACK_BLOCK 4096U
 
 struct med_daemon {
 	struct med_disk *disks;
@@ -42,5 +47,19 @@ int med_daemon_start(struct med_daemon *d, int fd, const char *cfg_name);
 void med_daemon_serve(struct med_daemon *d, int fd);
 /* Unregisters, closes, frees. */
 void med_daemon_stop(struct med_daemon *d, int fd);
+
+/* mediated_live.c: disks that come and go while the daemon runs. */
+/* Serves path (created by a migration receiver) at the lowest free index;
+ * the index, or -1 with err. */
+int med_add_disk(struct med_daemon *d, int fd, const char *path, char *err, size_t errlen);
+/* No longer serves index i (a migration that failed). */
+void med_drop_disk(struct med_daemon *d, int fd, size_t i);
+/* Write tracking of index i for a migration: on (cleared) or off. */
+int med_track(struct med_daemon *d, size_t i, bool on);
+/* The blocks written since the last call, as a bitmap of *len bytes
+ * (malloc'd, caller frees; NULL with *len 0 if untracked); cleared. */
+uint8_t *med_take_written(struct med_daemon *d, size_t i, size_t *len);
+/* serve_one: a write that reached the file. */
+void med_note_write(struct med_disk *disk, uint64_t off, uint64_t len);
 
 #endif

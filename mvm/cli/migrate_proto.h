@@ -5,10 +5,12 @@
  * the final word:
  *
  *   source                               destination (shyper system daemon)
+ *   HELLO (flags)                ->
  *   header, VM_CONFIG            ->
  *                                <-      ACCEPTED (VM created) | FAILED
- *   MEM ... (pre-copy rounds)    ->      written into the new VM
- *   (pause) MEM, state, END      ->
+ *   MEM, DISK_BLOCKS ... (rounds) ->      written into the new VM and disks
+ *   (pause) MEM, DISK_BLOCKS,
+ *   state, END                   ->
  *                                <-      LOADED (state loaded, paused) | FAILED
  *   GO | ABORT                   ->
  *                                <-      RUNNING (resumed) | FAILED
@@ -49,12 +51,19 @@ _Static_assert(sizeof(struct mig_reply) == 256, "reply layout");
 enum mig_cmd_kind {
 	MIG_GO = 1,
 	MIG_ABORT = 2,
+	MIG_HELLO = 3, /* before the stream: flags */
 };
+
+/* HELLO flags. */
+#define MIG_F_SHARED_DISK (1U << 0) /* the destination has the disks: none copied */
 
 struct mig_cmd {
 	uint32_t magic;
-	uint32_t cmd; /* enum mig_cmd_kind */
+	uint32_t cmd;	/* enum mig_cmd_kind */
+	uint32_t flags; /* HELLO: MIG_F_* */
+	uint32_t reserved;
 };
+_Static_assert(sizeof(struct mig_cmd) == 16, "command layout");
 
 /* migrate_net.c: sockets with every wait bounded by timeout_s. */
 struct sockaddr_storage;
@@ -75,6 +84,6 @@ int mig_send_reply(int sock, uint32_t kind, uint32_t vm_id, const char *msg);
 
 /* migrate_recv.c: one incoming migration, every wait bounded by
  * timeout_s; the exit status. */
-int mig_receive(int sock, const char *peer, double timeout_s);
+int mig_receive(int sock, const char *peer, double timeout_s, const char *disk_dir);
 
 #endif

@@ -1,3 +1,6 @@
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* accept4, mkostemp */
+#endif
 /*
  * The receiving end of `shyper vm migrate` (migrate_proto.h): run by
  * `shyper system daemon` in a child process per connection, with its own
@@ -8,6 +11,7 @@
  * Whatever fails, the VM it built is removed again.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,9 +23,11 @@
 
 #include <lib/mstream.h>
 #include <shyper/hypercall.h>
+#include <shyper/mediated.h>
 #include <shyper/migrate.h>
 
 #include "cli.h"
+#include "daemon_ctl.h"
 #include "hvc.h"
 #include "migrate_proto.h"
 #include "vm_cmds.h"
@@ -51,13 +57,145 @@ static void stall_before(const char *reply)
 	}
 }
 
+/* A mediated disk of the incoming VM. */
+struct in_disk {
+	uint32_t src_image, image; /* its index on the source, and here */
+	uint64_t sectors;
+	int fd;			   /* the file being filled; -1 if shared */
+	bool served;		   /* the daemon serves it (we asked) */
+	char path[256];
+};
+
 struct receiver {
 	int sock;
 	struct vm_import im;
 	struct mstream_inc in;
 	bool began, ended;
+	uint32_t flags;	      /* HELLO's */
+	const char *disk_dir; /* where copied disks go */
+	int ctl;	      /* the daemon's control socket, -1 */
+	struct in_disk disks[SHYPER_MED_IMAGES_MAX];
+	unsigned nr_disks;
 	char err[ERR_MAX];
 };
+
+/* A mediated disk from VM_CONFIG: shared, the daemon must serve it under
+ * the same index; copied, a new file the daemon serves at a free one. */
+static int prepare_disk(struct receiver *rv, const struct shyper_emu_dev *e, const char *vm_name,
+			uint32_t *map)
+{
+	struct in_disk *d = &rv->disks[rv->nr_disks];
+	char req[320], rep[320];
+	unsigned long long sectors;
+	char *rest;
+
+	if (rv->nr_disks == SHYPER_MED_IMAGES_MAX || e->cfg_num < 2 ||
+	    e->cfg_list[0] >= SHYPER_MED_IMAGES_MAX) {
+		snprintf(rv->err, sizeof(rv->err), "mediated disk %.32s: bad configuration", e->name);
+		return -1;
+	}
+	*d = (struct in_disk){ .src_image = (uint32_t)e->cfg_list[0], .sectors = e->cfg_list[1],
+			       .fd = -1 };
+	rv->nr_disks++;
+	if (rv->ctl < 0 && (rv->ctl = ctl_connect(rv->err, sizeof(rv->err))) < 0)
+		return -1;
+	if (rv->flags & MIG_F_SHARED_DISK) {
+		snprintf(req, sizeof(req), "status %u", d->src_image);
+		if (ctl_request(rv->ctl, req, rep, sizeof(rep)) ||
+		    (sectors = strtoull(rep, &rest, 10)) < d->sectors) {
+			snprintf(rv->err, sizeof(rv->err), "--shared-disk, but this board's daemon "
+				 "does not serve mediated image %u of %llu sectors", d->src_image,
+				 (unsigned long long)d->sectors);
+			return -1;
+		}
+		d->image = d->src_image;
+		map[d->src_image] = d->image;
+		return 0;
+	}
+	snprintf(d->path, sizeof(d->path), "%s/%.64s-disk%u-XXXXXX", rv->disk_dir, vm_name,
+		 d->src_image);
+	d->fd = mkostemp(d->path, O_CLOEXEC);
+	if (d->fd < 0 || ftruncate(d->fd, (off_t)(d->sectors * SHYPER_MED_SECTOR))) {
+		snprintf(rv->err, sizeof(rv->err), "%.200s: %s", d->path, strerror(errno));
+		return -1;
+	}
+	snprintf(req, sizeof(req), "serve %s", d->path);
+	if (ctl_request(rv->ctl, req, rep, sizeof(rep))) {
+		snprintf(rv->err, sizeof(rv->err), "serving %.200s: %.200s", d->path, rep);
+		return -1;
+	}
+	d->served = true;
+	d->image = (uint32_t)strtoul(rep, NULL, 10);
+	map[d->src_image] = d->image;
+	return 0;
+}
+
+static int prepare_disks(struct receiver *rv, const struct mstream_section *s, uint32_t *map)
+{
+	struct mstream_vm_config_view v;
+
+	for (uint32_t i = 0; i < SHYPER_MED_IMAGES_MAX; i++)
+		map[i] = i;
+	mstream_parse_vm_config(s->payload, s->length, &v, NULL, 0);
+	for (uint32_t i = 0; i < v.emu_devs.count; i++) {
+		struct shyper_emu_dev e;
+
+		mstream_array_get(&v.emu_devs, i, &e, sizeof(e));
+		if (e.type == SHYPER_EMU_VIRTIO_BLK_MEDIATED &&
+		    prepare_disk(rv, &e, v.cfg.desc.name, map))
+			return -1;
+	}
+	return 0;
+}
+
+static int write_blocks(struct receiver *rv, const struct mstream_section *s)
+{
+	struct mstream_disk_view v;
+	struct in_disk *d = NULL;
+
+	for (unsigned i = 0; i < rv->nr_disks; i++)
+		if (rv->disks[i].src_image == s->instance && rv->disks[i].fd >= 0)
+			d = &rv->disks[i];
+	mstream_parse_disk_blocks(s->payload, s->length, &v, NULL, 0);
+	if (!d || v.offset > d->sectors * SHYPER_MED_SECTOR ||
+	    v.len > d->sectors * SHYPER_MED_SECTOR - v.offset) {
+		snprintf(rv->err, sizeof(rv->err), "section %u (DISK_BLOCKS #%u): %s", s->index,
+			 s->instance, d ? "past the end of the disk" : "no such disk being copied");
+		return -1;
+	}
+	for (uint64_t done = 0; done < v.len;) {
+		ssize_t n = pwrite(d->fd, v.data + done, v.len - done, (off_t)(v.offset + done));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			snprintf(rv->err, sizeof(rv->err), "%.200s: %s", d->path,
+				 n < 0 ? strerror(errno) : "short write");
+			return -1;
+		}
+		done += (uint64_t)n;
+	}
+	return 0;
+}
+
+/* After a failure: the disks it brought are no longer served, and gone. */
+static void drop_disks(struct receiver *rv)
+{
+	for (unsigned i = 0; i < rv->nr_disks; i++) {
+		struct in_disk *d = &rv->disks[i];
+		char req[32], rep[128];
+
+		if (d->served) {
+			snprintf(req, sizeof(req), "drop %u", d->image);
+			ctl_request(rv->ctl, req, rep, sizeof(rep));
+		}
+		if (d->fd >= 0) {
+			close(d->fd);
+			unlink(d->path);
+		}
+	}
+	rv->nr_disks = 0;
+}
 
 /* This board must be the kind the stream came from: the state of a GIC or
  * a board it does not have cannot be loaded, so say so before any copy. */
@@ -83,14 +221,19 @@ static int same_board(struct receiver *rv)
 
 static int on_section(struct receiver *rv, const struct mstream_section *s)
 {
+	uint32_t map[SHYPER_MED_IMAGES_MAX];
+
+	if (rv->began && s->type == SHYPER_MIG_SEC_DISK_BLOCKS)
+		return write_blocks(rv, s);
 	if (rv->began)
 		return vm_import_section(&rv->im, s, rv->err, sizeof(rv->err));
 	if (!(rv->in.chk.hdr.flags & SHYPER_MIG_F_LIVE)) {
 		snprintf(rv->err, sizeof(rv->err), "not a live-migration stream");
 		return -1;
 	}
-	if (same_board(rv) ||
-	    vm_import_begin(&rv->im, rv->im.fd, &rv->in.chk.hdr, s, rv->err, sizeof(rv->err)))
+	if (same_board(rv) || prepare_disks(rv, s, map) ||
+	    vm_import_begin_mapped(&rv->im, rv->im.fd, &rv->in.chk.hdr, s, map, rv->err,
+				   sizeof(rv->err)))
 		return -1;
 	rv->began = true;
 	stall_before("accepted");
@@ -170,9 +313,27 @@ static int finish(struct receiver *rv)
 	return 0;
 }
 
-int mig_receive(int sock, const char *peer, double timeout_s)
+/* HELLO: the flags of this migration. */
+static int hello(struct receiver *rv)
 {
-	struct receiver rv = { .sock = sock };
+	struct mig_cmd h;
+
+	if (mig_recv_all(rv->sock, &h, sizeof(h))) {
+		snprintf(rv->err, sizeof(rv->err), "no greeting: %s", strerror(errno));
+		return -1;
+	}
+	if (h.magic != MIG_CMD_MAGIC || h.cmd != MIG_HELLO || (h.flags & ~MIG_F_SHARED_DISK) ||
+	    h.reserved) {
+		snprintf(rv->err, sizeof(rv->err), "not shyper vm migrate (or another version)");
+		return -1;
+	}
+	rv->flags = h.flags;
+	return 0;
+}
+
+int mig_receive(int sock, const char *peer, double timeout_s, const char *disk_dir)
+{
+	struct receiver rv = { .sock = sock, .ctl = -1, .disk_dir = disk_dir };
 	uint8_t *buf = malloc(SECTION_MAX);
 	int fd = -1, status = CLI_EXIT_ERR;
 
@@ -186,20 +347,30 @@ int mig_receive(int sock, const char *peer, double timeout_s)
 	} else {
 		rv.im.fd = fd;
 		mstream_inc_init(&rv.in, buf, SECTION_MAX);
-		if (!receive_stream(&rv) && !finish(&rv))
+		if (!hello(&rv) && !receive_stream(&rv) && !finish(&rv))
 			status = CLI_EXIT_OK;
 	}
 	if (status == CLI_EXIT_OK) {
 		printf("migration from %s: VM %u runs here (%llu pages received)\n", peer,
 		       rv.im.id, (unsigned long long)rv.im.pages);
+		for (unsigned i = 0; i < rv.nr_disks; i++) {
+			if (rv.disks[i].fd >= 0) {
+				close(rv.disks[i].fd);
+				printf("migration from %s: VM %u's disk is %s (mediated image %u)\n",
+				       peer, rv.im.id, rv.disks[i].path, rv.disks[i].image);
+			}
+		}
 	} else {
 		mig_set_timeout(sock, 1);
 		mig_send_reply(sock, MIG_FAILED, 0, rv.err);
 		vm_import_discard(&rv.im);
+		drop_disks(&rv);
 		cli_err("migration from %s failed: %s; nothing of it is left here", peer, rv.err);
 	}
 	fflush(stdout);
 	vm_import_free(&rv.im);
+	if (rv.ctl >= 0)
+		close(rv.ctl);
 	if (fd >= 0)
 		hvc_close(fd);
 	free(buf);

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include <shyper/hypercall.h>
+#include <shyper/mediated.h>
 
 #include "config.h"
 #include "hvc.h"
@@ -98,6 +99,13 @@ static int append_state(struct vm_import *im, const struct mstream_section *s, c
 int vm_import_begin(struct vm_import *im, int fd, const struct shyper_mig_header *hdr,
 		    const struct mstream_section *vm_config, char *err, size_t errlen)
 {
+	return vm_import_begin_mapped(im, fd, hdr, vm_config, NULL, err, errlen);
+}
+
+int vm_import_begin_mapped(struct vm_import *im, int fd, const struct shyper_mig_header *hdr,
+			   const struct mstream_section *vm_config, const uint32_t *image_map,
+			   char *err, size_t errlen)
+{
 	struct mstream_info info = { .board = hdr->board, .arch = hdr->arch,
 				     .gic_version = hdr->gic_version };
 	struct mstream_vm_config_view view;
@@ -113,6 +121,10 @@ int vm_import_begin(struct vm_import *im, int fd, const struct shyper_mig_header
 		snprintf(err, errlen, "out of memory");
 		goto out;
 	}
+	for (size_t i = 0; image_map && i < cfg.nr_emu; i++)
+		if (cfg.emu[i].type == SHYPER_EMU_VIRTIO_BLK_MEDIATED && cfg.emu[i].cfg_num &&
+		    cfg.emu[i].cfg_list[0] < SHYPER_MED_IMAGES_MAX)
+			cfg.emu[i].cfg_list[0] = image_map[cfg.emu[i].cfg_list[0]];
 	mstream_writer_init(&im->state, im->state_buf, SHYPER_MIG_STATE_MAX, &info);
 	if (append_state(im, vm_config, err, errlen) || create_vm(im, &cfg, err, errlen))
 		goto out;

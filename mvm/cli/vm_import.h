@@ -32,6 +32,11 @@ struct vm_import {
  * stream. 0, or -1 with err set and nothing left behind. */
 int vm_import_begin(struct vm_import *im, int fd, const struct shyper_mig_header *hdr,
 		    const struct mstream_section *vm_config, char *err, size_t errlen);
+/* The same, with the mediated disks' image indexes replaced: image_map[i]
+ * for cfg_list[0] == i (SHYPER_MED_IMAGES_MAX entries; NULL: unchanged). */
+int vm_import_begin_mapped(struct vm_import *im, int fd, const struct shyper_mig_header *hdr,
+			   const struct mstream_section *vm_config, const uint32_t *image_map,
+			   char *err, size_t errlen);
 /* One section after VM_CONFIG (a second VM_CONFIG is ignored). */
 int vm_import_section(struct vm_import *im, const struct mstream_section *s, char *err,
 		      size_t errlen);

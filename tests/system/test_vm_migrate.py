@@ -61,13 +61,45 @@ def boot_guest(child, config="linux-console-a.json"):
     return vm
 
 
+def start_disk_workload(child, vm):
+    """An ext2 file system on the guest's mediated disk, and a writer that
+    rewrites four files with their checksums beside them until /tmp/stop."""
+    out = guest(child, vm, "mke2fs -b 1024 /dev/vda 32768 >/dev/null 2>&1 && mkdir -p /blk && "
+                           "mount -t ext4 /dev/vda /blk && echo fs=ok", "the file system",
+                quiet=15, timeout=120)
+    assert "fs=ok" in out, f"no file system on the guest's disk:\n{out}"
+    guest(child, vm, "(n=0; while [ ! -e /tmp/stop ]; do n=$((n+1)); f=/blk/f$((n % 4)); "
+                     "dd if=/dev/urandom of=$f bs=64k count=4 2>/dev/null; md5sum $f > $f.md5; "
+                     "sync; echo $n > /tmp/disk-rounds; done; touch /tmp/disk-done) "
+                     "</dev/null >/dev/null 2>&1 & echo started", "starting the disk writer")
+
+
+def check_disk(child, vm, what):
+    """The writer stopped; every file read back from the disk (not the page
+    cache) matches the checksum written beside it."""
+    out = ""
+    for _ in range(30):
+        out = guest(child, vm, "touch /tmp/stop; sleep 1; ls /tmp/disk-done && "
+                               "echo rounds=$(cat /tmp/disk-rounds)", what)
+        if "rounds=" in out:
+            break
+    m = re.search(r"^rounds=(\d+)$", out, re.M)
+    assert m and int(m.group(1)) >= 4, f"{what}: the disk writer did not run:\n{out}"
+    out = guest(child, vm, "sync; umount /blk && echo 3 > /proc/sys/vm/drop_caches; "
+                           "mount -t ext4 /dev/vda /blk && cd /blk && md5sum -c f0.md5 f1.md5 "
+                           "f2.md5 f3.md5 && echo disk=ok", what, quiet=15, timeout=120)
+    assert "disk=ok" in out, f"{what}: the files on the disk do not match:\n{out}"
+    return int(m.group(1))
+
+
 def start_workload(child, vm):
     """A 16 MiB file of random data with its checksum, and a counter that
     rewrites its file as fast as the guest's shell can; the counter's PID
     and the checksum."""
     out = guest(child, vm, "dd if=/dev/urandom of=/tmp/blob bs=1M count=16 2>/dev/null; "
                            "md5sum /tmp/blob | cut -c1-32 > /tmp/blob.md5; "
-                           "echo md5=$(cat /tmp/blob.md5)", "writing the blob", timeout=120)
+                           "echo md5=$(cat /tmp/blob.md5)", "writing the blob", quiet=15,
+                timeout=120)
     m = re.search(r"^md5=([0-9a-f]{32})$", out, re.M)
     assert m, f"no checksum for the blob:\n{out}"
     out = guest(child, vm, "(i=0; while true; do i=$((i+1)); echo $i > /tmp/count; done) "
@@ -110,9 +142,16 @@ def migrate(child, vm, dest, extra="", timeout=600):
 def test_running_guest_moves_to_the_other_board(qemu, tmp_path, gic):
     a, b = boot_boards(qemu, tmp_path, gic)
     start_daemon(b)
+    # A's daemon serves the guest's mediated disk, a 64 MiB image in RAM.
+    rc, out = sh(a, "dd if=/dev/zero of=/tmp/vm.img bs=1M count=64 2>/dev/null && "
+                    "echo '{\"mediated\": [\"/tmp/vm.img\"]}' > /tmp/med.json && "
+                    "(shyper system daemon /tmp/med.json >/tmp/daemon.log 2>&1 &) && sleep 1",
+                 timeout=60)
+    assert rc == 0, out
     free_a, free_b = free_memory(a), free_memory(b)
     vm = boot_guest(a, "linux-migrate.json")
     pid, md5 = start_workload(a, vm)
+    start_disk_workload(a, vm)
     fetch_over_switch(a, vm, "from-a", serve_on_switch(a, "from-a"),
                       "the guest's network on board A")
     before = guest_value(a, vm, "count", "cat /tmp/count", "the count before migrating")
@@ -125,7 +164,8 @@ def test_running_guest_moves_to_the_other_board(qemu, tmp_path, gic):
                         re.M)
     assert rounds and rounds[0][0] == "1", f"no pre-copy rounds reported:\n{out}"
     m = re.search(rf"^VM {vm} is now VM (\d+) on {re.escape(ADDR['b'])}: total ([\d.]+) s, "
-                  r"downtime (\d+) ms, ([\d.]+) MiB sent in (\d+) rounds", out, re.M)
+                  r"downtime (\d+) ms, ([\d.]+) MiB sent in (\d+) rounds \(\d+ pages, "
+                  r"disks (\d+) KiB\)", out, re.M)
     assert m, f"no summary line:\n{out}"
     new, downtime = int(m.group(1)), int(m.group(3))
 
@@ -136,21 +176,26 @@ def test_running_guest_moves_to_the_other_board(qemu, tmp_path, gic):
     assert vm_list(b)[new]["state"] == "running"
     log = daemon_log(b)
     assert re.search(rf"migration from {re.escape(ADDR['a'])}: VM {new} runs here", log), log
+    assert re.search(rf"VM {new}'s disk is /tmp/linux-migrate-disk0-\w+ \(mediated image 0\)",
+                     log), log
     out = guest(b, new, f"kill -0 {pid} && echo alive-{pid}", "the counter after migrating")
     assert f"alive-{pid}" in out, f"the counter process {pid} is gone:\n{out}"
     after = guest_value(b, new, "count", "cat /tmp/count", "the count after migrating")
     assert after >= before, f"the count went back: {after} < {before}"
     counter_at_least(b, new, after + 50, "the migrated counter counting on")
     out = guest(b, new, "echo md5=$(md5sum /tmp/blob | cut -c1-32) "
-                        "saved=$(cat /tmp/blob.md5)", "the blob's checksum", timeout=120)
+                        "saved=$(cat /tmp/blob.md5)", "the blob's checksum", quiet=15,
+                timeout=120)
     assert f"md5={md5} saved={md5}" in out, f"the blob changed in the move:\n{out}"
     out = guest(b, new, "echo shell-$((6*7))", "the migrated shell")
     assert "shell-42" in out, out
-    # Its network card works on B's switch.
+    # Its network card works on B's switch, its disk holds what it wrote.
     fetch_over_switch(b, new, "from-b", serve_on_switch(b, "from-b"),
                       "the guest's network on board B")
+    disk_rounds = check_disk(b, new, "the guest's disk on board B")
     print(f"\nGICv{gic}: {len(rounds)} rounds, downtime {downtime} ms, total {m.group(2)} s "
-          f"({wall:.1f} s wall), {m.group(4)} MiB; count {before:.0f} -> {after:.0f}")
+          f"({wall:.1f} s wall), {m.group(4)} MiB, disk {m.group(6)} KiB; count {before:.0f} "
+          f"-> {after:.0f}; {disk_rounds} disk writes")
 
     rc, out = sh(b, f"shyper vm shutdown {new} && shyper vm remove {new}", timeout=60)
     assert rc == 0, out

@@ -5,7 +5,7 @@
  * chunked uploads, removal of a half-built VM, and the output of list, info,
  * system info/version and the daemon.
  *
- * unit-sources: mvm/cli/cmd_vm.c mvm/cli/cmd_snapshot.c mvm/cli/cmd_migrate.c mvm/cli/migrate_net.c mvm/cli/migrate_recv.c mvm/cli/migrate_proto.h mvm/cli/stream_out.c mvm/cli/stream_out.h mvm/cli/vm_import.c mvm/cli/vm_import.h mvm/cli/vm_cmds.h hv/lib/crc32.c hv/lib/fmt.c hv/lib/mstream_check.c hv/lib/mstream_inc.c hv/lib/mstream_payload.c hv/lib/mstream_reader.c hv/lib/mstream_writer.c mvm/cli/cmd_console.c mvm/cli/cmd_system.c mvm/cli/cli.c mvm/cli/config.c mvm/cli/config_devices.c mvm/cli/config_text.c mvm/cli/config_mediated.c mvm/cli/config_images.c mvm/cli/config_ivc.c mvm/cli/jsoncheck.c mvm/cli/util.c mvm/cli/hvc.c mvm/cli/mediated.c mvm/cli/mediated.h mvm/cli/cli.h mvm/cli/config.h mvm/cli/hvc.h mvm/cli/jsoncheck.h mvm/cli/util.h
+ * unit-sources: mvm/cli/cmd_vm.c mvm/cli/cmd_snapshot.c mvm/cli/cmd_migrate.c mvm/cli/migrate_net.c mvm/cli/migrate_recv.c mvm/cli/migrate_proto.h mvm/cli/stream_out.c mvm/cli/stream_out.h mvm/cli/vm_import.c mvm/cli/vm_import.h mvm/cli/daemon_ctl.c mvm/cli/daemon_ctl.h mvm/cli/mediated_live.c mvm/cli/migrate_disk.c mvm/cli/migrate_disk.h mvm/cli/vm_cmds.h hv/lib/crc32.c hv/lib/fmt.c hv/lib/mstream_check.c hv/lib/mstream_inc.c hv/lib/mstream_payload.c hv/lib/mstream_reader.c hv/lib/mstream_writer.c mvm/cli/cmd_console.c mvm/cli/cmd_system.c mvm/cli/cli.c mvm/cli/config.c mvm/cli/config_devices.c mvm/cli/config_text.c mvm/cli/config_mediated.c mvm/cli/config_images.c mvm/cli/config_ivc.c mvm/cli/jsoncheck.c mvm/cli/util.c mvm/cli/hvc.c mvm/cli/mediated.c mvm/cli/mediated.h mvm/cli/cli.h mvm/cli/config.h mvm/cli/hvc.h mvm/cli/jsoncheck.h mvm/cli/util.h
  * unit-libs: -ljson-c -Wl,--wrap=hvc_open,--wrap=hvc_call,--wrap=hvc_close
  * unit-cflags: -Imvm/cli
  */
@@ -774,8 +774,8 @@ static void test_migrate_refused_before_anything_is_sent(void **state)
 	fail_code = -SHYPER_ENOTSUP;
 	assert_int_equal(run(cli_vm_cmds, "vm", "migrate", 2, argv), 1);
 	assert_string_equal(err, "vm migrate: VM 3 cannot be migrated: it has passthrough "
-				 "devices or interrupts, an IVC channel or a mediated disk (the "
-				 "hypervisor's console names which); VM 3 keeps running here\n");
+				 "devices or interrupts or an IVC channel (the hypervisor's console "
+				 "names which); VM 3 keeps running here\n");
 	assert_int_equal(nr_calls, 3);
 	assert_int_equal(calls[0].fid, SHYPER_MIG_PAUSE);
 	assert_int_equal(calls[1].fid, SHYPER_MIG_STATE_SAVE);

@@ -51,6 +51,9 @@ struct vdev_kind {
 	int (*state_save)(struct vdev *vd, struct mstream_writer *w);
 	int (*state_load)(struct vdev *vd, const uint8_t *blob, uint64_t len, char *why,
 			  size_t why_size);
+	/* Optional: -SHYPER_EBUSY (with why) while the paused device still
+	 * has work that must finish before its state is taken. */
+	int (*state_check)(struct vdev *vd, char *why, size_t why_size);
 };
 
 struct vdev {
