@@ -20,12 +20,14 @@
 
 #define BUF_LEN (sizeof(struct shyper_med_req) + SHYPER_MED_DATA_MAX)
 
+static uint64_t track_blocks(const struct med_disk *disk)
+{
+	return (disk->sectors * SHYPER_MED_SECTOR + MED_TRACK_BLOCK - 1) / MED_TRACK_BLOCK;
+}
+
 static size_t track_words(const struct med_disk *disk)
 {
-	uint64_t blocks = (disk->sectors * SHYPER_MED_SECTOR + MED_TRACK_BLOCK - 1) /
-			  MED_TRACK_BLOCK;
-
-	return (size_t)((blocks + 63) / 64);
+	return (size_t)((track_blocks(disk) + 63) / 64);
 }
 
 int med_add_disk(struct med_daemon *d, int fd, const char *path, char *err, size_t errlen)
@@ -123,12 +125,12 @@ uint8_t *med_take_written(struct med_daemon *d, size_t i, size_t *len)
 
 void med_note_write(struct med_disk *disk, uint64_t off, uint64_t len)
 {
-	size_t words;
+	uint64_t blocks;
 
 	if (!disk->written || !len)
 		return;
-	words = track_words(disk);
-	for (uint64_t b = off / MED_TRACK_BLOCK; b <= (off + len - 1) / MED_TRACK_BLOCK; b++)
-		if (b / 64 < words)
-			disk->written[b / 64] |= 1ULL << (b % 64);
+	blocks = track_blocks(disk);
+	for (uint64_t b = off / MED_TRACK_BLOCK; b <= (off + len - 1) / MED_TRACK_BLOCK && b < blocks;
+	     b++)
+		disk->written[b / 64] |= 1ULL << (b % 64);
 }
