@@ -19,10 +19,11 @@ $(GUESTS_DEB_OUTPUTS) &: scripts/images.sh
 	@touch $(GUESTS_DEB_OUTPUTS)
 
 $(GUESTS_INITRAMFS): guests/initramfs/build.py guests/initramfs/init \
-		$(GUESTS_DEB_OUTPUTS) $(KMOD_KO) $(CLI_BIN) $(HVC_RAW_BIN)
+		$(GUESTS_DEB_OUTPUTS) $(KMOD_KO) $(CLI_BIN) $(HVC_RAW_BIN) $(TICK_BIN)
 	@$(PYTHON) guests/initramfs/build.py --images $(GUESTS_IMAGES) \
 		--kmod $(KMOD_KO) --file $(CLI_BIN):usr/bin/shyper \
-		--file $(HVC_RAW_BIN):usr/bin/shyper-hvc --out $@
+		--file $(HVC_RAW_BIN):usr/bin/shyper-hvc \
+		--file $(TICK_BIN):usr/bin/shyper-tick --out $@
 
 # The MVM's disk: an ext4 file system with what `shyper vm config` needs to
 # start guests (their kernel, initramfs and JSON configurations). The system

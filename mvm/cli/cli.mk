@@ -47,3 +47,12 @@ cli: $(HVC_RAW_BIN)
 $(HVC_RAW_BIN): mvm/tools/hvc-raw.c $(wildcard include/shyper/*.h)
 	@mkdir -p $(@D)
 	$(CLI_CC) -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -Iinclude -static -o $@ $<
+
+# shyper-tick (mvm/tools/tick.c): a line every millisecond, for bench/migrate.py.
+TICK_BIN	:= $(CLI_OUT)/shyper-tick
+
+cli: $(TICK_BIN)
+
+$(TICK_BIN): mvm/tools/tick.c
+	@mkdir -p $(@D)
+	$(CLI_CC) -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -static -o $@ $<

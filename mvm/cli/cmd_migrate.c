@@ -38,7 +38,7 @@
 #define PAGE SHYPER_MIG_PAGE_SIZE
 #define CHUNK SHYPER_MIG_COPY_MAX
 #define ERR_MAX 512
-#define MIN_FINAL_PAGES 64 /* never worth another round below this */
+#define MIN_FINAL_PAGES 16 /* never worth another round below this */
 #define STALLED_ROUNDS 3   /* rounds in a row that do not shrink the dirty set */
 
 struct region {
@@ -63,6 +63,9 @@ struct migration {
 	struct stream_out out;
 	/* Progress. */
 	bool dirty_logging, paused, go_sent;
+	/* The downtime's parts (s): paused, state taken, pages and blocks
+	 * read, all sent, LOADED, RUNNING. */
+	double t_pause, t_state, t_read, t_sent, t_loaded, t_running;
 	double t_start, pace_t0;
 	uint64_t pace_bytes;
 	char err[ERR_MAX];
@@ -408,8 +411,10 @@ static int precopy(struct migration *m, unsigned *rounds, uint64_t *sent_pages)
 	rate = pages * PAGE / (now_s() - t0 + 1e-6);
 	round_line(1, pages, dirty, now_s() - t0);
 	for (;;) {
-		/* What the downtime target lets the final copy carry at this rate. */
-		double fits = m->downtime_ms / 1e3 * rate / PAGE;
+		/* What half the downtime target lets the final copy carry at this
+		 * rate (the other half: the state, the destination's load and
+		 * the hand-over). */
+		double fits = m->downtime_ms / 2e3 * rate / PAGE;
 
 		if (dirty <= MIN_FINAL_PAGES || dirty <= fits)
 			break;
@@ -447,10 +452,22 @@ static int stop_and_copy(struct migration *m, uint64_t *sent_pages)
 	uint64_t pages = 0, before;
 	int ret;
 
-	/* The state first: it waits until the daemon has finished the disk's
-	 * requests, whose completions still write guest memory. */
-	if (pause_vm(m) || save_state(m) || fetch_dirty(m) < 0 || send_dirty(m, &pages) ||
-	    send_written(m))
+	/* With a mediated disk the state comes first: it waits until the
+	 * daemon has finished the disk's requests, whose completions still
+	 * write guest memory. Without, the last pages go first, so that the
+	 * destination writes them while the state is taken. */
+	bool drain = m->disks.nr > 0;
+
+	m->t_pause = now_s();
+	if (pause_vm(m) || (drain && save_state(m)))
+		return -1;
+	m->t_state = now_s();
+	if (fetch_dirty(m) < 0 || send_dirty(m, &pages) || send_written(m))
+		return -1;
+	m->t_read = now_s();
+	/* A device may still have written the paused guest's RAM meanwhile
+	 * (console input): those pages go after the state is fixed. */
+	if (!drain && (save_state(m) || fetch_dirty(m) < 0 || send_dirty(m, &pages)))
 		return -1;
 	*sent_pages += pages;
 	before = m->out.pos;
@@ -468,6 +485,7 @@ static int stop_and_copy(struct migration *m, uint64_t *sent_pages)
 	sout_end(&m->out);
 	if (sent_ok(m, "sending the state"))
 		return -1;
+	m->t_sent = now_s();
 	printf("stop-and-copy: %llu pages, vCPU/vGIC/timer/devices %llu KiB\n",
 	       (unsigned long long)pages,
 	       (unsigned long long)((m->out.pos - before + 1023) / 1024));
@@ -483,12 +501,16 @@ static int hand_over(struct migration *m)
 
 	if (expect_reply(m, MIG_LOADED, "to the state", &rep))
 		return -1;
+	m->t_loaded = now_s();
 	m->go_sent = true;
 	if (mig_send_all(m->sock, &go, sizeof(go))) {
 		snprintf(m->err, sizeof(m->err), "sending the go-ahead: %s", strerror(errno));
 		return -1;
 	}
-	return expect_reply(m, MIG_RUNNING, "to the go-ahead", &rep);
+	if (expect_reply(m, MIG_RUNNING, "to the go-ahead", &rep))
+		return -1;
+	m->t_running = now_s();
+	return 0;
 }
 
 /* After a failure: the guest runs on here unless the destination may run it. */
@@ -577,9 +599,9 @@ int cli_vm_migrate(int argc, char **argv)
 	m.sock = mig_connect(argv[1], m.timeout_s, m.err, sizeof(m.err));
 	if (m.sock < 0 || begin(&m, &r, &cfg, &dest_id) || precopy(&m, &rounds, &sent_pages))
 		goto fail;
-	t_pause = now_s();
 	if (stop_and_copy(&m, &sent_pages) || hand_over(&m))
 		goto fail;
+	t_pause = m.t_pause;
 	t_end = now_s();
 	/* It runs there: gone from here, its memory back. */
 	call(&m, "stop its dirty log", SHYPER_MIG_DIRTY_STOP, 0, 0, 0, NULL, 0, 0, NULL);
@@ -595,6 +617,12 @@ int cli_vm_migrate(int argc, char **argv)
 	else if (m.disks.nr)
 		printf(", disks %llu KiB", (unsigned long long)m.disk_kib);
 	printf(")\n");
+	printf("downtime: paused%s %.1f ms, last pages read and sent %.1f ms, %sstate sent "
+	       "%.1f ms, destination loaded %.1f ms, resumed %.1f ms\n",
+	       m.disks.nr ? " and disk requests done" : "", (m.t_state - m.t_pause) * 1e3,
+	       (m.t_read - m.t_state) * 1e3, m.disks.nr ? "" : "state taken and ",
+	       (m.t_sent - m.t_read) * 1e3, (m.t_loaded - m.t_sent) * 1e3,
+	       (m.t_running - m.t_loaded) * 1e3);
 	release(&m);
 	return CLI_EXIT_OK;
 fail:
