@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -30,8 +31,12 @@
 #include <shyper/version.h>
 #include <shyper/mediated.h>
 
+#include <lib/mstream.h>
+#include <shyper/migrate.h>
+
 #include "cli.h"
 #include "hvc.h"
+#include "migrate_proto.h"
 
 /* ------------------------------------------------------------------------ */
 /* The fake hypervisor                                                       */
@@ -804,6 +809,62 @@ static void test_migrate_usage(void **state)
 	assert_int_equal(nr_calls, 0);
 }
 
+/* The receiving end of a migration over a socketpair: what it answers to
+ * input that is not a migration, or a broken one. */
+static void receive(const void *data, size_t len, const char *why)
+{
+	struct mig_reply rep;
+	int sv[2];
+
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	assert_int_equal(write(sv[1], data, len), (ssize_t)len);
+	shutdown(sv[1], SHUT_WR); /* the sender stops here */
+	fflush(stderr);
+	assert_int_equal(mig_receive(sv[0], "test", 5, "/tmp"), 1);
+	assert_int_equal(read(sv[1], &rep, sizeof(rep)), (ssize_t)sizeof(rep));
+	assert_int_equal(rep.magic, MIG_REPLY_MAGIC);
+	assert_int_equal(rep.kind, MIG_FAILED);
+	rep.msg[sizeof(rep.msg) - 1] = 0;
+	if (!strstr(rep.msg, why))
+		fail_msg("reply \"%s\", expected \"%s\" in it", rep.msg, why);
+	close(sv[0]);
+	close(sv[1]);
+}
+
+static void test_migrate_receiver_refuses_bad_input(void **state)
+{
+	struct mig_cmd hello = { .magic = MIG_CMD_MAGIC, .cmd = MIG_HELLO };
+	struct mstream_info info = { .board = "qemu-virt", .arch = SHYPER_MIG_ARCH_AARCH64,
+				     .gic_version = 3,
+				     .flags = SHYPER_MIG_F_STREAMED | SHYPER_MIG_F_LIVE };
+	struct mstream_writer w;
+	uint8_t in[256], stream[128];
+
+	(void)state;
+	receive("GET / HTTP/1.0\r\n", 16, "not shyper vm migrate");
+	hello.flags = 0x80;
+	receive(&hello, sizeof(hello), "not shyper vm migrate");
+	hello.flags = 0;
+	receive(&hello, 8, "no greeting");
+
+	/* A header, then: nothing; a damaged copy; a section with a bad CRC. */
+	assert_int_equal(mstream_writer_init(&w, stream, sizeof(stream), &info), 0);
+	memcpy(in, &hello, sizeof(hello));
+	memcpy(in + sizeof(hello), stream, sizeof(struct shyper_mig_header));
+	receive(in, sizeof(hello) + sizeof(struct shyper_mig_header),
+		"the stream stopped: connection closed");
+	in[sizeof(hello) + 10] ^= 1;
+	receive(in, sizeof(hello) + sizeof(struct shyper_mig_header), "header");
+	in[sizeof(hello) + 10] ^= 1;
+	memset(in + sizeof(hello) + sizeof(struct shyper_mig_header), 0x5a,
+	       sizeof(struct shyper_mig_section));
+	receive(in, sizeof(hello) + sizeof(struct shyper_mig_header) +
+			    sizeof(struct shyper_mig_section), "section 0");
+	/* Nothing was asked of the hypervisor but opening it. */
+	for (size_t i = 0; i < nr_calls; i++)
+		assert_true(calls[i].fid == SHYPER_SYS_INFO);
+}
+
 static void test_daemon(void **state)
 {
 	struct shyper_event ev[4] = {
@@ -866,6 +927,7 @@ int main(void)
 		cmocka_unit_test_setup(test_config_template, reset),
 		cmocka_unit_test_setup(test_migrate_refused_before_anything_is_sent, reset),
 		cmocka_unit_test_setup(test_migrate_usage, reset),
+		cmocka_unit_test_setup(test_migrate_receiver_refuses_bad_input, reset),
 		cmocka_unit_test_setup(test_config_chunks, reset),
 		cmocka_unit_test_setup(test_config_failures, reset),
 		cmocka_unit_test_setup(test_config_before_any_call, reset),
