@@ -89,8 +89,10 @@ static int prepare_disk(struct receiver *rv, const struct shyper_emu_dev *e, con
 	unsigned long long sectors;
 	char *rest;
 
+	/* The hypervisor's own bounds (blk_check): 1 .. 2^40 sectors. */
 	if (rv->nr_disks == SHYPER_MED_IMAGES_MAX || e->cfg_num < 2 ||
-	    e->cfg_list[0] >= SHYPER_MED_IMAGES_MAX) {
+	    e->cfg_list[0] >= SHYPER_MED_IMAGES_MAX || !e->cfg_list[1] ||
+	    e->cfg_list[1] > (1ULL << 40)) {
 		snprintf(rv->err, sizeof(rv->err), "mediated disk %.32s: bad configuration", e->name);
 		return -1;
 	}
@@ -112,8 +114,19 @@ static int prepare_disk(struct receiver *rv, const struct shyper_emu_dev *e, con
 		map[d->src_image] = d->image;
 		return 0;
 	}
-	snprintf(d->path, sizeof(d->path), "%s/%.64s-disk%u-XXXXXX", rv->disk_dir, vm_name,
-		 d->src_image);
+	/* The name comes from the stream: only safe characters reach the path. */
+	char safe[65];
+	size_t n = 0;
+
+	for (; n < sizeof(safe) - 1 && vm_name[n]; n++) {
+		char c = vm_name[n];
+
+		safe[n] = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+				  (c >= '0' && c <= '9') || c == '-' || c == '_' ? c : '_';
+	}
+	safe[n] = 0;
+	snprintf(d->path, sizeof(d->path), "%s/%s-disk%u-XXXXXX", rv->disk_dir,
+		 n ? safe : "vm", d->src_image);
 	d->fd = mkostemp(d->path, O_CLOEXEC);
 	if (d->fd < 0 || ftruncate(d->fd, (off_t)(d->sectors * SHYPER_MED_SECTOR))) {
 		snprintf(rv->err, sizeof(rv->err), "%.200s: %s", d->path, strerror(errno));
