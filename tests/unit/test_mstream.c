@@ -429,15 +429,7 @@ static void assert_reason(const struct mstream_error *e, const char *prefix)
 static void check_typed(const struct mstream_section *sec)
 {
 	char why[128] = "";
-	union {
-		struct mstream_vm_config_view cfg;
-		struct mstream_mem_view mem;
-		struct shyper_mig_vcpu vcpu;
-		struct mstream_vgic_dist_view dist;
-		struct mstream_vgic_cpu_view cpu;
-		struct mstream_vdev_view vdev;
-		struct mstream_disk_view disk;
-	} v;
+	union mstream_any_view v;
 	struct shyper_mig_irq irq;
 	struct shyper_mig_vq q;
 	struct shyper_emu_dev emu;
