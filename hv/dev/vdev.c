@@ -83,7 +83,8 @@ int vdev_config_add(struct vm *vm, const struct shyper_emu_dev *dev)
 }
 
 /* The register window: the transport, then the model's deferred work. */
-static int vdev_mmio(struct vcpu *vcpu, struct mmio_access *acc, uint64_t offset, void *priv)
+int vdev_mmio_access(struct vcpu *vcpu, struct mmio_access *acc, uint64_t offset,
+		     void *priv)
 {
 	struct vdev *vd = priv;
 	int ret;
@@ -134,7 +135,7 @@ int vdev_setup_all(struct vm *vm)
 		if (!vd->kind)
 			return -SHYPER_ENOTSUP;
 		ret = vd->kind->setup(vd);
-		if (!ret && (ret = vm_add_mmio(vm, vd->cfg->base, vd->cfg->size, vdev_mmio, vd)) &&
+		if (!ret && (ret = vm_add_mmio(vm, vd->cfg->base, vd->cfg->size, MMIO_VDEV, vd)) &&
 		    vd->kind->teardown)
 			vd->kind->teardown(vd); /* set up, but unreachable: undo it */
 		if (ret) {

@@ -95,8 +95,13 @@ int vdev_console_history_save(struct vm *vm, struct mstream_writer *w);
 int vdev_console_history_load(struct vm *vm, const uint8_t *bytes, uint64_t len,
 			      char *why, size_t why_size);
 
-/* SHYPER_VMM_CONSOLE from the MVM (vdev_console.c). */
+/* A guest access to a device's register window (MMIO_VDEV, priv: the vdev). */
 struct vcpu;
+struct mmio_access;
+int vdev_mmio_access(struct vcpu *vcpu, struct mmio_access *acc, uint64_t offset,
+		     void *priv);
+
+/* SHYPER_VMM_CONSOLE from the MVM (vdev_console.c). */
 struct trap_frame;
 long vdev_console_hypercall(struct vcpu *caller, struct vm *vm, struct trap_frame *f);
 

@@ -93,7 +93,7 @@ int virtio_dev_init(struct virtio_dev *dev, const struct virtio_dev_ops *ops,
 int virtio_mmio_access(struct virtio_dev *dev, bool write, uint64_t offset,
 		       unsigned size, uint64_t *value);
 
-/* The mmio_handler_t for vm_add_mmio(vm, base, VIRTIO_MMIO_SIZE, .., dev). */
+/* One guest access to the device's register window; priv: the virtio_dev. */
 int virtio_mmio_handler(struct vcpu *vcpu, struct mmio_access *acc,
 			uint64_t offset, void *priv);
 
