@@ -24,6 +24,13 @@ static const struct vdev_kind *kind_of(uint32_t type)
 	}
 }
 
+/* Looked up at each use: a stored pointer would lead into the image that
+ * set the device up, gone after a live update. */
+const struct vdev_kind *vdev_kind_of(const struct vdev *vd)
+{
+	return vd->cfg ? kind_of(vd->cfg->type) : 0;
+}
+
 static bool overlaps(uint64_t a, uint64_t alen, uint64_t b, uint64_t blen)
 {
 	return a < b + blen && b < a + alen;
@@ -87,6 +94,7 @@ int vdev_mmio_access(struct vcpu *vcpu, struct mmio_access *acc, uint64_t offset
 		     void *priv)
 {
 	struct vdev *vd = priv;
+	const struct vdev_kind *kind = vdev_kind_of(vd);
 	int ret;
 
 	if (offset >= VIRTIO_MMIO_SIZE) { /* the rest of the template's 4 KiB */
@@ -95,8 +103,8 @@ int vdev_mmio_access(struct vcpu *vcpu, struct mmio_access *acc, uint64_t offset
 		return 0;
 	}
 	ret = virtio_mmio_handler(vcpu, acc, offset, vd->dev);
-	if (vd->kind->after_access)
-		vd->kind->after_access(vd);
+	if (kind->after_access)
+		kind->after_access(vd);
 	return ret;
 }
 
@@ -128,18 +136,18 @@ int vdev_setup_all(struct vm *vm)
 
 	for (unsigned i = 0; i < cfg->nr_vdevs; i++) {
 		struct vdev *vd = &vm->vdevs[i];
+		const struct vdev_kind *kind = kind_of(cfg->vdevs[i].type);
 		int ret;
 
-		*vd = (struct vdev){ .cfg = &cfg->vdevs[i], .kind = kind_of(cfg->vdevs[i].type),
-				     .vm = vm };
-		if (!vd->kind)
+		*vd = (struct vdev){ .cfg = &cfg->vdevs[i], .vm = vm };
+		if (!kind)
 			return -SHYPER_ENOTSUP;
-		ret = vd->kind->setup(vd);
+		ret = kind->setup(vd);
 		if (!ret && (ret = vm_add_mmio(vm, vd->cfg->base, vd->cfg->size, MMIO_VDEV, vd)) &&
-		    vd->kind->teardown)
-			vd->kind->teardown(vd); /* set up, but unreachable: undo it */
+		    kind->teardown)
+			kind->teardown(vd); /* set up, but unreachable: undo it */
 		if (ret) {
-			log_err("vm%u: virtio %s at 0x%lx: %d", vm->id, vd->kind->name,
+			log_err("vm%u: virtio %s at 0x%lx: %d", vm->id, kind->name,
 				vd->cfg->base, ret);
 			return ret;
 		}
@@ -152,9 +160,10 @@ void vdev_teardown_all(struct vm *vm)
 {
 	for (unsigned i = 0; i < vm->nr_vdevs; i++) {
 		struct vdev *vd = &vm->vdevs[i];
+		const struct vdev_kind *kind = vdev_kind_of(vd);
 
-		if (vd->kind && vd->kind->teardown)
-			vd->kind->teardown(vd);
+		if (kind && kind->teardown)
+			kind->teardown(vd);
 		*vd = (struct vdev){ 0 };
 	}
 	vm->nr_vdevs = 0;

@@ -56,9 +56,10 @@ struct vdev_kind {
 	int (*state_check)(struct vdev *vd, char *why, size_t why_size);
 };
 
+/* Lives in the state root (struct vm): its pointers lead into the root or
+ * the heap, never into the image; the kind follows from cfg->type. */
 struct vdev {
 	const struct vm_vdev_cfg *cfg;
-	const struct vdev_kind *kind;
 	struct vm *vm;
 	struct virtio_dev *dev; /* the transport inside the model */
 	void *model;		/* the model's state, from the hypervisor heap */
@@ -68,6 +69,8 @@ extern const struct vdev_kind vdev_console_kind;
 extern const struct vdev_kind vdev_net_kind;
 extern const struct vdev_kind vdev_blk_kind;
 
+/* What the device is, from its configured type; NULL for none we know. */
+const struct vdev_kind *vdev_kind_of(const struct vdev *vd);
 /* SHYPER_CFG_ADD_EMU_DEV of a virtio type: checks and records it. */
 int vdev_config_add(struct vm *vm, const struct shyper_emu_dev *dev);
 /* vm_setup / vm_destroy: every configured device of the VM. */
