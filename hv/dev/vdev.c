@@ -108,14 +108,19 @@ int vdev_mmio_access(struct vcpu *vcpu, struct mmio_access *acc, uint64_t offset
 	return ret;
 }
 
-void *vdev_guest_ptr(void *vm, uint64_t ipa, uint64_t len)
+static void *guest_ptr(void *vm, uint64_t ipa, uint64_t len)
 {
 	return vm_ram_ptr(vm, ipa, len);
 }
 
-void vdev_guest_dirty(void *vm, uint64_t ipa, uint64_t len)
+static void guest_dirty(void *vm, uint64_t ipa, uint64_t len)
 {
 	dirty_log_mark(vm, ipa, len);
+}
+
+void vdev_guest_mem(struct vdev *vd, struct guest_mem *out)
+{
+	*out = (struct guest_mem){ .ptr = guest_ptr, .ctx = vd->vm, .dirty = guest_dirty };
 }
 
 /* Edge-triggered in the device tree: a rising level is one interrupt. */
@@ -167,6 +172,17 @@ void vdev_teardown_all(struct vm *vm)
 		*vd = (struct vdev){ 0 };
 	}
 	vm->nr_vdevs = 0;
+}
+
+void vdev_rebind_all(struct vm *vm)
+{
+	for (unsigned i = 0; i < vm->nr_vdevs; i++) {
+		struct vdev *vd = &vm->vdevs[i];
+		const struct vdev_kind *kind = vdev_kind_of(vd);
+
+		if (kind && vd->model)
+			kind->rebind(vd);
+	}
 }
 
 void vdev_reset_all(struct vm *vm)
