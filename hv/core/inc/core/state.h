@@ -45,7 +45,9 @@ struct hv_state {
 	uint64_t reserved_base, reserved_end; /* image, tables, frame map */
 	struct vm vms[HV_MAX_VMS];
 	struct vm_config mvm_cfg; /* built-in, adjusted by the command line */
-	char mvm_cmdline[SHYPER_CMDLINE_MAX]; /* mvm_cfg.cmdline with mvm.net= */
+	/* mvm_cfg's strings, copied here from the image's constants. */
+	char mvm_name[SHYPER_NAME_MAX];
+	char mvm_cmdline[SHYPER_CMDLINE_MAX]; /* with mvm.net= */
 	uint64_t boot_initrd_start, boot_initrd_end; /* reserved until copied */
 	/* Physical interrupt -> owning VM id + 1 (0: the hypervisor's or free). */
 	uint8_t irq_owner[GIC_MAX_INTID + 1];
