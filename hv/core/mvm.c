@@ -118,11 +118,10 @@ static bool bootarg_word(const char *args, const char *key, char *val, size_t si
 
 /* mvm.net=<addr>/<bits>: the MVM's eth0 address, for its initramfs
  * (cshyper.net=), e.g. for two boards linked by a cable and no DHCP. */
-static int apply_mvm_net(struct vm_config *cfg, const char *args)
+static int apply_mvm_net(const struct vm_config *cfg, const char *args)
 {
 	char net[48], extra[64];
-	size_t len = strlen(cfg->cmdline);
-	char *line = hv.mvm_cmdline;
+	size_t len = strlen(cfg->cmdline); /* hv.mvm_cmdline */
 
 	if (!bootarg_word(args, "mvm.net", net, sizeof(net)))
 		return 0;
@@ -137,10 +136,30 @@ static int apply_mvm_net(struct vm_config *cfg, const char *args)
 		log_err("mvm.net=%s: the MVM's command line is full", net);
 		return -SHYPER_E2BIG;
 	}
-	memcpy(line, cfg->cmdline, len);
-	memcpy(line + len, extra, strlen(extra) + 1);
-	cfg->cmdline = line;
+	memcpy(hv.mvm_cmdline + len, extra, strlen(extra) + 1);
 	return 0;
+}
+
+/* Truncated if it must be: the built-in strings are short. */
+static const char *copy_string(char *dst, size_t size, const char *src)
+{
+	size_t n;
+
+	if (!src)
+		return 0;
+	n = strnlen(src, size - 1);
+	memcpy(dst, src, n);
+	dst[n] = 0;
+	return dst;
+}
+
+/* The built-in configuration, its strings in the state root: what the
+ * root keeps holds no pointer into the image (core/state.h). */
+static void load_builtin(struct vm_config *cfg)
+{
+	*cfg = mvm_config;
+	cfg->name = copy_string(hv.mvm_name, sizeof(hv.mvm_name), mvm_config.name);
+	cfg->cmdline = copy_string(hv.mvm_cmdline, sizeof(hv.mvm_cmdline), mvm_config.cmdline);
 }
 
 static int apply_bootargs(struct vm_config *cfg, const char *args)
@@ -223,7 +242,7 @@ int mvm_boot(const struct dt *dt)
 	struct vm *vm;
 	int ret;
 
-	*cfg = mvm_config; /* the built-in one, adjusted by the command line */
+	load_builtin(cfg); /* adjusted by the command line below */
 	ram = &cfg->mem[0];
 	if (has_word(args, "mvm=off")) {
 		log_info("mvm: not started (mvm=off)");

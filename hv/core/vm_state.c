@@ -57,13 +57,14 @@ static int check_savable(struct vm *vm, char *why, size_t why_size)
 		}
 	for (unsigned i = 0; i < vm->nr_vdevs; i++) {
 		struct vdev *vd = &vm->vdevs[i];
+		const struct vdev_kind *kind = vdev_kind_of(vd);
 		int ret;
 
 		if (!vdev_state_supported(vd)) {
-			fmt_snprintf(why, why_size, "virtio %s device", vd->kind->name);
+			fmt_snprintf(why, why_size, "virtio %s device", kind ? kind->name : "?");
 			return -SHYPER_ENOTSUP;
 		}
-		ret = vd->kind->state_check ? vd->kind->state_check(vd, why, why_size) : 0;
+		ret = kind->state_check ? kind->state_check(vd, why, why_size) : 0;
 		if (ret)
 			return ret;
 	}
@@ -126,7 +127,8 @@ static void save_config(struct vm *vm, struct mstream_writer *w)
 					    .irq_id = v->intid, .type = v->type,
 					    .cfg_num = v->cfg_num };
 
-		fmt_snprintf(d.name, sizeof(d.name), "virtio-%s", vm->vdevs[i].kind->name);
+		fmt_snprintf(d.name, sizeof(d.name), "virtio-%s",
+			     vdev_kind_of(&vm->vdevs[i])->name);
 		for (unsigned k = 0; k < v->cfg_num && k < SHYPER_CFG_LIST_MAX; k++)
 			d.cfg_list[k] = v->cfg[k];
 		mstream_append(w, &d, sizeof(d));

@@ -76,13 +76,14 @@ static void announce(struct virtio_blk *blk, void *ctx)
 static int blk_setup(struct vdev *vd)
 {
 	struct med_dev *m = hv_alloc(sizeof(*m));
-	struct guest_mem mem = { .ptr = vdev_guest_ptr, .ctx = vd->vm, .dirty = vdev_guest_dirty };
+	struct guest_mem mem;
 	unsigned idx = (unsigned)(vd - vd->vm->vdevs);
 	char id[VIRTIO_BLK_ID_BYTES + 1];
 	int ret;
 
 	if (!m)
 		return -SHYPER_ENOMEM;
+	vdev_guest_mem(vd, &mem);
 	fmt_snprintf(id, sizeof(id), "cshyper-vm%u-blk%u", vd->vm->id, idx);
 	ret = virtio_blk_init(&m->blk, vd->cfg->cfg[1], id, &mem, vdev_irq, vd);
 	if (ret) {
@@ -122,6 +123,18 @@ static void blk_teardown(struct vdev *vd)
 	spin_unlock(&med.lock);
 	hv_free(m);
 	vd->model = 0;
+}
+
+/* Its registry slot (med.devs, in the state root) stays as it is. */
+static void blk_rebind(struct vdev *vd)
+{
+	struct med_dev *m = vd->model;
+	struct guest_mem mem;
+
+	vdev_guest_mem(vd, &mem);
+	virtio_blk_rebind(&m->blk, &mem, vdev_irq, vd);
+	m->blk.announce = announce;
+	m->blk.announce_ctx = m;
 }
 
 /* Migration: the paused guest's requests must all be done (the daemon
@@ -181,6 +194,7 @@ const struct vdev_kind vdev_blk_kind = {
 	.check = blk_check,
 	.setup = blk_setup,
 	.teardown = blk_teardown,
+	.rebind = blk_rebind,
 	.state_size = blk_state_size,
 	.state_save = blk_state_save,
 	.state_load = blk_state_load,

@@ -24,6 +24,13 @@ static const struct vdev_kind *kind_of(uint32_t type)
 	}
 }
 
+/* Looked up at each use: a stored pointer would lead into the image that
+ * set the device up, gone after a live update. */
+const struct vdev_kind *vdev_kind_of(const struct vdev *vd)
+{
+	return vd->cfg ? kind_of(vd->cfg->type) : 0;
+}
+
 static bool overlaps(uint64_t a, uint64_t alen, uint64_t b, uint64_t blen)
 {
 	return a < b + blen && b < a + alen;
@@ -83,9 +90,11 @@ int vdev_config_add(struct vm *vm, const struct shyper_emu_dev *dev)
 }
 
 /* The register window: the transport, then the model's deferred work. */
-static int vdev_mmio(struct vcpu *vcpu, struct mmio_access *acc, uint64_t offset, void *priv)
+int vdev_mmio_access(struct vcpu *vcpu, struct mmio_access *acc, uint64_t offset,
+		     void *priv)
 {
 	struct vdev *vd = priv;
+	const struct vdev_kind *kind = vdev_kind_of(vd);
 	int ret;
 
 	if (offset >= VIRTIO_MMIO_SIZE) { /* the rest of the template's 4 KiB */
@@ -94,19 +103,24 @@ static int vdev_mmio(struct vcpu *vcpu, struct mmio_access *acc, uint64_t offset
 		return 0;
 	}
 	ret = virtio_mmio_handler(vcpu, acc, offset, vd->dev);
-	if (vd->kind->after_access)
-		vd->kind->after_access(vd);
+	if (kind->after_access)
+		kind->after_access(vd);
 	return ret;
 }
 
-void *vdev_guest_ptr(void *vm, uint64_t ipa, uint64_t len)
+static void *guest_ptr(void *vm, uint64_t ipa, uint64_t len)
 {
 	return vm_ram_ptr(vm, ipa, len);
 }
 
-void vdev_guest_dirty(void *vm, uint64_t ipa, uint64_t len)
+static void guest_dirty(void *vm, uint64_t ipa, uint64_t len)
 {
 	dirty_log_mark(vm, ipa, len);
+}
+
+void vdev_guest_mem(struct vdev *vd, struct guest_mem *out)
+{
+	*out = (struct guest_mem){ .ptr = guest_ptr, .ctx = vd->vm, .dirty = guest_dirty };
 }
 
 /* Edge-triggered in the device tree: a rising level is one interrupt. */
@@ -127,18 +141,18 @@ int vdev_setup_all(struct vm *vm)
 
 	for (unsigned i = 0; i < cfg->nr_vdevs; i++) {
 		struct vdev *vd = &vm->vdevs[i];
+		const struct vdev_kind *kind = kind_of(cfg->vdevs[i].type);
 		int ret;
 
-		*vd = (struct vdev){ .cfg = &cfg->vdevs[i], .kind = kind_of(cfg->vdevs[i].type),
-				     .vm = vm };
-		if (!vd->kind)
+		*vd = (struct vdev){ .cfg = &cfg->vdevs[i], .vm = vm };
+		if (!kind)
 			return -SHYPER_ENOTSUP;
-		ret = vd->kind->setup(vd);
-		if (!ret && (ret = vm_add_mmio(vm, vd->cfg->base, vd->cfg->size, vdev_mmio, vd)) &&
-		    vd->kind->teardown)
-			vd->kind->teardown(vd); /* set up, but unreachable: undo it */
+		ret = kind->setup(vd);
+		if (!ret && (ret = vm_add_mmio(vm, vd->cfg->base, vd->cfg->size, MMIO_VDEV, vd)) &&
+		    kind->teardown)
+			kind->teardown(vd); /* set up, but unreachable: undo it */
 		if (ret) {
-			log_err("vm%u: virtio %s at 0x%lx: %d", vm->id, vd->kind->name,
+			log_err("vm%u: virtio %s at 0x%lx: %d", vm->id, kind->name,
 				vd->cfg->base, ret);
 			return ret;
 		}
@@ -151,12 +165,24 @@ void vdev_teardown_all(struct vm *vm)
 {
 	for (unsigned i = 0; i < vm->nr_vdevs; i++) {
 		struct vdev *vd = &vm->vdevs[i];
+		const struct vdev_kind *kind = vdev_kind_of(vd);
 
-		if (vd->kind && vd->kind->teardown)
-			vd->kind->teardown(vd);
+		if (kind && kind->teardown)
+			kind->teardown(vd);
 		*vd = (struct vdev){ 0 };
 	}
 	vm->nr_vdevs = 0;
+}
+
+void vdev_rebind_all(struct vm *vm)
+{
+	for (unsigned i = 0; i < vm->nr_vdevs; i++) {
+		struct vdev *vd = &vm->vdevs[i];
+		const struct vdev_kind *kind = vdev_kind_of(vd);
+
+		if (kind && vd->model)
+			kind->rebind(vd);
+	}
 }
 
 void vdev_reset_all(struct vm *vm)

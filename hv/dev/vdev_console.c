@@ -85,12 +85,13 @@ static void console_after_access(struct vdev *vd)
 static int console_setup(struct vdev *vd)
 {
 	struct vcon_model *m = hv_alloc(sizeof(*m));
-	struct guest_mem mem = { .ptr = vdev_guest_ptr, .ctx = vd->vm, .dirty = vdev_guest_dirty };
+	struct guest_mem mem;
 	int ret;
 
 	if (!m)
 		return -SHYPER_ENOMEM;
 	memset(m, 0, sizeof(*m));
+	vdev_guest_mem(vd, &mem);
 	ret = virtio_console_init(&m->con, &mem, vdev_irq, vd);
 	if (ret) {
 		hv_free(m);
@@ -104,6 +105,16 @@ static int console_setup(struct vdev *vd)
 static void console_teardown(struct vdev *vd)
 {
 	hv_free(vd->model);
+}
+
+/* No tx_notify: the history is filled after each register access. */
+static void console_rebind(struct vdev *vd)
+{
+	struct vcon_model *m = vd->model;
+	struct guest_mem mem;
+
+	vdev_guest_mem(vd, &mem);
+	virtio_console_rebind(&m->con, &mem, vdev_irq, vd);
 }
 
 static uint32_t ring_len(const struct vcon_ring *r)
@@ -178,6 +189,7 @@ const struct vdev_kind vdev_console_kind = {
 	.check = console_check,
 	.setup = console_setup,
 	.teardown = console_teardown,
+	.rebind = console_rebind,
 	.after_access = console_after_access,
 	.state_size = console_state_size,
 	.state_save = console_state_save,

@@ -115,7 +115,7 @@ static void net_after_access(struct vdev *vd)
 static int net_setup(struct vdev *vd)
 {
 	struct vnet_model *m;
-	struct guest_mem mem = { .ptr = vdev_guest_ptr, .ctx = vd->vm, .dirty = vdev_guest_dirty };
+	struct guest_mem mem;
 	uint8_t mac[VNET_MAC_LEN];
 	int ret;
 
@@ -125,6 +125,7 @@ static int net_setup(struct vdev *vd)
 	if (!m)
 		return -SHYPER_ENOMEM;
 	memset(m, 0, sizeof(*m));
+	vdev_guest_mem(vd, &mem);
 	ret = virtio_net_init(&m->net, &mem, vdev_irq, vd, mac);
 	if (ret) {
 		hv_free(m);
@@ -146,6 +147,19 @@ static void net_teardown(struct vdev *vd)
 		return;
 	vswitch_detach(&hv.vswitch, &m->port);
 	hv_free(m);
+}
+
+/* The port stays on the switch (hv.vswitch.ports leads to it, in the
+ * heap); only its callback is the image's. The frames the guest sends go
+ * to port_send as an argument of each poll, never stored. */
+static void net_rebind(struct vdev *vd)
+{
+	struct vnet_model *m = vd->model;
+	struct guest_mem mem;
+
+	vdev_guest_mem(vd, &mem);
+	virtio_net_rebind(&m->net, &mem, vdev_irq, vd);
+	m->port.deliver = port_deliver;
 }
 
 static uint64_t net_state_size(struct vdev *vd)
@@ -196,6 +210,7 @@ const struct vdev_kind vdev_net_kind = {
 	.check = net_check,
 	.setup = net_setup,
 	.teardown = net_teardown,
+	.rebind = net_rebind,
 	.after_access = net_after_access,
 	.state_size = net_state_size,
 	.state_save = net_state_save,

@@ -34,12 +34,15 @@ static uint64_t offered(const struct virtio_dev *dev)
 
 bool vdev_state_supported(const struct vdev *vd)
 {
-	return vd->kind->state_save && vd->kind->state_load && vd->kind->state_size;
+	const struct vdev_kind *kind = vdev_kind_of(vd);
+
+	return kind && kind->state_save && kind->state_load && kind->state_size;
 }
 
 int vdev_state_save(struct vdev *vd, unsigned index, struct mstream_writer *w)
 {
 	struct virtio_dev *dev = vd->dev;
+	const struct vdev_kind *kind = vdev_kind_of(vd);
 	struct shyper_mig_vdev hdr;
 	uint64_t blob_len;
 	int ret;
@@ -74,9 +77,9 @@ int vdev_state_save(struct vdev *vd, unsigned index, struct mstream_writer *w)
 
 		mstream_append(w, &out, sizeof(out));
 	}
-	blob_len = vd->kind->state_size(vd);
+	blob_len = kind->state_size(vd);
 	mstream_append(w, &blob_len, sizeof(blob_len));
-	vd->kind->state_save(vd, w);
+	kind->state_save(vd, w);
 	ret = mstream_end_section(w);
 	virtio_dev_unlock(dev);
 	return ret;
@@ -167,7 +170,7 @@ int vdev_state_load(struct vdev *vd, const struct mstream_vdev_view *v, char *wh
 	dev->queue_sel = v->dev.queue_sel;
 	ret = load_queues(dev, v, why, why_size);
 	if (!ret)
-		ret = vd->kind->state_load(vd, v->blob, v->blob_len, why, why_size);
+		ret = vdev_kind_of(vd)->state_load(vd, v->blob, v->blob_len, why, why_size);
 	virtio_dev_unlock(dev);
 	return ret;
 }

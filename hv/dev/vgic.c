@@ -181,8 +181,8 @@ void vgic_fast_sync(struct vm *vm)
 }
 
 /* Register writes may change what the timer fast path may assume. */
-static int gicd_trap(struct vcpu *vcpu, struct mmio_access *acc, uint64_t offset,
-		     void *priv)
+int vgic_gicd_trap(struct vcpu *vcpu, struct mmio_access *acc, uint64_t offset,
+		   void *priv)
 {
 	int ret;
 
@@ -193,8 +193,8 @@ static int gicd_trap(struct vcpu *vcpu, struct mmio_access *acc, uint64_t offset
 	return ret;
 }
 
-static int gicr_trap(struct vcpu *vcpu, struct mmio_access *acc, uint64_t offset,
-		     void *priv)
+int vgic_gicr_trap(struct vcpu *vcpu, struct mmio_access *acc, uint64_t offset,
+		   void *priv)
 {
 	int ret;
 
@@ -359,12 +359,12 @@ int vgic_init(struct vm *vm)
 	for (unsigned i = 0; i < d->nr_irqs - VGIC_NR_PRIVATE; i++)
 		d->spi[i].hw = false;
 	vgic_reset(vm);
-	ret = vm_add_mmio(vm, cfg->gicd_ipa, vgic_gicd_size(vm), gicd_trap, 0);
+	ret = vm_add_mmio(vm, cfg->gicd_ipa, vgic_gicd_size(vm), MMIO_VGIC_GICD, 0);
 	if (ret)
 		return ret;
 	if (d->version == 3)
 		return vm_add_mmio(vm, cfg->gicr_ipa,
-				   vm->nr_vcpus * VGIC_GICR_FRAME_SIZE, gicr_trap, 0);
+				   vm->nr_vcpus * VGIC_GICR_FRAME_SIZE, MMIO_VGIC_GICR, 0);
 	if (!hv.board.gic.gicv_base)
 		return -SHYPER_ENODEV; /* a GICv2 without virtualisation extensions */
 	return stage2_map(&vm->s2, cfg->gicc_ipa, hv.board.gic.gicv_base,

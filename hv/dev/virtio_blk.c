@@ -168,6 +168,7 @@ static void blk_reset(struct virtio_dev *dev)
 	for (unsigned i = 0; i < VBLK_INFLIGHT; i++)
 		blk->req[i].state = VBLK_FREE;
 	/* The driver reads the features after a reset: offer RO now. */
+	blk->ro_offered = blk->ro;
 	dev->ops = blk->ro ? &blk_ops_ro : &blk_ops;
 }
 
@@ -216,6 +217,13 @@ int virtio_blk_init(struct virtio_blk *blk, uint64_t capacity, const char *id,
 	for (unsigned i = 0; id && id[i] && i < VIRTIO_BLK_ID_BYTES; i++)
 		blk->id[i] = id[i];
 	return virtio_dev_init(&blk->dev, &blk_ops, blk, mem, irq, irq_ctx);
+}
+
+void virtio_blk_rebind(struct virtio_blk *blk, const struct guest_mem *mem,
+		       virtio_irq_fn irq, void *irq_ctx)
+{
+	virtio_dev_rebind(&blk->dev, blk->ro_offered ? &blk_ops_ro : &blk_ops, mem, irq,
+			  irq_ctx);
 }
 
 void virtio_blk_set_backend(struct virtio_blk *blk, bool up, bool ro)

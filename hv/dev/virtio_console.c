@@ -151,6 +151,12 @@ int virtio_console_init(struct virtio_console *con, const struct guest_mem *mem,
 	return virtio_dev_init(&con->dev, &console_ops, con, mem, irq, irq_ctx);
 }
 
+void virtio_console_rebind(struct virtio_console *con, const struct guest_mem *mem,
+			   virtio_irq_fn irq, void *irq_ctx)
+{
+	virtio_dev_rebind(&con->dev, &console_ops, mem, irq, irq_ctx);
+}
+
 size_t virtio_console_tx_pop(struct virtio_console *con, void *buf, size_t max)
 {
 	struct vcon_ring *r = &con->tx;

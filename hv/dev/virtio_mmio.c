@@ -93,6 +93,15 @@ int virtio_dev_init(struct virtio_dev *dev, const struct virtio_dev_ops *ops,
 	return 0;
 }
 
+void virtio_dev_rebind(struct virtio_dev *dev, const struct virtio_dev_ops *ops,
+		       const struct guest_mem *mem, virtio_irq_fn irq, void *irq_ctx)
+{
+	dev->ops = ops;
+	dev->mem = *mem;
+	dev->irq = irq;
+	dev->irq_ctx = irq_ctx;
+}
+
 static void device_reset(struct virtio_dev *dev)
 {
 	dev->status = 0;

@@ -83,6 +83,12 @@ int virtio_net_init(struct virtio_net *net, const struct guest_mem *mem,
 	return virtio_dev_init(&net->dev, &net_ops, net, mem, irq, irq_ctx);
 }
 
+void virtio_net_rebind(struct virtio_net *net, const struct guest_mem *mem,
+		       virtio_irq_fn irq, void *irq_ctx)
+{
+	virtio_dev_rebind(&net->dev, &net_ops, mem, irq, irq_ctx);
+}
+
 bool virtio_net_tx_kicked(struct virtio_net *net)
 {
 	return __atomic_load_n(&net->tx_kicked, __ATOMIC_ACQUIRE);

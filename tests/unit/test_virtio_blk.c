@@ -7,7 +7,8 @@
  * never reaching the backend; the bounded in-flight table (the queue is left
  * alone while it is full, and drained as requests complete); a backend that
  * goes away failing what is in flight; a reset dropping requests so that a
- * late completion writes nothing.
+ * late completion writes nothing; a live update's rebind keeping what the
+ * device offers and what it has in flight.
  *
  * unit-sources: hv/dev/virtio_blk.c hv/dev/virtio_mmio.c hv/dev/virtq.c
  * unit-cflags: -Ihv/arch/aarch64/inc -Ihv/plat/qemu-virt/inc
@@ -466,6 +467,46 @@ static void test_reset_drops_requests(void **state)
 	assert_int_equal(hp(e, DATA(2))[0], 0x77);
 }
 
+/* Live update: the transport's pointers are this image's again; the
+ * features offered since the last reset (read-only here, though the
+ * backend is no longer) and the requests in flight stay. */
+static void test_rebind(void **state)
+{
+	struct env *e = *state;
+	struct guest_mem gm = { .ptr = sim_ptr, .ctx = e };
+	struct vblk_fetched got;
+	uint8_t buf[512] = { 0x42 };
+	unsigned irqs;
+
+	virtio_blk_set_backend(&e->blk, true, true);
+	bring_up(e);
+	virtio_blk_set_backend(&e->blk, true, false); /* from the next reset on */
+	submit(e, 0, VIRTIO_BLK_T_IN, 0, 512);
+	irqs = e->irqs;
+	e->blk.dev.ops = (const struct virtio_dev_ops *)1;
+	e->blk.dev.mem.ptr = (void *(*)(void *, uint64_t, uint64_t))1;
+	e->blk.dev.irq = (virtio_irq_fn)1;
+	e->blk.announce = (vblk_announce_fn)1;
+
+	virtio_blk_rebind(&e->blk, &gm, irq, e);
+	e->blk.announce = announce; /* the owner's part */
+	assert_true(device_features(e) & VIRTIO_BIT(VIRTIO_BLK_F_RO));
+	assert_int_equal(virtio_blk_inflight(&e->blk), 1);
+	assert_int_equal(virtio_blk_fetch(&e->blk, &got, NULL, 0), 1);
+	assert_int_equal(virtio_blk_complete(&e->blk, got.slot, got.seq, VIRTIO_BLK_S_OK, buf,
+					     sizeof(buf)),
+			 0);
+	assert_int_equal(next_used(e, NULL), 0);
+	assert_int_equal(status_of(e, 0), VIRTIO_BLK_S_OK);
+	assert_int_equal(hp(e, DATA(0))[0], 0x42);
+	assert_true(e->irqs > irqs);
+	submit(e, 1, VIRTIO_BLK_T_IN, 1, 512);
+	assert_int_equal(e->announces, 2);
+	/* The next reset offers what the backend says now. */
+	bring_up(e);
+	assert_false(device_features(e) & VIRTIO_BIT(VIRTIO_BLK_F_RO));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -475,6 +516,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_inflight_table, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_backend_goes_away, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reset_drops_requests, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rebind, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -8,7 +8,9 @@
  * offered or without VERSION_1, status bits cleared or out of order, queue
  * registers changed while ready, bad queue sizes and ring addresses, wrong
  * access sizes and alignments, unknown registers, a broken queue (which
- * must set DEVICE_NEEDS_RESET and raise a config interrupt).
+ * must set DEVICE_NEEDS_RESET and raise a config interrupt). Last, a live
+ * update's rebind: new ops, memory accessors and interrupt line, nothing
+ * else changed, and the device carries on through them.
  *
  * unit-sources: hv/dev/virtio_mmio.c hv/dev/virtq.c
  * unit-cflags: -Ihv/arch/aarch64/inc -Ihv/plat/qemu-virt/inc
@@ -59,6 +61,7 @@ struct fake {
 	int last_pop;
 	unsigned irq_raises, irq_lowers;
 	bool irq_line;
+	unsigned rebound_ptrs, rebound_raises; /* through test_rebind's pointers */
 };
 
 static void *sim_ptr(void *ctx, uint64_t ipa, uint64_t len)
@@ -135,6 +138,34 @@ static const struct virtio_dev_ops fake_ops = {
 	.driver_ok = fake_driver_ok,
 	.reset = fake_reset,
 };
+
+/* The same device model as another image would have it: its own table. */
+static const struct virtio_dev_ops fake_ops_rebound = {
+	.device_id = 42,
+	.features = VIRTIO_BIT(0) | VIRTIO_BIT(5),
+	.nr_queues = 2,
+	.queue_num_max = QMAX,
+	.config_size = 8,
+	.config_read = fake_config_read,
+	.config_write = fake_config_write,
+	.queue_notify = fake_notify,
+	.driver_ok = fake_driver_ok,
+	.reset = fake_reset,
+};
+
+static void *rebound_ptr(void *ctx, uint64_t ipa, uint64_t len)
+{
+	((struct fake *)ctx)->rebound_ptrs++;
+	return sim_ptr(ctx, ipa, len);
+}
+
+static void rebound_irq(void *ctx, bool level)
+{
+	struct fake *f = ctx;
+
+	f->irq_line = level;
+	f->rebound_raises += level;
+}
 
 static void fake_irq(void *ctx, bool level)
 {
@@ -702,6 +733,46 @@ static void test_handler_and_remap(void **state)
 	assert_int_equal(used_idx(f, 0), 2);
 }
 
+/* Live update: the old image's pointers lead nowhere; rebinding gives the
+ * new ones and changes nothing else, and I/O goes on through them. */
+static void test_rebind(void **state)
+{
+	struct fake *f = *state;
+	struct guest_mem gm = { .ptr = rebound_ptr, .ctx = f };
+	struct virtio_dev before;
+
+	bring_up(f, FEAT_V1);
+	give_buffer(f, 1, 0, DATA_IPA, 16, VIRTQ_DESC_F_WRITE);
+	wr(f, VIRTIO_MMIO_QUEUE_NOTIFY, 1);
+	wr(f, VIRTIO_MMIO_INTERRUPT_ACK, rd(f, VIRTIO_MMIO_INTERRUPT_STATUS));
+	wr(f, VIRTIO_MMIO_QUEUE_SEL, 1);
+	memcpy(&before, &f->dev, sizeof(before));
+	f->dev.ops = (const struct virtio_dev_ops *)1;
+	f->dev.mem.ptr = (void *(*)(void *, uint64_t, uint64_t))1;
+	f->dev.irq = (virtio_irq_fn)1;
+
+	virtio_dev_rebind(&f->dev, &fake_ops_rebound, &gm, rebound_irq, f);
+	before.ops = &fake_ops_rebound;
+	before.mem = gm;
+	before.irq = rebound_irq;
+	assert_memory_equal(&f->dev, &before, sizeof(before));
+	assert_ptr_equal(f->dev.vq[1].mem, &f->dev.mem);
+
+	give_buffer(f, 1, 1, DATA_IPA + 0x100, 16, VIRTQ_DESC_F_WRITE);
+	wr(f, VIRTIO_MMIO_QUEUE_NOTIFY, 1);
+	assert_int_equal(used_idx(f, 1), 2);
+	assert_memory_equal(hp(f, DATA_IPA + 0x100), "ok", 2);
+	assert_true(f->rebound_ptrs > 0);
+	assert_int_equal(f->rebound_raises, 1);
+	assert_int_equal(f->irq_raises, 1); /* the old line saw only the first */
+	assert_int_equal(f->dev.bad_accesses, 0);
+
+	/* Again with the same values: nothing changes. */
+	memcpy(&before, &f->dev, sizeof(before));
+	virtio_dev_rebind(&f->dev, &fake_ops_rebound, &gm, rebound_irq, f);
+	assert_memory_equal(&f->dev, &before, sizeof(before));
+}
+
 static void test_init_checks(void **state)
 {
 	struct fake *f = *state;
@@ -742,6 +813,7 @@ int main(void)
 		T(test_notify_before_driver_ok),
 		T(test_no_interrupt_flag),
 		T(test_handler_and_remap),
+		T(test_rebind),
 		T(test_init_checks),
 	};
 

@@ -7,7 +7,8 @@
  * header with num_buffers 1, split buffers, buffers too small or read-only
  * returned empty and never written past, no buffer or no driver: dropped),
  * and two devices joined by the switch (hv/dev/vswitch.c): frames cross,
- * a full receive queue drops without stalling the sender, counters add up.
+ * a full receive queue drops without stalling the sender, counters add up;
+ * a live update's rebind, after which frames go on both ways.
  *
  * unit-sources: hv/dev/virtio_net.c hv/dev/vswitch.c hv/dev/virtio_mmio.c hv/dev/virtq.c
  * unit-cflags: -Ihv/arch/aarch64/inc -Ihv/plat/qemu-virt/inc
@@ -578,6 +579,41 @@ static void test_tx_many(void **state)
 	assert_int_equal(g->net.stats.tx_packets, total);
 }
 
+/* Live update: this image's pointers again; frames go on both ways. */
+static void test_rebind(void **state)
+{
+	struct env *e = *state;
+	struct guest *g = &e->g[0];
+	struct guest_mem gm = { .ptr = sim_ptr, .ctx = g };
+	uint32_t one[1] = { VNET_HDR_LEN + VNET_MAX_FRAME }, len;
+	uint8_t f[60];
+	uint16_t head;
+	unsigned irqs;
+
+	bring_up(g);
+	add_chain(g, RX, 1, one, NULL, true);
+	g->net.dev.ops = (const struct virtio_dev_ops *)1;
+	g->net.dev.mem.ptr = (void *(*)(void *, uint64_t, uint64_t))1;
+	g->net.dev.irq = (virtio_irq_fn)1;
+
+	virtio_net_rebind(&g->net, &gm, irq, g);
+	irqs = g->irqs;
+	make_frame(f, sizeof(f), MAC_B, MAC_A, 3);
+	send_frame(g, f, sizeof(f), true, 0);
+	assert_int_equal(virtio_net_tx_poll(&g->net, record, g), 1);
+	assert_memory_equal(g->sent_frame, f, sizeof(f));
+	assert_true(reap(g, TX, &head, &len));
+	assert_true(g->irqs > irqs);
+	wr(g, VIRTIO_MMIO_INTERRUPT_ACK, rd(g, VIRTIO_MMIO_INTERRUPT_STATUS));
+	irqs = g->irqs;
+	make_frame(f, sizeof(f), MAC_A, MAC_B, 5);
+	assert_true(virtio_net_rx_deliver(&g->net, f, sizeof(f)));
+	assert_true(g->irqs > irqs);
+	assert_true(reap(g, RX, &head, &len));
+	assert_int_equal(len, VNET_HDR_LEN + sizeof(f));
+	assert_memory_equal(hp(g, DATA(RX, 0)) + VNET_HDR_LEN, f, sizeof(f));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -588,6 +624,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_rx_bad_buffers, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_two_guests_on_switch, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tx_many, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rebind, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

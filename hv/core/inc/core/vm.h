@@ -64,14 +64,24 @@ struct mmio_access {
 	uint64_t value; /* written value, or where the read result goes */
 };
 
-/* Returns 0, or a negative error: the access then faults into the guest. */
-typedef int (*mmio_handler_t)(struct vcpu *vcpu, struct mmio_access *acc,
-			      uint64_t offset, void *priv);
+/*
+ * What an emulated MMIO region leads to. A kind, not a handler pointer: the
+ * state root holds no pointer into the image (core/state.h), so the image
+ * that runs the access picks its own function (vm_mmio_dispatch). Every
+ * device's access function returns 0, or a negative error: the access then
+ * faults into the guest.
+ */
+enum mmio_kind {
+	MMIO_VGIC_GICD, /* vgic_gicd_trap */
+	MMIO_VGIC_GICR, /* vgic_gicr_trap */
+	MMIO_VUART,	/* vuart_access */
+	MMIO_VDEV,	/* vdev_mmio_access, priv: its struct vdev */
+};
 
 struct mmio_region {
 	uint64_t base, size;
-	mmio_handler_t handler;
-	void *priv;
+	enum mmio_kind kind;
+	void *priv; /* in the state root, or NULL */
 };
 
 /* Same values as enum shyper_vm_state in the ABI. */
@@ -157,6 +167,19 @@ int vm_setup(struct vm *vm);
 void vm_destroy(struct vm *vm);
 struct vm *vm_by_id(unsigned id);
 int vm_stage2_init(struct vm *vm);
+/* Sets vm->s2_mm to this image's stage-2 allocator and TLB hooks. */
+void vm_stage2_hooks(struct vm *vm);
+/* Gives each passthrough interrupt of the VM this image's handler (the
+ * handler table is the image's own, core/irq.c). 0, or the first error:
+ * another handler has one of them. */
+int vm_passthrough_irqs(struct vm *vm);
+/*
+ * Live update (vm_rebind.c): sets again every pointer into the image the
+ * VM and its devices hold (stage-2 hooks, device callbacks) and its
+ * passthrough interrupts' handlers, and nothing else. No vCPU may run;
+ * running it again changes nothing.
+ */
+void vm_rebind(struct vm *vm);
 /* Takes the cores of `bitmap` for the VM (and gives back any it had). */
 int vm_claim_cpus(struct vm *vm, uint64_t bitmap);
 int vm_claim_irq(struct vm *vm, uint32_t intid);
@@ -188,7 +211,7 @@ int vm_boot(struct vm *vm);
 int vm_shutdown(struct vm *vm);
 /* From a guest's own vCPU: PSCI SYSTEM_OFF / SYSTEM_RESET of its VM. */
 void __attribute__((noreturn)) vm_guest_system_event(struct vcpu *vcpu, bool reset);
-int vm_add_mmio(struct vm *vm, uint64_t base, uint64_t size, mmio_handler_t h,
+int vm_add_mmio(struct vm *vm, uint64_t base, uint64_t size, enum mmio_kind kind,
 		void *priv);
 struct vcpu *vm_find_vcpu_by_mpidr(struct vm *vm, uint64_t mpidr);
 /* Runs an emulated-MMIO access; -SHYPER_ENOENT when no device is there. */

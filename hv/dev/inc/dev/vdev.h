@@ -41,6 +41,11 @@ struct vdev_kind {
 	 * vd->model (virtio_dev_init with vdev_guest_mem and vdev_irq). */
 	int (*setup)(struct vdev *vd);
 	void (*teardown)(struct vdev *vd);
+	/* Live update (vm_rebind), no vCPU running: set again every pointer
+	 * into the image that setup stored (the transport's ops, memory
+	 * accessors and interrupt line, the model's own callbacks), and
+	 * nothing else: the device's state goes on as it was. */
+	void (*rebind)(struct vdev *vd);
 	/* After a guest register access, outside the device lock. Optional. */
 	void (*after_access)(struct vdev *vd);
 	/* Migration (vdev_state.c), device lock held: the bytes of the
@@ -56,9 +61,10 @@ struct vdev_kind {
 	int (*state_check)(struct vdev *vd, char *why, size_t why_size);
 };
 
+/* Lives in the state root (struct vm): its pointers lead into the root or
+ * the heap, never into the image; the kind follows from cfg->type. */
 struct vdev {
 	const struct vm_vdev_cfg *cfg;
-	const struct vdev_kind *kind;
 	struct vm *vm;
 	struct virtio_dev *dev; /* the transport inside the model */
 	void *model;		/* the model's state, from the hypervisor heap */
@@ -68,11 +74,15 @@ extern const struct vdev_kind vdev_console_kind;
 extern const struct vdev_kind vdev_net_kind;
 extern const struct vdev_kind vdev_blk_kind;
 
+/* What the device is, from its configured type; NULL for none we know. */
+const struct vdev_kind *vdev_kind_of(const struct vdev *vd);
 /* SHYPER_CFG_ADD_EMU_DEV of a virtio type: checks and records it. */
 int vdev_config_add(struct vm *vm, const struct shyper_emu_dev *dev);
 /* vm_setup / vm_destroy: every configured device of the VM. */
 int vdev_setup_all(struct vm *vm);
 void vdev_teardown_all(struct vm *vm);
+/* Live update: each set-up device's rebind hook. */
+void vdev_rebind_all(struct vm *vm);
 /* At every boot of the VM: the devices come up reset. */
 void vdev_reset_all(struct vm *vm);
 /* Adds the VM's transports to its device tree; `slots` holds `max`. */
@@ -95,15 +105,20 @@ int vdev_console_history_save(struct vm *vm, struct mstream_writer *w);
 int vdev_console_history_load(struct vm *vm, const uint8_t *bytes, uint64_t len,
 			      char *why, size_t why_size);
 
-/* SHYPER_VMM_CONSOLE from the MVM (vdev_console.c). */
+/* A guest access to a device's register window (MMIO_VDEV, priv: the vdev). */
 struct vcpu;
+struct mmio_access;
+int vdev_mmio_access(struct vcpu *vcpu, struct mmio_access *acc, uint64_t offset,
+		     void *priv);
+
+/* SHYPER_VMM_CONSOLE from the MVM (vdev_console.c). */
 struct trap_frame;
 long vdev_console_hypercall(struct vcpu *caller, struct vm *vm, struct trap_frame *f);
 
-/* For the models: the VM's RAM as a guest_mem, and the interrupt line. */
-void *vdev_guest_ptr(void *vm, uint64_t ipa, uint64_t len);
-/* guest_mem.dirty for a VM: its dirty log, if it has one running. */
-void vdev_guest_dirty(void *vm, uint64_t ipa, uint64_t len);
+/* For the models: the VM's RAM as a guest_mem (writes go to its dirty log,
+ * if it has one running), and the interrupt line (ctx: the vdev). */
+struct guest_mem;
+void vdev_guest_mem(struct vdev *vd, struct guest_mem *out);
 void vdev_irq(void *vdev, bool level);
 
 #endif

@@ -79,8 +79,15 @@ void vgic_cpu_setup(void);
 int vgic_cpu_init(void);
 struct vcpu *vgic_irq_target(struct vm *vm, uint32_t intid);
 
-/* Register emulation (vgic_mmio.c). */
+/* The VM's distributor and redistributor regions (enum mmio_kind): the
+ * register emulation, then the timer fast path brought up to date. */
 struct mmio_access;
+int vgic_gicd_trap(struct vcpu *vcpu, struct mmio_access *acc, uint64_t offset,
+		   void *priv);
+int vgic_gicr_trap(struct vcpu *vcpu, struct mmio_access *acc, uint64_t offset,
+		   void *priv);
+
+/* Register emulation (vgic_mmio.c). */
 int vgic_gicd_access(struct vcpu *vcpu, struct mmio_access *acc,
 		     uint64_t offset, void *priv);
 int vgic_gicr_access(struct vcpu *vcpu, struct mmio_access *acc,

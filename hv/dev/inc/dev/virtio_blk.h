@@ -75,6 +75,7 @@ struct virtio_blk {
 	uint64_t capacity; /* sectors */
 	bool backend_up;   /* else every request fails at once */
 	bool ro;	   /* writes fail; F_RO offered from the next reset */
+	bool ro_offered;   /* F_RO offered since the last reset (which ops) */
 	uint32_t next_seq;
 	char id[VIRTIO_BLK_ID_BYTES];
 	vblk_announce_fn announce;
@@ -86,6 +87,11 @@ struct virtio_blk {
 /* capacity in sectors; id: the GET_ID answer (up to 20 bytes, copied). */
 int virtio_blk_init(struct virtio_blk *blk, uint64_t capacity, const char *id,
 		    const struct guest_mem *mem, virtio_irq_fn irq, void *irq_ctx);
+
+/* Live update: this image's transport pointers (virtio_dev_rebind), with
+ * the features offered since the last reset. The owner sets announce again. */
+void virtio_blk_rebind(struct virtio_blk *blk, const struct guest_mem *mem,
+		       virtio_irq_fn irq, void *irq_ctx);
 
 /* The backend came (up) or went: down fails every request in flight and
  * those to come with IOERR. ro takes effect for requests to come. */

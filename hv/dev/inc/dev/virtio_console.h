@@ -51,6 +51,11 @@ struct virtio_console {
 int virtio_console_init(struct virtio_console *con, const struct guest_mem *mem,
 			virtio_irq_fn irq, void *irq_ctx);
 
+/* Live update: this image's transport pointers (virtio_dev_rebind). The
+ * owner sets tx_notify again if it uses one. */
+void virtio_console_rebind(struct virtio_console *con, const struct guest_mem *mem,
+			   virtio_irq_fn irq, void *irq_ctx);
+
 /* Up to max bytes the guest wrote; returns how many. Takes the lock. */
 size_t virtio_console_tx_pop(struct virtio_console *con, void *buf, size_t max);
 /* Offers len bytes to the guest; returns how many were accepted (the rest

@@ -84,6 +84,16 @@ int virtio_dev_init(struct virtio_dev *dev, const struct virtio_dev_ops *ops,
 		    void *irq_ctx);
 
 /*
+ * Live update: a device set up by another image gets this image's ops,
+ * memory accessors and interrupt line (the models' *_rebind call it with
+ * what their init gave). Registers, queues and priv stay as they are; the
+ * queues reach the accessors through dev->mem, which does not move. Same
+ * values again change nothing. No vCPU may use the device meanwhile.
+ */
+void virtio_dev_rebind(struct virtio_dev *dev, const struct virtio_dev_ops *ops,
+		       const struct guest_mem *mem, virtio_irq_fn irq, void *irq_ctx);
+
+/*
  * One guest access to the register block: offset from its base, size 1, 2,
  * 4 or 8 bytes, *value written or read. Returns 0, or -SHYPER_EINVAL for an
  * access the spec forbids (registers are 32-bit aligned words; the config
@@ -93,7 +103,7 @@ int virtio_dev_init(struct virtio_dev *dev, const struct virtio_dev_ops *ops,
 int virtio_mmio_access(struct virtio_dev *dev, bool write, uint64_t offset,
 		       unsigned size, uint64_t *value);
 
-/* The mmio_handler_t for vm_add_mmio(vm, base, VIRTIO_MMIO_SIZE, .., dev). */
+/* One guest access to the device's register window; priv: the virtio_dev. */
 int virtio_mmio_handler(struct vcpu *vcpu, struct mmio_access *acc,
 			uint64_t offset, void *priv);
 

@@ -79,6 +79,10 @@ bool vnet_mac_valid(const uint8_t mac[VNET_MAC_LEN]);
 int virtio_net_init(struct virtio_net *net, const struct guest_mem *mem,
 		    virtio_irq_fn irq, void *irq_ctx, const uint8_t mac[VNET_MAC_LEN]);
 
+/* Live update: this image's transport pointers (virtio_dev_rebind). */
+void virtio_net_rebind(struct virtio_net *net, const struct guest_mem *mem,
+		       virtio_irq_fn irq, void *irq_ctx);
+
 /* True once the driver has notified the transmit queue since the last poll. */
 bool virtio_net_tx_kicked(struct virtio_net *net);
 
