@@ -1,43 +1,62 @@
-# The hypervisor image: freestanding C and a little assembly, linked at the
-# platform's load address, then turned into a flat arm64 Image.
+# The hypervisor image: freestanding C and a little assembly, linked position
+# independent (boot.S relocates it), then turned into a flat arm64 Image whose
+# info block gets the image's SHA-256 (include/shyper/image.h).
+#
+# Besides build/hv/cshyper.bin, two variants for the live-update tests:
+#   build/hv-s1/cshyper.bin     the previous state layout (-DHV_STATE_VERSION=1)
+#   build/hv-fault/cshyper.bin  built to fail its self-check (a core never
+#                               comes back), to test the automatic rollback
 
 HV_BUILD   := $(BUILD)/hv
 HV_ELF     := $(HV_BUILD)/cshyper.elf
 HV_BIN     := $(HV_BUILD)/cshyper.bin
+HV_S1_BIN    := $(BUILD)/hv-s1/cshyper.bin
+HV_FAULT_BIN := $(BUILD)/hv-fault/cshyper.bin
 
 HV_SRCS := $(wildcard hv/arch/$(ARCH)/*.S hv/arch/$(ARCH)/*.c hv/core/*.c \
 	hv/lib/*.c hv/dev/*.c hv/plat/$(PLAT)/*.c hv/plat/drivers/*.c hv/config/*.c)
-HV_OBJS := $(patsubst %,$(HV_BUILD)/%.o,$(HV_SRCS))
 
 HV_INCLUDES := -Iinclude -Ihv/lib/inc -Ihv/core/inc -Ihv/arch/$(ARCH)/inc \
 	-Ihv/plat/$(PLAT)/inc -Ihv/plat/drivers/inc -Ihv/dev/inc
 # -mstrict-align: the earliest code runs with the MMU off, where every access
 # is to Device memory and must be aligned.
 HV_CFLAGS := -std=gnu11 -O2 -g -ffreestanding -nostdlib -fno-builtin \
-	-fno-stack-protector -fno-pie -mgeneral-regs-only -mstrict-align \
+	-fno-stack-protector -fpie -mgeneral-regs-only -mstrict-align \
 	-fno-omit-frame-pointer -mno-outline-atomics -Wall -Wextra -Werror \
 	-MMD -MP $(HV_INCLUDES)
-HV_LDFLAGS := -nostdlib -static -no-pie -Wl,--build-id=none \
+# -z notext: const tables of pointers get relocated in place like the rest.
+HV_LDFLAGS := -nostdlib -static-pie -Wl,-z,notext -Wl,--build-id=none \
 	-Wl,-T,hv/arch/$(ARCH)/cshyper.ld -Wl,--no-warn-rwx-segments
 
 hv: $(HV_BIN)
+hv-variants: $(HV_S1_BIN) $(HV_FAULT_BIN)
+.PHONY: hv-variants
 
-$(HV_BUILD)/%.c.o: %.c
-	@mkdir -p $(dir $@)
-	@echo "  CC      $<"
-	@$(CROSS)gcc $(HV_CFLAGS) -c $< -o $@
+# $(call HV_IMAGE_RULES,build-dir,extra-cflags)
+define HV_IMAGE_RULES
+$(1)/obj/%.c.o: %.c
+	@mkdir -p $$(dir $$@)
+	@echo "  CC      $$<"
+	@$$(CROSS)gcc $$(HV_CFLAGS) $(2) -c $$< -o $$@
 
-$(HV_BUILD)/%.S.o: %.S
-	@mkdir -p $(dir $@)
-	@echo "  AS      $<"
-	@$(CROSS)gcc $(HV_CFLAGS) -D__ASSEMBLY__ -c $< -o $@
+$(1)/obj/%.S.o: %.S
+	@mkdir -p $$(dir $$@)
+	@echo "  AS      $$<"
+	@$$(CROSS)gcc $$(HV_CFLAGS) $(2) -D__ASSEMBLY__ -c $$< -o $$@
 
-$(HV_ELF): $(HV_OBJS) hv/arch/$(ARCH)/cshyper.ld
-	@echo "  LD      $@"
-	@$(CROSS)gcc $(HV_CFLAGS) $(HV_LDFLAGS) $(HV_OBJS) -lgcc -o $@
+$(1)/cshyper.elf: $$(patsubst %,$(1)/obj/%.o,$$(HV_SRCS)) hv/arch/$$(ARCH)/cshyper.ld
+	@echo "  LD      $$@"
+	@$$(CROSS)gcc $$(HV_CFLAGS) $$(HV_LDFLAGS) $$(patsubst %,$(1)/obj/%.o,$$(HV_SRCS)) -lgcc -o $$@
 
-$(HV_BIN): $(HV_ELF)
-	@$(CROSS)objcopy -O binary $< $@
-	@echo "  IMAGE   $@ ($$(stat -c %s $@) bytes)"
+$(1)/cshyper.bin: $(1)/cshyper.elf scripts/hv-image-stamp.sh
+	@$$(CROSS)objcopy -O binary $$< $$@.tmp
+	@scripts/hv-image-stamp.sh $$@.tmp
+	@mv $$@.tmp $$@
+	@echo "  IMAGE   $$@ ($$$$(stat -c %s $$@) bytes)"
 
--include $(HV_OBJS:.o=.d)
+-include $$(patsubst %,$(1)/obj/%.d,$$(HV_SRCS))
+endef
+
+$(eval $(call HV_IMAGE_RULES,$(HV_BUILD),))
+$(eval $(call HV_IMAGE_RULES,$(BUILD)/hv-s1,-DHV_STATE_VERSION=1))
+$(eval $(call HV_IMAGE_RULES,$(BUILD)/hv-fault,-DHV_UPDATE_FAULT_CORE))

@@ -5,6 +5,7 @@
  */
 #include <arch/gic.h>
 #include <core/console.h>
+#include <core/irq.h>
 #include <core/state.h>
 #include <drivers/pl011.h>
 
@@ -80,6 +81,21 @@ int console_getc(void)
 	c = con->rx[con->rx_tail];
 	con->rx_tail = (con->rx_tail + 1) & (CONSOLE_RX_SIZE - 1);
 	return (unsigned char)c;
+}
+
+static enum irq_result console_irq(uint32_t intid)
+{
+	(void)intid;
+	console_rx_poll();
+	return IRQ_HANDLED;
+}
+
+void console_register_irq(void)
+{
+	/* Not once the MVM has the UART's interrupt (mvm.c gives it away). */
+	if (hv.board.uart.base == hv.console.uart_base && hv.board.uart.intid &&
+	    !hv.irq_owner[hv.board.uart.intid])
+		irq_register(hv.board.uart.intid, console_irq);
 }
 
 void console_enable_rx_irq(uint32_t intid, unsigned cpu)

@@ -7,6 +7,7 @@
 #include <core/log.h>
 #include <core/mem.h>
 #include <core/state.h>
+#include <core/update.h>
 #include <core/vm.h>
 #include <dev/mediated.h>
 #include <lib/string.h>
@@ -22,6 +23,7 @@ static const hc_group_handler groups[] = {
 	[SHYPER_GRP_IVC] = hc_ivc,
 	[SHYPER_GRP_MEDIATED] = hc_mediated,
 	[SHYPER_GRP_MIGRATE] = hc_migrate,
+	[SHYPER_GRP_UPDATE] = hc_update,
 };
 
 void hypercall_handle(struct vcpu *caller, struct trap_frame *f)
@@ -60,6 +62,10 @@ static void fill_sys_info(struct shyper_sys_info *info)
 	info->free_ram = mem_free_frame_count() * FRAME_SIZE;
 	for (unsigned c = 0; c < hv.nr_cpus && c < SHYPER_MAX_CPUS; c++)
 		info->cpu_owner[c] = hv.cpu_owner[c];
+	memcpy(info->version_string, HV_VERSION_STRING, sizeof(HV_VERSION_STRING));
+	info->state_version = HV_STATE_VERSION;
+	info->updates = hv.update.updates;
+	info->heap_free = hv_heap_free();
 }
 
 int64_t hc_sys(struct vcpu *caller, struct trap_frame *f, unsigned fn)

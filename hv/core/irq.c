@@ -2,6 +2,7 @@
 #include <core/cpu.h>
 #include <core/irq.h>
 #include <core/log.h>
+#include <core/state.h>
 #include <shyper/errno.h>
 
 /* Rebuilt by every boot from code addresses, so not part of the state root. */
@@ -57,4 +58,8 @@ void irq_handle_pending(void)
 	gic_eoi(ack);
 	if (res == IRQ_HANDLED)
 		gic_deactivate(ack);
+	/* A new image on probation: its leader judges at its next exit. */
+	if (__builtin_expect(hv.update.phase == SHYPER_UPD_PROBATION, 0) &&
+	    cpu->id == hv.update.leader)
+		cpu->resched = true;
 }

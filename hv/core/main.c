@@ -19,18 +19,20 @@
 #include <core/selftest.h>
 #include <core/shell.h>
 #include <core/smp.h>
+#include <core/update.h>
 #include <core/state.h>
 #include <dev/vgic.h>
 #include <lib/dt.h>
 #include <lib/fmt.h>
 #include <lib/string.h>
 #include <plat/platform.h>
+#include <drivers/pl011.h>
 #include <shyper/version.h>
 
 /* Largest board device tree accepted (QEMU's is about 1 MiB with padding). */
 #define DTB_MAX_SIZE (2UL << 20)
 
-struct hv_state hv;
+struct hv_state *hv_state_root;
 
 extern uint8_t _image_start[], _image_end[];
 
@@ -115,13 +117,6 @@ static void init_cpus(void)
 	hv.cpus[0].state = CPU_ONLINE;
 }
 
-static enum irq_result console_irq(uint32_t intid)
-{
-	(void)intid;
-	console_rx_poll();
-	return IRQ_HANDLED;
-}
-
 static void init_interrupts(void)
 {
 	const struct board_info *b = &hv.board;
@@ -143,8 +138,7 @@ static void init_interrupts(void)
 	selftest_enable_timer();
 	if (vgic_cpu_init())
 		boot_fatal("the GIC has no usable virtualisation interface");
-	if (b->uart.base == hv.console.uart_base && b->uart.intid)
-		irq_register(b->uart.intid, console_irq);
+	console_register_irq();
 }
 
 static void print_banner(void)
@@ -158,12 +152,41 @@ static void print_banner(void)
 		 psci_version() >> 16, psci_version() & 0xffff);
 }
 
+/* The FDT header's totalsize (big-endian), before anything checks the tree. */
+static uint64_t raw_fdt_size(uint64_t dtb_pa)
+{
+	const uint8_t *p = (const uint8_t *)dtb_pa + 4;
+
+	return (uint64_t)p[0] << 24 | p[1] << 16 | p[2] << 8 | p[3];
+}
+
+/*
+ * The state root goes right after the cold-boot image's slot, where every
+ * later image finds it (core/update.h). Nothing may be there: the console
+ * lives in the root, so an overlap is reported on the UART by hand.
+ */
+static void place_state_root(uint64_t dtb_pa)
+{
+	uint64_t lo = (uint64_t)_image_start, hi = lo + HV_SLOT_SIZE + HV_STATE_AREA;
+	static const char msg[] = "cshyper: fatal: the board device tree lies in the 3 MiB "
+				  "from the image's load address (image slot and state root)\r\n";
+
+	if (dtb_pa < hi && dtb_pa + raw_fdt_size(dtb_pa) > lo) {
+		for (const char *c = msg; *c; c++)
+			pl011_putc(PLAT_EARLY_UART_BASE, *c);
+		psci_system_off();
+	}
+	hv_state_root = (struct hv_state *)(lo + HV_SLOT_SIZE);
+	memset(hv_state_root, 0, sizeof(*hv_state_root));
+}
+
 void hv_main(uint64_t dtb_pa)
 {
 	struct dt dt;
 	unsigned online;
 	uint64_t rd_start, rd_end;
 
+	place_state_root(dtb_pa);
 	hv.magic = HV_STATE_MAGIC;
 	hv.version = HV_STATE_VERSION;
 	hv.log_level = LOG_INFO;
@@ -177,11 +200,17 @@ void hv_main(uint64_t dtb_pa)
 	print_banner();
 	check_board();
 	init_cpus();
-	if (mem_init((uint64_t)_image_start, (uint64_t)_image_end, dtb_pa,
+	if (mem_init((uint64_t)_image_start,
+		     (uint64_t)_image_start + HV_SLOT_SIZE + HV_STATE_AREA, dtb_pa,
 		     dt.totalsize))
 		boot_fatal("could not set up hypervisor memory");
-	if (mvm_boot_initrd(&dt, &rd_start, &rd_end))
+	if (update_init((uint64_t)_image_start))
+		boot_fatal("could not reserve the live-update slot");
+	if (mvm_boot_initrd(&dt, &rd_start, &rd_end)) {
+		if (rd_start < hv.reserved_end && rd_end > (uint64_t)_image_start)
+			boot_fatal("the initramfs overlaps the hypervisor's image slot and state root");
 		mem_reserve_boot_initrd(rd_start, rd_end);
+	}
 	log_info("memory: hypervisor 0x%lx-0x%lx, heap %lu KiB, %lu MiB free",
 		 hv.reserved_base, hv.reserved_end, hv.heap_size >> 10,
 		 (mem_free_frame_count() * FRAME_SIZE) >> 20);

@@ -285,5 +285,6 @@ int mvm_boot(const struct dt *dt)
 	log_info("mvm: %u vCPU(s), %lu MiB at 0x%lx, kernel 0x%lx, initramfs %lu KiB, GICv%u",
 		 vm->nr_vcpus, ram->size >> 20, ram->ipa, cfg->kernel_ipa, rd_size >> 10,
 		 vm->vgic.version);
+	vm_note_started(vm);
 	return vcpu_power_on(&vm->vcpus[0], cfg->kernel_ipa, cfg->dtb_ipa);
 }

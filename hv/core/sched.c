@@ -4,6 +4,7 @@
 #include <core/cpu.h>
 #include <core/sched.h>
 #include <core/state.h>
+#include <core/update.h>
 #include <core/vm.h>
 #include <dev/vgic.h>
 
@@ -161,6 +162,7 @@ void sched_on_exit(struct trap_frame *f)
 	/* The common exit: nothing to do, two plain loads. */
 	if (!cpu->stop_pending && !cpu->resched)
 		return;
+	update_poll_exit(f); /* a live update parks or judges here */
 	if (__atomic_exchange_n(&cpu->stop_pending, false, __ATOMIC_ACQ_REL)) {
 		stop_waiting_vcpus(cur);
 		if (cur && cur->stop_req)

@@ -9,6 +9,7 @@
 #include <core/sched.h>
 #include <core/smp.h>
 #include <core/state.h>
+#include <core/update.h>
 #include <core/vm.h>
 #include <shyper/errno.h>
 
@@ -138,6 +139,8 @@ void smp_idle_loop(void)
 
 		irq_disable();
 		run_pending_work(cpu);
+		if (update_park_requested() && cpu->id != hv.update.leader)
+			update_park_idle();
 		vcpu = __atomic_load_n(&cpu->boot_vcpu, __ATOMIC_SEQ_CST);
 		if (vcpu) {
 			/* Busy before boot_vcpu is free again (vcpu_power_on). */

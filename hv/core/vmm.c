@@ -129,6 +129,33 @@ static int load_images(struct vm *vm)
 	return 0;
 }
 
+void vm_note_started(struct vm *vm)
+{
+#if HV_STATE_VERSION >= 2
+	hv.v2.vm_started_at[vm->id] = timer_now();
+#else
+	(void)vm;
+#endif
+}
+
+#if HV_STATE_VERSION >= 2
+/* Added with layout 2 (SHYPER_VMM_UPTIME). A VM that arrived by migration
+ * has no boot time here: its vCPU 0's time on its core stands in. */
+static int vmm_uptime(struct vm *vm, struct trap_frame *f)
+{
+	uint64_t at = hv.v2.vm_started_at[vm->id];
+	bool runs = false;
+
+	for (unsigned v = 0; v < vm->nr_vcpus && vm->setup_done; v++)
+		runs |= vm->vcpus[v].state != VCPU_OFF;
+	if (!runs)
+		return -SHYPER_EINVAL;
+	f->x[1] = at ? timer_now() - at : vm_run_ticks_estimate(vm);
+	f->x[2] = timer_freq();
+	return 0;
+}
+#endif
+
 int vm_boot(struct vm *vm)
 {
 	int ret;
@@ -153,6 +180,7 @@ int vm_boot(struct vm *vm)
 	for (unsigned i = 0; i < vm->nr_vcpus; i++)
 		vm->vcpus[i].state = VCPU_OFF;
 	vm->state = VM_RUNNING;
+	vm_note_started(vm);
 	/* Said first: on the VM's own core (a reset) the call does not return. */
 	log_info("vm%u (%s) started on cpu%u", vm->id, vm->cfg->name, vm->vcpus[0].pcpu);
 	event_post(SHYPER_EVENT_VM_STATE, vm->id, VM_RUNNING);
@@ -283,7 +311,8 @@ int64_t hc_vmm(struct vcpu *caller, struct trap_frame *f, unsigned fn)
 		f->x[1] = caller->vm->id;
 		return 0;
 	}
-	if (fn > SHYPER_HVC_FN(SHYPER_VMM_NET_INFO))
+	if (fn > SHYPER_HVC_FN(SHYPER_VMM_NET_INFO) &&
+	    (HV_STATE_VERSION < 2 || fn != SHYPER_HVC_FN(SHYPER_VMM_UPTIME)))
 		return -SHYPER_ENOSYS;
 	if (!hc_caller_is_mvm(caller))
 		return -SHYPER_EPERM;
@@ -308,6 +337,10 @@ int64_t hc_vmm(struct vcpu *caller, struct trap_frame *f, unsigned fn)
 		return vdev_console_hypercall(caller, vm, f);
 	case SHYPER_HVC_FN(SHYPER_VMM_NET_INFO):
 		return vdev_net_hypercall(caller, vm, f);
+#if HV_STATE_VERSION >= 2
+	case SHYPER_HVC_FN(SHYPER_VMM_UPTIME):
+		return vmm_uptime(vm, f);
+#endif
 	case SHYPER_HVC_FN(SHYPER_VMM_BOOT):
 		return vm_boot(vm);
 	case SHYPER_HVC_FN(SHYPER_VMM_SHUTDOWN):

@@ -19,6 +19,8 @@
 #define SHYPER_HVC_FN(fid) ((fid) & 0xff)
 #define SHYPER_HVC_IS_OURS(fid) (((fid) & 0xffff0000U) == SHYPER_HVC_BASE)
 
+#define SHYPER_UPD_VERSION_MAX 24 /* an image's version string */
+
 enum shyper_group {
 	SHYPER_GRP_SYS = 0,
 	SHYPER_GRP_VMM = 1,
@@ -51,6 +53,11 @@ enum shyper_group {
 /* x1 id, x2 buf, x3 len, x4 n: shyper_net_info of the VM's n-th virtio-net
  * device, from 0 in configuration order (-ENODEV: it has no such device). */
 #define SHYPER_VMM_NET_INFO SHYPER_HVC(SHYPER_GRP_VMM, 9)
+/* x1 id -> x1 counter ticks since the VM was booted, x2 counter frequency
+ * (Hz). Added with state layout 2: an image with layout 1 answers -ENOSYS.
+ * For a VM booted under a layout-1 image it is an estimate (the update's
+ * conversion computes it from vCPU 0's time on its core). */
+#define SHYPER_VMM_UPTIME SHYPER_HVC(SHYPER_GRP_VMM, 10)
 /* The most virtio-net devices `shyper vm info` asks about. */
 #define SHYPER_NET_MAX_PER_VM 16
 
@@ -259,6 +266,70 @@ struct shyper_sys_info {
 	uint64_t free_ram; /* frames not owned by the hypervisor or any VM */
 	/* VM id + 1 running on each core; 0: free. */
 	uint32_t cpu_owner[SHYPER_MAX_CPUS];
+	char version_string[SHYPER_UPD_VERSION_MAX]; /* the running image's */
+	uint32_t state_version;	/* layout of its state root */
+	uint32_t updates;	/* live updates since the board booted */
+	uint64_t heap_free;	/* bytes free in the hypervisor's heap */
+};
+
+/*
+ * Live update group (docs/HYPERCALLS.md, "Live update"): the MVM only.
+ * The image goes into the slot the running image does not use, in order,
+ * is checked as a whole, then switched to; the new image runs on probation
+ * until its self-check passes, else the previous one takes over again.
+ */
+#define SHYPER_UPD_BEGIN SHYPER_HVC(SHYPER_GRP_UPDATE, 0)    /* x1 size */
+#define SHYPER_UPD_CHUNK SHYPER_HVC(SHYPER_GRP_UPDATE, 1)    /* x1 offset, x2 buf, x3 len */
+/* CHECK returns 0 once the report is written; its result says the verdict. */
+#define SHYPER_UPD_CHECK SHYPER_HVC(SHYPER_GRP_UPDATE, 2)    /* x1 buf, x2 len: shyper_upd_report */
+#define SHYPER_UPD_APPLY SHYPER_HVC(SHYPER_GRP_UPDATE, 3)    /* returns in the new image */
+#define SHYPER_UPD_STATUS SHYPER_HVC(SHYPER_GRP_UPDATE, 4)   /* x1 buf, x2 len: shyper_upd_status */
+#define SHYPER_UPD_ROLLBACK SHYPER_HVC(SHYPER_GRP_UPDATE, 5) /* back to the previous image */
+#define SHYPER_UPD_CANCEL SHYPER_HVC(SHYPER_GRP_UPDATE, 6)   /* drops an upload */
+
+#define SHYPER_UPD_WHY_MAX 128
+
+/* CHECK's verdict on the uploaded image (why: the reason it is refused). */
+struct shyper_upd_report {
+	int32_t result; /* 0 or -SHYPER_E*: what CHECK returns */
+	uint32_t arch, abi;
+	uint32_t state_version, state_oldest; /* the image's */
+	uint32_t running_state;		      /* the running image's layout */
+	uint32_t handover_state;	      /* the layout the state goes over in */
+	uint32_t pad;
+	uint64_t file_size, load_size, slot_size;
+	char board[16];
+	char version[SHYPER_UPD_VERSION_MAX];
+	char why[SHYPER_UPD_WHY_MAX];
+};
+
+enum shyper_upd_phase {
+	SHYPER_UPD_IDLE = 0,
+	SHYPER_UPD_RECEIVING = 1, /* BEGIN done, chunks arriving */
+	SHYPER_UPD_READY = 2,	  /* CHECK passed: APPLY may switch */
+	SHYPER_UPD_PROBATION = 3, /* switched; the self-check is not done */
+};
+
+enum shyper_upd_outcome {
+	SHYPER_UPD_NONE = 0,
+	SHYPER_UPD_HEALTHY = 1,	    /* the last switch passed its self-check */
+	SHYPER_UPD_ROLLED_BACK = 2, /* it failed: the previous image runs again */
+};
+
+struct shyper_upd_status {
+	uint32_t phase;	  /* enum shyper_upd_phase */
+	uint32_t outcome; /* enum shyper_upd_outcome, of the last switch */
+	uint32_t updates, rollbacks; /* since the board booted */
+	uint32_t cores_paused;	     /* in the last switch */
+	uint32_t vms_kept;
+	uint64_t pause_ticks; /* last switch: cores stopped to cores resumed */
+	uint64_t counter_hz;
+	uint32_t has_previous; /* the other slot still holds the previous image */
+	uint32_t state_version;
+	char running[SHYPER_UPD_VERSION_MAX];
+	char previous[SHYPER_UPD_VERSION_MAX];
+	char why[SHYPER_UPD_WHY_MAX]; /* of a rollback */
+	char vm_names[256]; /* "mvm, linux-core1, ..." of the last switch */
 };
 
 /* SHYPER_SYS_NOTIFY event types. */

@@ -31,6 +31,8 @@ extern const struct cli_cmd cli_vm_cmds[];
 /* shyper vm console (cmd_console.c). */
 int cli_vm_console(int argc, char **argv);
 extern const struct cli_cmd cli_system_cmds[];
+/* shyper system update (cmd_update.c). */
+int cli_system_update(int argc, char **argv);
 extern const struct cli_cmd cli_ivc_cmds[];
 
 /* Options of the running command ("--name" or "--name=value", see the

@@ -139,6 +139,10 @@ static int sys_info(int argc, char **argv)
 	}
 	printf("memory total: %llu MiB\nmemory free: %llu MiB\n",
 	       (unsigned long long)(si.total_ram / MIB), (unsigned long long)(si.free_ram / MIB));
+	si.version_string[sizeof(si.version_string) - 1] = '\0';
+	printf("hypervisor heap free: %llu KiB\n", (unsigned long long)(si.heap_free >> 10));
+	printf("hypervisor image: %s, state layout %u, %u live update%s since boot\n",
+	       si.version_string, si.state_version, si.updates, si.updates == 1 ? "" : "s");
 	free(vms);
 	return CLI_EXIT_OK;
 }
@@ -351,5 +355,17 @@ const struct cli_cmd cli_system_cmds[] = {
 	  "--timeout seconds (default 30) is given up and its VM removed. The disks\n"
 	  "of migrated VMs are copied into --disk-dir (default /tmp) and served.\n",
 	  0, 1, sys_daemon },
+	{ "update", "[image.bin] [--rollback] [--status] [--cancel] [--timeout=S]",
+	  "replace the running hypervisor; every VM keeps running",
+	  "Uploads image.bin (a cshyper.bin built for this board) into the image slot\n"
+	  "the running hypervisor does not use; the hypervisor checks its header,\n"
+	  "board, ABI, state layout and SHA-256 before anything stops, then parks\n"
+	  "every core, hands its state to the new image and resumes every VM where\n"
+	  "it was. The new image must pass its self-check (every core back, every\n"
+	  "vCPU running, interrupts arriving) within a second, or the previous\n"
+	  "image takes over again. --rollback returns to the previous image while\n"
+	  "it is still kept; --status shows the running image and the last switch;\n"
+	  "--cancel drops an upload; --timeout bounds the wait for the verdict.\n",
+	  0, 1, cli_system_update },
 	{ NULL, NULL, NULL, NULL, 0, 0, NULL },
 };

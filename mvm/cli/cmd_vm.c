@@ -627,6 +627,16 @@ static void print_console(int fd, uint32_t id)
 	       ret[3] ? "attached" : "detached");
 }
 
+/* Since its boot; hypervisors with state layout 1 do not keep it (ENOSYS),
+ * and a VM that is not running has none: no line then. */
+static void print_uptime(int fd, uint32_t id)
+{
+	uint64_t r[4];
+
+	if (!hvc_call(fd, SHYPER_VMM_UPTIME, (uint64_t[6]){ id }, 0, NULL, 0, 0, r) && r[2])
+		printf("uptime: %.1f s\n", (double)r[1] / (double)r[2]);
+}
+
 static int vm_info(int argc, char **argv)
 {
 	struct shyper_vm_info v;
@@ -653,6 +663,7 @@ static int vm_info(int argc, char **argv)
 	       v.id, name, cli_vm_type_name(v.type, t, sizeof(t)),
 	       cli_vm_state_name(v.state, s, sizeof(s)), v.nr_vcpus, cores,
 	       (unsigned long long)(v.mem_bytes / MIB), (unsigned long long)v.exits);
+	print_uptime(fd, id);
 	for (uint32_t i = 0; i < v.nr_vcpus && i < SHYPER_MAX_CPUS; i++)
 		print_vcpu(fd, id, i);
 	print_net(fd, id);

@@ -75,6 +75,7 @@ static const struct {
 	{ SHYPER_EOVERFLOW, "EOVERFLOW", "value does not fit" },
 	{ SHYPER_EBADMSG, "EBADMSG", "checksum or header mismatch" },
 	{ SHYPER_ENOTSUP, "ENOTSUP", "valid but not supported here" },
+	{ SHYPER_EALREADY, "EALREADY", "that operation is already in progress" },
 	/* what the ioctl itself may fail with */
 	{ ENOTTY, "ENOTTY", "/dev/shyper does not know this ioctl (shyper.ko too old?)" },
 	{ EACCES, "EACCES", "permission denied" },

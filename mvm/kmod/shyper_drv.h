@@ -76,6 +76,9 @@ struct arm_smccc_res;
 void shyper_incoming_note(struct file *file, u32 fid, u64 id, bool restore,
 			  const struct arm_smccc_res *res);
 void shyper_incoming_release(struct file *file);
+/* shyper_update.c: the file whose live-update upload is in progress. */
+void shyper_update_note(struct file *file, u32 fid, const struct arm_smccc_res *res);
+void shyper_update_release(struct file *file);
 
 /* shyper_ivc.c */
 int shyper_ivc_init(struct platform_device *pdev, struct shyper_dev *sdev);

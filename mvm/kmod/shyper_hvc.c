@@ -166,6 +166,7 @@ static long shyper_hvc_ioctl(struct shyper_dev *sdev, struct file *file,
 	if (!called)
 		return err;
 	shyper_incoming_note(file, ioc.fid, id, restore, &res);
+	shyper_update_note(file, ioc.fid, &res);
 
 	/* Only ret: the rest stays as the caller wrote it. */
 	ret[0] = res.a0;

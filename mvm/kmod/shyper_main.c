@@ -49,6 +49,7 @@ static int shyper_release(struct inode *inode, struct file *file)
 {
 	shyper_mediated_release(file);
 	shyper_incoming_release(file);
+	shyper_update_release(file);
 	return 0;
 }
 

@@ -6,6 +6,8 @@
  *   shyper-hvc <fid> [x1 .. x6]         numbers in C syntax (0x..., decimal)
  *   shyper-hvc -b <arg> <len> <fid> ... x<arg> gets a zeroed buffer of len bytes
  *   shyper-hvc -f <arg> <file> <fid> ... x<arg> gets a buffer holding the file
+ *   SHYPER_HVC_HOLD=<s> keeps /dev/shyper open that long after the call
+ *   (what shyper.ko tracks per open file, e.g. an upload, lasts as long)
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -78,5 +80,9 @@ int main(int argc, char **argv)
 	printf("x0=%lld x1=0x%llx x2=0x%llx x3=0x%llx\n", (long long)h.ret[0],
 	       (unsigned long long)h.ret[1], (unsigned long long)h.ret[2],
 	       (unsigned long long)h.ret[3]);
+	fflush(stdout);
+	if (getenv("SHYPER_HVC_HOLD"))
+		sleep((unsigned)atoi(getenv("SHYPER_HVC_HOLD")));
+	close(fd);
 	return 0;
 }

@@ -5,7 +5,7 @@
  * chunked uploads, removal of a half-built VM, and the output of list, info,
  * system info/version and the daemon.
  *
- * unit-sources: mvm/cli/cmd_vm.c mvm/cli/cmd_snapshot.c mvm/cli/cmd_migrate.c mvm/cli/migrate_net.c mvm/cli/migrate_recv.c mvm/cli/migrate_proto.h mvm/cli/stream_out.c mvm/cli/stream_out.h mvm/cli/vm_import.c mvm/cli/vm_import.h mvm/cli/daemon_ctl.c mvm/cli/daemon_ctl.h mvm/cli/mediated_live.c mvm/cli/migrate_disk.c mvm/cli/migrate_disk.h mvm/cli/vm_cmds.h hv/lib/crc32.c hv/lib/fmt.c hv/lib/mstream_check.c hv/lib/mstream_inc.c hv/lib/mstream_payload.c hv/lib/mstream_reader.c hv/lib/mstream_writer.c mvm/cli/cmd_console.c mvm/cli/cmd_system.c mvm/cli/cli.c mvm/cli/config.c mvm/cli/config_devices.c mvm/cli/config_text.c mvm/cli/config_mediated.c mvm/cli/config_images.c mvm/cli/config_ivc.c mvm/cli/jsoncheck.c mvm/cli/util.c mvm/cli/hvc.c mvm/cli/mediated.c mvm/cli/mediated.h mvm/cli/cli.h mvm/cli/config.h mvm/cli/hvc.h mvm/cli/jsoncheck.h mvm/cli/util.h
+ * unit-sources: mvm/cli/cmd_vm.c mvm/cli/cmd_update.c mvm/cli/cmd_snapshot.c mvm/cli/cmd_migrate.c mvm/cli/migrate_net.c mvm/cli/migrate_recv.c mvm/cli/migrate_proto.h mvm/cli/stream_out.c mvm/cli/stream_out.h mvm/cli/vm_import.c mvm/cli/vm_import.h mvm/cli/daemon_ctl.c mvm/cli/daemon_ctl.h mvm/cli/mediated_live.c mvm/cli/migrate_disk.c mvm/cli/migrate_disk.h mvm/cli/vm_cmds.h hv/lib/crc32.c hv/lib/fmt.c hv/lib/mstream_check.c hv/lib/mstream_inc.c hv/lib/mstream_payload.c hv/lib/mstream_reader.c hv/lib/mstream_writer.c mvm/cli/cmd_console.c mvm/cli/cmd_system.c mvm/cli/cli.c mvm/cli/config.c mvm/cli/config_devices.c mvm/cli/config_text.c mvm/cli/config_mediated.c mvm/cli/config_images.c mvm/cli/config_ivc.c mvm/cli/jsoncheck.c mvm/cli/util.c mvm/cli/hvc.c mvm/cli/mediated.c mvm/cli/mediated.h mvm/cli/cli.h mvm/cli/config.h mvm/cli/hvc.h mvm/cli/jsoncheck.h mvm/cli/util.h
  * unit-libs: -ljson-c -Wl,--wrap=hvc_open,--wrap=hvc_call,--wrap=hvc_close
  * unit-cflags: -Imvm/cli
  */
@@ -143,6 +143,10 @@ int __wrap_hvc_call(int fd, uint32_t fid, const uint64_t x[6], unsigned buf_arg,
 	case SHYPER_CFG_ADD_VM:
 		r[1] = NEW_VM_ID;
 		break;
+	case SHYPER_VMM_UPTIME:
+		r[1] = 12500; /* ticks of a 1 kHz counter: 12.5 s */
+		r[2] = 1000;
+		break;
 	case SHYPER_CFG_UPLOAD: {
 		uint64_t kind = x[1], off = x[2];
 
@@ -220,6 +224,8 @@ int __wrap_hvc_call(int fd, uint32_t fid, const uint64_t x[6], unsigned buf_arg,
 			.version = 0x000100, .abi = SHYPER_ABI_VERSION, .board = "qemu-virt",
 			.nr_cpus = 4, .gic_version = 3, .total_ram = 4ULL << 30,
 			.free_ram = 2ULL << 30, .cpu_owner = { 1, 0, 6, 6 },
+			.version_string = "0.1.0-s1", .state_version = 1, .updates = 3,
+			.heap_free = 4000 << 10,
 		};
 
 		assert_int_equal(buf_arg, 1);
@@ -709,6 +715,7 @@ static void test_vm_list_info(void **state)
 	assert_int_equal(run_vm("info", "5"), 0);
 	assert_string_equal(out, "id: 5\nname: guest-os-1\ntype: bare-metal\nstate: ready\n"
 				 "vcpus: 2\ncores: 2-3\nmemory: 64 MiB\nexits: 0\n"
+				 "uptime: 12.5 s\n"
 				 "vcpu0: core 2, running, run 1500 ms, switched in 3 times, exits 323 "
 				 "(hvc 1, smc 0, mmio 20, sysreg 2, wfx 0, irq 300, abort 0, other 0)\n"
 				 "vcpu1: core 3, running, run 1500 ms, switched in 3 times, exits 323 "
@@ -719,8 +726,10 @@ static void test_vm_list_info(void **state)
 				 "rx 4 packets 400 bytes 1 drops\n"
 				 "console: 4096 bytes kept, 70000 dropped while nobody was attached, "
 				 "detached\n");
+	assert_int_equal(calls[nr_calls - 8].x[0], 5);
+	assert_int_equal(calls[nr_calls - 8].x[2], sizeof(struct shyper_vm_info));
+	assert_int_equal(calls[nr_calls - 7].fid, SHYPER_VMM_UPTIME);
 	assert_int_equal(calls[nr_calls - 7].x[0], 5);
-	assert_int_equal(calls[nr_calls - 7].x[2], sizeof(struct shyper_vm_info));
 	assert_int_equal(calls[nr_calls - 5].x[1], 1); /* the second vCPU */
 	/* One call per virtio-net device, until ENODEV. */
 	for (int i = 0; i < 3; i++) {
@@ -747,7 +756,9 @@ static void test_system(void **state)
 				 "GIC version: 3\ncores: 4\n"
 				 "core 0: vm0 (mvm)\ncore 1: free\n"
 				 "core 2: vm5 (guest-os-1)\ncore 3: vm5 (guest-os-1)\n"
-				 "memory total: 4096 MiB\nmemory free: 2048 MiB\n");
+				 "memory total: 4096 MiB\nmemory free: 2048 MiB\n"
+				 "hypervisor heap free: 4000 KiB\n"
+				 "hypervisor image: 0.1.0-s1, state layout 1, 3 live updates since boot\n");
 
 	assert_int_equal(run(cli_system_cmds, "system", "version", 0, NULL), 0);
 	snprintf(want, sizeof(want), "shyper CLI %s (ABI %d)\nhypervisor 0.1.0 (ABI %d)\n",

@@ -4,6 +4,15 @@
  * entry of secondary cores started through PSCI CPU_ON with x0 = core index.
  */
 #include <arch/asm.h>
+#include <core/state_version.h>
+#include <shyper/image.h>
+
+/* x<reg> = the address of <sym> where the image runs (it is position
+ * independent: linked at 0, loaded anywhere 4 KiB aligned). */
+.macro adr_l reg, sym
+	adrp	\reg, \sym
+	add	\reg, \reg, :lo12:\sym
+.endm
 
 	.section .text.head, "ax"
 	.global _start
@@ -18,6 +27,23 @@ _start:
 	.ascii	"ARM\x64"			/* magic */
 	.long	0
 
+	/* struct shyper_image_info (shyper/image.h) at offset 64. */
+	.long	SHYPER_IMAGE_MAGIC
+	.long	SHYPER_IMAGE_INFO_SIZE
+	.long	SHYPER_ARCH_AARCH64
+	.long	SHYPER_ABI_VERSION
+	.long	HV_STATE_VERSION
+	.long	HV_STATE_OLDEST
+	.quad	_image_file_size
+	.quad	_image_size
+	.quad	_update_entry_offset
+	.quad	_secondary_update_entry_offset
+1:	.asciz	PLAT_NAME
+	.org	1b + SHYPER_IMAGE_BOARD_MAX
+2:	.asciz	HV_VERSION_STRING
+	.org	2b + SHYPER_IMAGE_VERSION_MAX
+	.fill	32, 1, 0			/* sha256, stamped after linking */
+
 primary_entry:
 	msr	daifset, #0xf
 	mov	x19, x0				/* board device tree */
@@ -26,20 +52,12 @@ primary_entry:
 	cmp	x1, #CURRENTEL_EL2
 	b.ne	not_el2
 
-	/* The image must run where it was linked: its page tables say so. */
+	/* Anywhere in RAM but 4 KiB aligned: adrp counts in pages. */
 	adr	x1, _start
-	ldr	x2, =_start
-	cmp	x1, x2
+	tst	x1, #0xfff
 	b.ne	wrong_address
 
-	/* Zero .bss (it holds the stacks) before anything uses it. */
-	ldr	x1, =_bss_start
-	ldr	x2, =_bss_end
-1:	cmp	x1, x2
-	b.hs	2f
-	stp	xzr, xzr, [x1], #16
-	b	1b
-2:
+	bl	relocate_and_clear
 	mov	x20, #0				/* the boot core is core 0 */
 	bl	setup_core_el2
 
@@ -49,6 +67,34 @@ primary_entry:
 
 	mov	x0, x19
 	bl	hv_main
+	b	halt
+
+/*
+ * Live update (core/update_switch.c): the running image jumps here with the
+ * MMU on (its identity map covers every RAM), interrupts masked, x0 = the
+ * state root. This image's own stack, relocations and .bss come first.
+ */
+	.global update_entry
+update_entry:
+	msr	daifset, #0xf
+	mov	x19, x0
+	bl	relocate_and_clear
+	mov	x20, #0
+	bl	setup_core_el2_mmu_on
+	mov	x0, x19
+	bl	hv_update_main
+	b	halt
+
+/* The other cores, released by the boot core once it runs here: x0 = core
+ * index. Relocations and .bss are done; the new page tables are built. */
+	.global secondary_update_entry
+secondary_update_entry:
+	msr	daifset, #0xf
+	mov	x20, x0
+	bl	setup_core_el2_mmu_on
+	bl	mmu_switch_tables
+	mov	x0, x20
+	bl	hv_update_secondary_main
 	b	halt
 
 	.global secondary_entry
@@ -61,15 +107,42 @@ secondary_entry:
 	bl	hv_secondary_main
 	b	halt
 
+/*
+ * Applies the image's R_AARCH64_RELATIVE relocations for where it runs
+ * (each sets a word to load address + addend, so applying them again is
+ * harmless), then zeroes .bss (stacks included). Keeps x19 and x20.
+ */
+relocate_and_clear:
+	adr	x1, _start			/* load address = link offset */
+	adr_l	x2, __rela_start
+	adr_l	x3, __rela_end
+1:	cmp	x2, x3
+	b.hs	3f
+	ldp	x4, x5, [x2], #24		/* r_offset, r_info */
+	ldr	x6, [x2, #-8]			/* r_addend */
+	cbz	x5, 1b				/* R_AARCH64_NONE */
+	cmp	x5, #R_AARCH64_RELATIVE
+	b.ne	wrong_address			/* the linker emitted another kind */
+	add	x6, x6, x1
+	str	x6, [x4, x1]
+	b	1b
+3:	adr_l	x2, _bss_start
+	adr_l	x3, _bss_end
+4:	cmp	x2, x3
+	b.hs	5f
+	stp	xzr, xzr, [x2], #16
+	b	4b
+5:	ret
+
 /* x20 = core index. Sets the stack, vectors and EL2 control bits. Keeps x19. */
 setup_core_el2:
-	ldr	x1, =hv_stacks
+	adr_l	x1, hv_stacks
 	add	x2, x20, #1
 	mov	x3, #HV_STACK_SIZE
 	madd	x1, x2, x3, x1
 	mov	sp, x1
 	mov	x29, #0				/* ends backtraces */
-	ldr	x1, =el2_vectors
+	adr_l	x1, el2_vectors
 	msr	vbar_el2, x1
 	/* SCTLR_EL2 with MMU and caches off, RES1 bits set, SP alignment check on. */
 	ldr	x1, =SCTLR_EL2_BOOT
@@ -80,6 +153,20 @@ setup_core_el2:
 	isb
 	ret
 
+/* As setup_core_el2, for a core that already runs with the MMU on: SCTLR
+ * and HCR stay as they are. */
+setup_core_el2_mmu_on:
+	adr_l	x1, hv_stacks
+	add	x2, x20, #1
+	mov	x3, #HV_STACK_SIZE
+	madd	x1, x2, x3, x1
+	mov	sp, x1
+	mov	x29, #0
+	adr_l	x1, el2_vectors
+	msr	vbar_el2, x1
+	isb
+	ret
+
 not_el2:
 wrong_address:
 	/*
@@ -87,7 +174,7 @@ wrong_address:
 	 * a boot loader that enters at EL1, or loads us at another address,
 	 * must not leave the user with a silent board.
 	 */
-	adr	x1, boot_error_msg
+	adr_l	x1, boot_error_msg
 	ldr	x2, =PLAT_EARLY_UART_BASE
 3:	ldrb	w3, [x1], #1
 	cbz	w3, halt
@@ -102,4 +189,4 @@ halt:
 
 	.section .rodata
 boot_error_msg:
-	.asciz	"cshyper: fatal: must be entered at EL2 at its link address 0x40080000 (check -M virt,virtualization=on)\r\n"
+	.asciz	"cshyper: fatal: must be entered at EL2, 4 KiB aligned, from an intact image (check -M virt,virtualization=on)\r\n"

@@ -15,3 +15,12 @@ void cache_clean_range(uint64_t addr, size_t size)
 		__asm__ volatile("dc cvac, %0" ::"r"(a) : "memory");
 	dsb(sy);
 }
+
+void cache_sync_code(uint64_t addr, size_t size)
+{
+	cache_clean_range(addr, size);
+	/* Every core's instruction cache: any of them may run the code next. */
+	__asm__ volatile("ic ialluis" ::: "memory");
+	dsb(ish);
+	isb();
+}

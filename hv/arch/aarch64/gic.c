@@ -6,7 +6,7 @@
 static const struct gic_ops *gic;
 static unsigned gic_arch_version;
 
-int gic_init(const struct gic_desc *desc)
+static int choose(const struct gic_desc *desc)
 {
 	if (desc->version == 2)
 		gic = &gicv2_ops;
@@ -15,12 +15,27 @@ int gic_init(const struct gic_desc *desc)
 	else
 		return -SHYPER_ENOTSUP;
 	gic_arch_version = desc->version;
-	return gic->init(desc);
+	return 0;
+}
+
+int gic_init(const struct gic_desc *desc)
+{
+	return choose(desc) ?: gic->init(desc, false);
+}
+
+int gic_attach(const struct gic_desc *desc)
+{
+	return choose(desc) ?: gic->init(desc, true);
 }
 
 int gic_cpu_init(unsigned cpu, uint64_t mpidr)
 {
-	return gic->cpu_init(cpu, mpidr);
+	return gic->cpu_init(cpu, mpidr, false);
+}
+
+int gic_cpu_attach(unsigned cpu, uint64_t mpidr)
+{
+	return gic->cpu_init(cpu, mpidr, true);
 }
 
 void gic_enable(uint32_t intid, unsigned cpu)

@@ -12,13 +12,15 @@ static uint32_t nr_irqs;
 /* GICv2 names cores by CPU interface number, read from ITARGETSR0. */
 static uint8_t cpu_if_mask[HV_MAX_CPUS];
 
-static int v2_init(const struct gic_desc *desc)
+static int v2_init(const struct gic_desc *desc, bool attach)
 {
 	gicd = (volatile struct gicd_regs *)desc->gicd;
 	gicc = (volatile struct gicc_regs *)desc->gicc;
 	nr_irqs = GICD_TYPER_ITLINES(gicd->typer);
 	if (nr_irqs > GIC_MAX_INTID + 1)
 		nr_irqs = GIC_MAX_INTID + 1;
+	if (attach)
+		return 0;
 
 	gicd->ctlr = 0;
 	for (uint32_t i = GIC_FIRST_SPI / 32; i < nr_irqs / 32; i++) {
@@ -31,7 +33,7 @@ static int v2_init(const struct gic_desc *desc)
 	return 0;
 }
 
-static int v2_cpu_init(unsigned cpu, uint64_t mpidr)
+static int v2_cpu_init(unsigned cpu, uint64_t mpidr, bool attach)
 {
 	(void)mpidr;
 	if (cpu >= HV_MAX_CPUS)
@@ -40,6 +42,8 @@ static int v2_cpu_init(unsigned cpu, uint64_t mpidr)
 	cpu_if_mask[cpu] = gicd->itargetsr[0];
 	if (!cpu_if_mask[cpu])
 		return -SHYPER_ENODEV;
+	if (attach)
+		return 0;
 	gicd->icenabler[0] = ~0U;
 	gicd->icpendr[0] = ~0U;
 	for (int i = 0; i < GIC_FIRST_SPI; i++)

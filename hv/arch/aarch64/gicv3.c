@@ -24,7 +24,7 @@ static int wait_rwp(void)
 	return -SHYPER_EBUSY;
 }
 
-static int v3_init(const struct gic_desc *desc)
+static int v3_init(const struct gic_desc *desc, bool attach)
 {
 	gicd = (volatile struct gicd_regs *)desc->gicd;
 	gicr_base = desc->gicr;
@@ -32,6 +32,8 @@ static int v3_init(const struct gic_desc *desc)
 	nr_irqs = GICD_TYPER_ITLINES(gicd->typer);
 	if (nr_irqs > GIC_MAX_INTID + 1)
 		nr_irqs = GIC_MAX_INTID + 1;
+	if (attach)
+		return 0;
 
 	gicd->ctlr = 0;
 	if (wait_rwp())
@@ -70,7 +72,7 @@ static volatile struct gicr_rd_regs *find_redistributor(uint64_t mpidr)
 	return 0;
 }
 
-static int v3_cpu_init(unsigned cpu, uint64_t mpidr)
+static int v3_cpu_init(unsigned cpu, uint64_t mpidr, bool attach)
 {
 	volatile struct gicr_rd_regs *rd = find_redistributor(mpidr);
 	volatile struct gicr_sgi_regs *sgi;
@@ -81,6 +83,8 @@ static int v3_cpu_init(unsigned cpu, uint64_t mpidr)
 	sgi = (volatile void *)((uint64_t)rd + GICR_SGI_OFFSET);
 	gicr_sgi[cpu] = sgi;
 	cpu_mpidr[cpu] = mpidr;
+	if (attach)
+		return 0;
 
 	rd->waker &= ~GICR_WAKER_PROCESSOR_SLEEP;
 	for (i = 0; i < POLL_LIMIT && (rd->waker & GICR_WAKER_CHILDREN_ASLEEP); i++)

@@ -76,6 +76,18 @@ void mmu_build_boot_tables(uint64_t dtb_pa)
 	dsb(sy);
 }
 
+/* A live update's new image: its own copy of the same map, on a core
+ * whose MMU is on (the old image's tables are identical but go away). */
+void mmu_switch_tables(void)
+{
+	dsb(sy);
+	sysreg_write(ttbr0_el2, (uint64_t)boot_l1_table);
+	isb();
+	__asm__ volatile("tlbi alle2" ::: "memory");
+	dsb(sy);
+	isb();
+}
+
 static uint64_t tcr_ps_field(void)
 {
 	/* 40 bits cover the whole table; never claim more than the CPU has. */

@@ -14,6 +14,7 @@
 #include <core/irq.h>
 #include <core/smp.h>
 #include <core/state.h>
+#include <core/update.h>
 #include <core/vm.h>
 #include <dev/vgic.h>
 #include <arch/vgic_hw.h>
@@ -158,6 +159,7 @@ static void switch_in(struct vcpu *next, struct trap_frame *f)
 		next->vgic.waiting = true;
 	}
 	next->switches++;
+	update_vcpu_entered(next);
 }
 
 /*

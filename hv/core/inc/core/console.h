@@ -26,6 +26,9 @@ void console_unlock(void);
 void console_rx_poll(void);
 int console_getc(void); /* -1 when nothing is buffered */
 bool console_has_input(void);
+/* Its receive interrupt, when the console is the board UART that has one
+ * and no VM owns that interrupt. */
+void console_register_irq(void);
 void console_enable_rx_irq(uint32_t intid, unsigned cpu);
 
 #endif

@@ -3,6 +3,7 @@
 #define CORE_HYPERCALL_H
 
 #include <arch/exception.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 struct vcpu;
@@ -20,5 +21,7 @@ int64_t hc_vmm(struct vcpu *caller, struct trap_frame *f, unsigned fn);
 int64_t hc_config(struct vcpu *caller, struct trap_frame *f, unsigned fn);
 /* Pause, dirty log, RAM copies of a guest (migrate.c). */
 int64_t hc_migrate(struct vcpu *caller, struct trap_frame *f, unsigned fn);
+/* Upload, check and switch of a new hypervisor image (update.c). */
+int64_t hc_update(struct vcpu *caller, struct trap_frame *f, unsigned fn);
 
 #endif

@@ -15,6 +15,12 @@
  * (core/vm_rebind.c). Two exceptions live only for a moment, never across an
  * update: struct cpu_work while a cross-core call runs, and
  * board_info.error while the board is parsed at boot.
+ *
+ * The root lives outside the image, in HV_STATE_AREA after the cold-boot
+ * slot (core/update.h), and never moves: a new image takes it over in place,
+ * so pointers from the state into the state or the heap stay valid. Its
+ * layout is versioned (core/state_version.h); a change bumps the version and
+ * adds its conversion to core/update_convert.c.
  */
 #ifndef CORE_STATE_H
 #define CORE_STATE_H
@@ -31,13 +37,20 @@
 #include <core/entropy.h>
 #include <core/event.h>
 #include <core/ivc.h>
+#include <core/state_version.h>
+#include <core/update.h>
 #include <core/vm.h>
 #include <dev/mediated.h>
 #include <dev/vswitch.h>
 #include <stdint.h>
 
 #define HV_STATE_MAGIC 0x53485950U /* "SHYP" */
-#define HV_STATE_VERSION 2 /* 2: no pointers into the image */
+
+/* Added by layout 2 (appended, so nothing before it moves). */
+struct hv_state_v2 {
+	/* Counter value when each VM was booted (0: not running). */
+	uint64_t vm_started_at[HV_MAX_VMS];
+};
 
 struct hv_state {
 	uint32_t magic;
@@ -69,9 +82,17 @@ struct hv_state {
 	struct ivc_state ivc;
 	struct vswitch vswitch; /* the VMs' virtio-net ports */
 	struct med_state mediated; /* images the MVM's daemon serves */
+	struct hv_update update;   /* live update: slots, switch, probation */
+#if HV_STATE_VERSION >= 2
+	struct hv_state_v2 v2;
+#endif
 };
 
-extern struct hv_state hv;
+_Static_assert(sizeof(struct hv_state) <= HV_STATE_AREA, "the state root outgrew its area");
+
+/* Where the root is: set once at cold boot, handed to every new image. */
+extern struct hv_state *hv_state_root;
+#define hv (*hv_state_root)
 
 /* Live update, all cores parked: this image's pointers into the state root
  * where it needs them (vm_rebind for every VM, and the rest). Idempotent. */

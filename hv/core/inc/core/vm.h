@@ -206,6 +206,10 @@ static inline bool vm_is_paused(const struct vm *vm)
 /* Memory and GIC of the VM, as its generated device tree shows them. */
 struct vm_fdt_desc;
 void vm_fdt_describe_vm(struct vm *vm, struct vm_fdt_desc *d);
+/* Its boot time, where the state layout keeps it (vmm.c). */
+void vm_note_started(struct vm *vm);
+/* Counter ticks vCPU 0 has had its core (update_convert.c). */
+uint64_t vm_run_ticks_estimate(const struct vm *vm);
 /* VM lifecycle (vmm.c); 0 or a negative SHYPER_E* code. */
 int vm_boot(struct vm *vm);
 int vm_shutdown(struct vm *vm);

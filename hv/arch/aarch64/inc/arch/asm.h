@@ -13,6 +13,9 @@
 
 #define CURRENTEL_EL2 (2 << 2)
 
+/* The one relocation kind a static position-independent image carries. */
+#define R_AARCH64_RELATIVE 1027
+
 /* SCTLR_EL2 (non-VHE): RES1 bits plus SA; M, C and I are set by mmu_enable. */
 #define SCTLR_EL2_RES1 0x30c50830
 #define SCTLR_EL2_SA (1 << 3)

@@ -30,8 +30,10 @@ struct gic_desc {
 };
 
 struct gic_ops {
-	int (*init)(const struct gic_desc *desc);
-	int (*cpu_init)(unsigned cpu, uint64_t mpidr);
+	/* attach: learn a GIC another image set up, changing nothing
+	 * (a live update: interrupts pending meanwhile must survive). */
+	int (*init)(const struct gic_desc *desc, bool attach);
+	int (*cpu_init)(unsigned cpu, uint64_t mpidr, bool attach);
 	void (*enable)(uint32_t intid, unsigned cpu);
 	void (*disable)(uint32_t intid, unsigned cpu);
 	void (*send_sgi)(unsigned cpu, uint32_t sgi);
@@ -50,6 +52,9 @@ extern const struct gic_ops gicv3_ops;
 int gic_init(const struct gic_desc *desc);
 /* This core's CPU interface (and redistributor on v3). */
 int gic_cpu_init(unsigned cpu, uint64_t mpidr);
+/* After a live update: the driver learns the running setup, unchanged. */
+int gic_attach(const struct gic_desc *desc);
+int gic_cpu_attach(unsigned cpu, uint64_t mpidr);
 /* SPIs are routed to `cpu`; SGIs and PPIs are enabled on the calling core. */
 void gic_enable(uint32_t intid, unsigned cpu);
 void gic_disable(uint32_t intid, unsigned cpu);

@@ -8,6 +8,7 @@
 void mmu_build_boot_tables(uint64_t dtb_pa);
 /* Turns on the EL2 MMU and caches with the boot tables (every core). */
 void mmu_enable(void);
+void mmu_switch_tables(void);
 /* Bits of physical address the CPU implements (ID_AA64MMFR0_EL1.PARange). */
 unsigned mmu_pa_bits(void);
 

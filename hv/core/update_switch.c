@@ -1,0 +1,415 @@
+/*
+ * The switch of a live update, and the new image's start.
+ *
+ * The leader (the core whose MVM vCPU asked) parks every other online core
+ * at a safe point: the end of a guest exit (sched_on_exit) or the idle
+ * loop, where no emulation is half done and no lock is held. A parked core
+ * has its vCPU's whole context saved in the state root, its interrupts
+ * masked, and waits for release_entry: 1 sends it back to its idle loop
+ * (the switch was called off), any other value is the new image's
+ * secondary entry. The leader saves its own vCPU, converts the root to the
+ * layout both images know and jumps into the new image, which takes the
+ * root over, rebuilds what is derived from the board, releases the others
+ * and runs its self-check on probation. Every core then finds its vCPU in
+ * its idle loop and resumes it exactly where it was; interrupts that came
+ * meanwhile are still pending in the GIC.
+ */
+#include <arch/cpu.h>
+#include <arch/gic.h>
+#include <arch/mmu.h>
+#include <arch/timer.h>
+#include <core/console.h>
+#include <core/cpu.h>
+#include <core/irq.h>
+#include <core/ivc.h>
+#include <core/log.h>
+#include <core/selftest.h>
+#include <core/smp.h>
+#include <core/state.h>
+#include <core/update.h>
+#include <core/vm.h>
+#include <dev/vgic.h>
+#include <lib/fmt.h>
+#include <lib/string.h>
+#include <shyper/errno.h>
+
+#define RELEASE_RESUME 1UL
+
+void __attribute__((noreturn)) halt(void);
+
+bool update_park_requested(void)
+{
+	return __atomic_load_n(&hv.update.park_epoch, __ATOMIC_ACQUIRE) != 0;
+}
+
+static uint64_t bit(unsigned core)
+{
+	return 1UL << core;
+}
+
+/* Parked: interrupts masked, context saved, waiting to be sent on. */
+static void __attribute__((noreturn)) park_loop(void)
+{
+	unsigned me = this_cpu_id();
+
+	irq_disable();
+	this_cpu()->resched = true; /* the idle loop looks for its vCPU */
+	for (;;) {
+		uint64_t entry = __atomic_load_n(&hv.update.release_entry, __ATOMIC_ACQUIRE);
+
+		/* Set again each time: a later switch clears the mask first. */
+		if (!(__atomic_load_n(&hv.update.parked, __ATOMIC_ACQUIRE) & bit(me)))
+			__atomic_fetch_or(&hv.update.parked, bit(me), __ATOMIC_ACQ_REL);
+		if (entry == RELEASE_RESUME) {
+			__atomic_fetch_and(&hv.update.parked, ~bit(me), __ATOMIC_ACQ_REL);
+			cpu_park_here();
+		}
+		if (entry > RELEASE_RESUME)
+			((void (*)(uint64_t))entry)(me);
+		__asm__ volatile("wfe" ::: "memory");
+	}
+}
+
+void update_park_from_exit(struct trap_frame *f)
+{
+	if (current_vcpu())
+		vcpu_save_and_leave(f);
+	park_loop();
+}
+
+void update_park_idle(void)
+{
+	park_loop();
+}
+
+static bool parked_all(void *arg)
+{
+	uint64_t want = *(uint64_t *)arg;
+
+	return (__atomic_load_n(&hv.update.parked, __ATOMIC_ACQUIRE) & want) == want;
+}
+
+static bool released_all(void *arg)
+{
+	(void)arg;
+	return !__atomic_load_n(&hv.update.parked, __ATOMIC_ACQUIRE);
+}
+
+static void release(uint64_t entry)
+{
+	__atomic_store_n(&hv.update.release_entry, entry, __ATOMIC_RELEASE);
+	dsb(sy);
+	__asm__ volatile("sev" ::: "memory");
+}
+
+/* Called off: every parked core back to its idle loop, in this image. */
+static void resume_parked(void)
+{
+	release(RELEASE_RESUME);
+	wait_until(released_all, 0, UPDATE_PARK_TIMEOUT_US);
+	__atomic_store_n(&hv.update.park_epoch, 0, __ATOMIC_RELEASE);
+	__atomic_store_n(&hv.update.release_entry, 0, __ATOMIC_RELEASE);
+}
+
+static uint64_t online_cores(void)
+{
+	uint64_t m = 0;
+
+	for (unsigned c = 0; c < hv.nr_cpus; c++)
+		if (hv.cpus[c].state == CPU_ONLINE)
+			m |= bit(c);
+	return m;
+}
+
+static void note_vms(void)
+{
+	size_t at = 0;
+
+	hv.update.vms_kept = 0;
+	hv.update.vm_names[0] = 0;
+	for (unsigned i = 0; i < HV_MAX_VMS; i++) {
+		const struct vm *vm = &hv.vms[i];
+		bool runs = false;
+
+		for (unsigned v = 0; v < vm->nr_vcpus && vm->setup_done; v++)
+			runs |= vm->vcpus[v].state != VCPU_OFF;
+		if (!runs)
+			continue;
+		hv.update.vms_kept++;
+		at += (size_t)fmt_snprintf(hv.update.vm_names + at, sizeof(hv.update.vm_names) - at,
+					   "%s%s", at ? ", " : "", vm->cfg->name);
+		if (at >= sizeof(hv.update.vm_names))
+			at = sizeof(hv.update.vm_names) - 1;
+	}
+}
+
+int update_switch(unsigned slot, struct trap_frame *f, bool rollback)
+{
+	const struct shyper_image_info *in = update_slot_info(slot);
+	unsigned me = this_cpu_id();
+	uint64_t others = online_cores() & ~bit(me);
+	uint64_t entry = hv.update.slot_pa[slot] + in->update_entry;
+	uint32_t layout = in->state_version < HV_STATE_VERSION ? in->state_version : HV_STATE_VERSION;
+
+	irq_disable();
+	hv.update.pause_start = timer_now();
+	hv.update.leader = me;
+	hv.update.parked = 0;
+	hv.update.release_entry = 0;
+	hv.update.back = 0;
+	__atomic_store_n(&hv.update.park_epoch, 1, __ATOMIC_RELEASE);
+	for (unsigned c = 0; c < hv.nr_cpus; c++)
+		if (others & bit(c)) {
+			__atomic_store_n(&hv.cpus[c].resched, true, __ATOMIC_SEQ_CST);
+			gic_send_sgi(c, SGI_WORK);
+		}
+	if (!wait_until(parked_all, &others, UPDATE_PARK_TIMEOUT_US)) {
+		uint64_t late = others & ~hv.update.parked;
+
+		resume_parked();
+		log_err("live update called off: core(s) 0x%lx did not stop in time", late);
+		return -SHYPER_EBUSY;
+	}
+	/* Nothing can fail from here in this image. */
+	if (f && current_vcpu())
+		vcpu_save_and_leave(f);
+	this_cpu()->resched = true;
+	hv.update.online = others | bit(me);
+	hv.update.cores_paused = (uint32_t)__builtin_popcountl(hv.update.online);
+	note_vms();
+	hv.update.from_rollback = rollback;
+	memcpy(hv.update.previous_version, hv.update.running_version,
+	       sizeof(hv.update.previous_version));
+	memcpy(hv.update.running_version, in->version, sizeof(hv.update.running_version));
+	hv.update.running = slot;
+	hv.update.has_previous = true;
+	hv.update.phase = SHYPER_UPD_IDLE;
+	update_convert_state(HV_STATE_VERSION, layout);
+	((void (*)(uint64_t))entry)((uint64_t)hv_state_root);
+	halt();
+}
+
+/* ---- The new image ------------------------------------------------------ */
+
+static void rebuild_interrupts(void)
+{
+	const struct board_info *b = &hv.board;
+	struct gic_desc desc = {
+		.version = b->gic.version,
+		.gicd = b->gic.gicd_base,
+		.gicc = b->gic.gicc_base,
+		.gich = b->gic.gich_base,
+		.gicv = b->gic.gicv_base,
+		.gicr = b->gic.gicr_base,
+		.gicr_size = b->gic.gicr_size,
+	};
+
+	gic_attach(&desc);
+	smp_register_ipis();
+	selftest_register_timer();
+	console_register_irq();
+	ivc_init();
+	/* The VMs' passthrough interrupts: hv_state_rebind(). */
+}
+
+/* This core's share: its GIC interface and virtual-interface state. */
+static int attach_core(unsigned id)
+{
+	int ret = gic_cpu_attach(id, hv.cpus[id].mpidr);
+
+	return ret ?: vgic_cpu_init();
+}
+
+static bool back_all(void *arg)
+{
+	(void)arg;
+	return (__atomic_load_n(&hv.update.back, __ATOMIC_ACQUIRE) & hv.update.online) ==
+	       hv.update.online;
+}
+
+/* Interrupts the core took: the general path's count, and the virtual
+ * timer interrupts the vectors' fast path delivered to its vCPUs. */
+static uint64_t core_interrupts(unsigned c)
+{
+	uint64_t n = hv.cpus[c].irqs;
+
+	for (unsigned i = 0; i < HV_MAX_VMS; i++)
+		for (unsigned v = 0; v < hv.vms[i].nr_vcpus && hv.vms[i].setup_done; v++)
+			if (hv.vms[i].vcpus[v].pcpu == c)
+				n += hv.vms[i].vcpus[v].fast_timer_exits;
+	return n;
+}
+
+static void note_waiting_vcpus(void)
+{
+	hv.update.vcpus_waiting = 0;
+	for (unsigned i = 0; i < HV_MAX_VMS; i++) {
+		const struct vm *vm = &hv.vms[i];
+
+		for (unsigned v = 0; v < vm->nr_vcpus && vm->setup_done; v++)
+			if (vm->vcpus[v].state == VCPU_RUNNING)
+				hv.update.vcpus_waiting |= bit(i * VM_MAX_VCPUS + v);
+	}
+	for (unsigned c = 0; c < hv.nr_cpus; c++)
+		hv.update.irqs_at[c] = core_interrupts(c);
+}
+
+/* The new image could not take over at all: back to the previous one
+ * with the root as it came (nothing was converted yet). */
+static void __attribute__((noreturn)) hand_back(const char *why)
+{
+	unsigned prev = hv.update.running ^ 1;
+	const struct shyper_image_info *in = update_slot_info(prev);
+
+	fmt_snprintf(hv.update.why, sizeof(hv.update.why), "%s", why);
+	hv.update.running = prev;
+	hv.update.from_rollback = true;
+	memcpy(hv.update.running_version, hv.update.previous_version,
+	       sizeof(hv.update.running_version));
+	((void (*)(uint64_t))(hv.update.slot_pa[prev] + in->update_entry))((uint64_t)hv_state_root);
+	halt();
+}
+
+void hv_update_main(struct hv_state *root)
+{
+	unsigned me;
+
+	hv_state_root = root;
+	me = hv.update.leader;
+	arch_set_this_cpu(&hv.cpus[me]);
+	hv.update.rollback_due = false;
+	if (hv.magic != HV_STATE_MAGIC || update_convert_state(hv.version, HV_STATE_VERSION))
+		hand_back("the new image could not import the state root");
+	mmu_build_boot_tables(hv.dtb_pa);
+	mmu_switch_tables();
+	hv_state_rebind();
+	rebuild_interrupts();
+	if (attach_core(me))
+		hand_back("the new image found no GIC interface on the boot core");
+	__atomic_fetch_or(&hv.update.back, bit(me), __ATOMIC_ACQ_REL);
+	release(hv.update.slot_pa[hv.update.running] +
+		update_slot_info(hv.update.running)->secondary_update_entry);
+	if (!wait_until(back_all, 0, UPDATE_PARK_TIMEOUT_US)) {
+		uint64_t late = hv.update.online & ~hv.update.back;
+
+		hv.update.pause_ticks = timer_now() - hv.update.pause_start;
+		fmt_snprintf(hv.update.why, sizeof(hv.update.why),
+			     "core(s) 0x%lx did not come back in %s", late, hv.update.running_version);
+		log_err("live update: %s; rolling back", hv.update.why);
+		hv.update.phase = SHYPER_UPD_PROBATION;
+		hv.update.probation_end = 0; /* judged at once */
+		hv.update.rollback_due = true;
+	} else {
+		hv.update.pause_ticks = timer_now() - hv.update.pause_start;
+		if (hv.update.from_rollback) {
+			hv.update.outcome = SHYPER_UPD_ROLLED_BACK;
+			hv.update.rollbacks++;
+			log_warn("live update rolled back to %s: %s", HV_VERSION_STRING, hv.update.why);
+		} else {
+			hv.update.why[0] = 0;
+			hv.update.updates++;
+			hv.update.outcome = SHYPER_UPD_NONE;
+			hv.update.phase = SHYPER_UPD_PROBATION;
+			hv.update.probation_end = timer_now() + timer_us_to_ticks(UPDATE_PROBATION_US);
+			note_waiting_vcpus();
+		}
+		log_info("cshyper %s running: %u cores paused %lu us, %u VMs kept",
+			 HV_VERSION_STRING, hv.update.cores_paused,
+			 timer_ticks_to_us(hv.update.pause_ticks), hv.update.vms_kept);
+	}
+	/* A core that never came back waits in a park loop for the rollback. */
+	__atomic_store_n(&hv.update.release_entry, 0, __ATOMIC_RELEASE);
+	__atomic_store_n(&hv.update.park_epoch, 0, __ATOMIC_RELEASE);
+	dsb(sy);
+	__asm__ volatile("sev" ::: "memory");
+	this_cpu()->resched = true;
+	smp_idle_loop();
+}
+
+void hv_update_secondary_main(unsigned id)
+{
+	arch_set_this_cpu(&hv.cpus[id]);
+	if (attach_core(id)) {
+		log_err("live update: no GIC interface on this core");
+		halt();
+	}
+#ifdef HV_UPDATE_FAULT_CORE
+	/* The image built to fail its self-check (tests): the last core
+	 * never reports back, and waits to be sent on like a parked one. */
+	if (id == hv.nr_cpus - 1)
+		park_loop();
+#endif
+	__atomic_fetch_or(&hv.update.back, bit(id), __ATOMIC_ACQ_REL);
+	/* Guests resume together, once the leader has seen every core. */
+	while (update_park_requested())
+		__asm__ volatile("wfe" ::: "memory");
+	this_cpu()->resched = true;
+	smp_idle_loop();
+}
+
+/* ---- Probation ---------------------------------------------------------- */
+
+void update_vcpu_entered(const struct vcpu *v)
+{
+	uint64_t b = bit(v->vm->id * VM_MAX_VCPUS + v->id);
+
+	if (__atomic_load_n(&hv.update.vcpus_waiting, __ATOMIC_RELAXED) & b)
+		__atomic_fetch_and(&hv.update.vcpus_waiting, ~b, __ATOMIC_RELAXED);
+}
+
+/* Every core that runs a vCPU took interrupts since the switch. */
+static bool interrupts_flow(unsigned *stuck)
+{
+	for (unsigned c = 0; c < hv.nr_cpus; c++) {
+		if (!(hv.update.online & bit(c)))
+			continue;
+		bool hosts = false;
+
+		for (unsigned i = 0; i < HV_MAX_VMS; i++)
+			for (unsigned v = 0; v < hv.vms[i].nr_vcpus && hv.vms[i].setup_done; v++)
+				hosts |= hv.vms[i].vcpus[v].pcpu == c &&
+					 hv.vms[i].vcpus[v].state == VCPU_RUNNING;
+		if (hosts && core_interrupts(c) == hv.update.irqs_at[c]) {
+			*stuck = c;
+			return false;
+		}
+	}
+	return true;
+}
+
+bool update_probation_due(void)
+{
+	unsigned stuck = 0;
+	bool healthy;
+
+	if (hv.update.phase != SHYPER_UPD_PROBATION)
+		return false;
+	if (hv.update.rollback_due)
+		return true;
+	healthy = !hv.update.vcpus_waiting && interrupts_flow(&stuck);
+	if (healthy) {
+		hv.update.phase = SHYPER_UPD_IDLE;
+		hv.update.outcome = SHYPER_UPD_HEALTHY;
+		log_info("live update: %s passed its self-check", HV_VERSION_STRING);
+		return false;
+	}
+	if (timer_now() < hv.update.probation_end)
+		return false;
+	if (hv.update.vcpus_waiting)
+		fmt_snprintf(hv.update.why, sizeof(hv.update.why),
+			     "self-check: a vCPU did not run again (mask 0x%lx)", hv.update.vcpus_waiting);
+	else
+		fmt_snprintf(hv.update.why, sizeof(hv.update.why),
+			     "self-check: core %u took no interrupt since the switch", stuck);
+	log_err("live update: %s; rolling back", hv.update.why);
+	hv.update.rollback_due = true;
+	return true;
+}
+
+void update_poll_exit(struct trap_frame *f)
+{
+	if (update_park_requested() && this_cpu_id() != hv.update.leader)
+		update_park_from_exit(f);
+	if (this_cpu_id() == hv.update.leader && update_probation_due())
+		update_switch(hv.update.running ^ 1, f, true);
+}

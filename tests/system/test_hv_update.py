@@ -1,0 +1,241 @@
+"""Hypervisor live update (`shyper system update`): the running cshyper
+image is replaced while the MVM and guests run. The two images differ in
+their state layout (cshyper.bin writes layout 2, cshyper-s1.bin layout 1,
+built with -DHV_STATE_VERSION=1) and in one hypercall the newer adds
+(SHYPER_VMM_UPTIME, shown by `shyper vm info` as "uptime:"): each switch is
+visible, and no guest notices more than a pause. Bad images are refused
+before anything stops; an image that fails its self-check is rolled back."""
+import io
+import re
+import shutil
+import time
+
+import pytest
+
+from conftest import (HV_IMAGE, IMAGES, INITRD, PROMPT, READY, expect,
+                      mvm_devices, require_images, sh)
+from test_guests import GUESTS, configure, free_memory, vm_list
+from test_vm_migrate import (boot_guest, check_disk, serve_on_switch,
+                             start_disk_workload, start_workload)
+from test_vm_snapshot import counter_at_least, guest, guest_value
+
+HV = "/mnt/hv"
+IMAGE = {"0.2.0": f"{HV}/cshyper.bin", "0.2.0-s1": f"{HV}/cshyper-s1.bin"}
+
+
+def boot(qemu, tmp_path, gic=3):
+    require_images()
+    disk = tmp_path / "mvm-disk.img"
+    shutil.copy(f"{IMAGES}/mvm-disk.img", disk)
+    child = qemu(HV_IMAGE, gic=gic, smp=4, mem="1G", initrd=INITRD, timeout=30,
+                 extra=mvm_devices(disk))
+    expect(child, r"/dev/vda mounted on /mnt", "the MVM mounting its disk", timeout=120)
+    expect(child, re.escape(READY), "the MVM's initramfs", timeout=60)
+    expect(child, PROMPT, "the MVM shell prompt")
+    return child
+
+
+def info(child):
+    """(image version, state layout, live updates, free MiB, heap KiB)."""
+    rc, out = sh(child, "shyper system info")
+    assert rc == 0, out
+    m = re.search(r"^hypervisor image: (\S+), state layout (\d+), (\d+) live updates? since boot$",
+                  out, re.M)
+    free = re.search(r"^memory free: (\d+) MiB$", out, re.M)
+    heap = re.search(r"^hypervisor heap free: (\d+) KiB$", out, re.M)
+    assert m and free and heap, out
+    return m.group(1), int(m.group(2)), int(m.group(3)), int(free.group(1)), int(heap.group(1))
+
+
+def update(child, image, timeout=120):
+    """Switches to image; the CLI's output. Fails unless it ran and passed."""
+    rc, out = sh(child, f"shyper system update {image}", timeout=timeout)
+    assert rc == 0, f"update to {image} failed:\n{out}"
+    assert re.search(r"^checking: arm64 image \S+, board qemu-virt, ABI 1, state v\d -> v\d, "
+                     r"sha256 ok$", out, re.M), out
+    m = re.search(r"^updating: (\d+) cores paused ([\d.]+) ms$", out, re.M)
+    assert m and int(m.group(1)) == 4, out
+    assert re.search(r"^cshyper (\S+) running; (\d+) VMs kept \((.*)\)$", out, re.M), out
+    return out, float(m.group(2))
+
+
+def has_uptime(child, vm):
+    rc, out = sh(child, f"shyper vm info {vm}")
+    assert rc == 0, out
+    m = re.search(r"^uptime: ([\d.]+) s$", out, re.M)
+    return float(m.group(1)) if m else None
+
+
+def refused(child, image, pattern, what):
+    rc, out = sh(child, f"shyper system update {image}", timeout=120)
+    assert rc != 0, f"{what}: the update was not refused:\n{out}"
+    assert re.search(pattern, out), f"{what}: expected {pattern!r}:\n{out}"
+    return out
+
+
+def test_update_keeps_every_vm_running(qemu, tmp_path):
+    """MVM, a Linux guest (mediated disk written, a counter, a TCP fetch
+    loop over the switch) and the RT guest through v2 -> v1 -> v2."""
+    child = boot(qemu, tmp_path)
+    seen = io.StringIO()
+    child.logfile_read = seen
+    version, layout, updates, _, _ = info(child)
+    assert (version, layout, updates) == ("0.2.0", 2, 0)
+
+    rc, out = sh(child, "dd if=/dev/zero of=/tmp/vm.img bs=1M count=64 2>/dev/null && "
+                        "echo '{\"mediated\": [\"/tmp/vm.img\"]}' > /tmp/med.json && "
+                        "(shyper system daemon /tmp/med.json >/tmp/daemon.log 2>&1 &) && sleep 1",
+                 timeout=60)
+    assert rc == 0, out
+    vm = boot_guest(child, "linux-migrate.json")
+    pid, md5 = start_workload(child, vm)
+    start_disk_workload(child, vm)
+    # A 256 KiB file fetched again and again from the MVM over the switch,
+    # each copy checked, until told to stop.
+    big = serve_on_switch(child, "big")
+    guest(child, vm, "(n=0; while [ ! -e /tmp/fstop ]; do n=$((n+1)); "
+                     "wget -q -O /tmp/big http://192.168.77.1:8080/big && "
+                     "echo $n $(md5sum /tmp/big | cut -c1-32) >> /tmp/fetch.log; done; "
+                     "touch /tmp/fdone) </dev/null >/dev/null 2>&1 & echo fetching",
+          "starting the fetch loop")
+    uptime0 = has_uptime(child, vm)
+    assert uptime0 is not None, "layout 2 reports a VM's uptime"
+    fetched = guest_value(child, vm, "fetches", "wc -l < /tmp/fetch.log", "the first fetches")
+
+    out, pause = update(child, IMAGE["0.2.0-s1"])
+    assert "state v2 -> v1" in out and "cshyper 0.2.0-s1 running; 2 VMs kept (mvm, linux-migrate)" \
+        in out, out
+    assert info(child)[:3] == ("0.2.0-s1", 1, 1)
+    assert has_uptime(child, vm) is None, "layout 1 has no SHYPER_VMM_UPTIME"
+    out = guest(child, vm, f"kill -0 {pid} && echo alive-{pid}", "the counter after the update")
+    assert f"alive-{pid}" in out, out
+
+    out, pause2 = update(child, IMAGE["0.2.0"])
+    assert "state v1 -> v2" in out, out
+    assert info(child)[:3] == ("0.2.0", 2, 2)
+    up = has_uptime(child, vm)
+    assert up is not None and up >= uptime0, f"uptime after v1 -> v2: {up} (was {uptime0})"
+
+    # Nothing restarted: same processes, counting on; the fetches went on
+    # through both updates, every copy intact; the disk holds what it wrote.
+    after = guest_value(child, vm, "count", "cat /tmp/count", "the count after the updates")
+    counter_at_least(child, vm, after + 50, "the counter counting on")
+    out = guest(child, vm, f"kill -0 {pid} && echo alive-{pid}; "
+                           "echo md5=$(md5sum /tmp/blob | cut -c1-32) saved=$(cat /tmp/blob.md5)",
+                "the guest after the updates", quiet=15, timeout=120)
+    assert f"alive-{pid}" in out and f"md5={md5} saved={md5}" in out, out
+    out = guest(child, vm, "touch /tmp/fstop; for i in $(seq 60); do [ -e /tmp/fdone ] && break; "
+                           "sleep 1; done; cat /tmp/fetch.log", "the fetch log", quiet=15,
+                timeout=180)
+    rows = re.findall(r"^(\d+) ([0-9a-f]{32})$", out, re.M)
+    assert len(rows) > fetched + 1, f"the fetch loop stopped during the updates:\n{out}"
+    assert all(h == big for _, h in rows), f"a fetched copy differs from {big}:\n{out}"
+    check_disk(child, vm, "the guest's disk after the updates")
+    log = seen.getvalue()
+    assert len(re.findall(rf"vm{vm} \(linux-migrate\) started", log)) == 1, \
+        "the guest was started again"
+    assert vm_list(child)[vm]["state"] == "running"
+    print(f"\npauses: {pause:.2f} ms (v2 -> v1), {pause2:.2f} ms (v1 -> v2); "
+          f"{len(rows)} fetches of 256 KiB intact")
+
+
+def test_twenty_updates_back_and_forth_leak_nothing(qemu, tmp_path):
+    """v2 -> v1 -> v2 ... twenty times in one boot, a guest running: free
+    memory and the hypervisor's heap are back to their values each time."""
+    child = boot(qemu, tmp_path)
+    vm = configure(child, f"{GUESTS}/linux-core1.json")
+    child.sendline(f"shyper vm boot {vm} >/dev/null; sleep 1")
+    expect(child, rf"\[vm{vm}\] cshyper-initramfs: ready", "the guest's init", timeout=120)
+    expect(child, rf"\[vm{vm}\] Enter 'help'", "the guest's shell")
+    child.sendline("")
+    expect(child, PROMPT, "the MVM prompt")
+    _, _, _, free0, heap0 = info(child)
+    pauses = []
+    for n in range(1, 21):
+        version = "0.2.0-s1" if n % 2 else "0.2.0"
+        out, pause = update(child, IMAGE[version])
+        pauses.append(pause)
+        assert f"cshyper {version} running; 2 VMs kept (mvm, linux-core1)" in out, out
+        got = info(child)
+        assert got == (version, 1 if n % 2 else 2, n, free0, heap0), \
+            f"after update {n}: {got}, expected free {free0} MiB, heap {heap0} KiB"
+    assert vm_list(child)[vm]["state"] == "running"
+    rc, out = sh(child, "shyper system update --status")
+    assert rc == 0 and "live updates: 20, rollbacks: 0" in out, out
+    print(f"\npauses over 20 updates: min {min(pauses):.2f} ms, max {max(pauses):.2f} ms")
+
+
+# (what, how to damage a copy of cshyper-s1.bin in the MVM, expected message)
+PATCH = "printf '{bytes}' | dd of=/tmp/bad.bin bs=1 seek={at} conv=notrunc 2>/dev/null"
+BAD_IMAGES = [
+    ("wrong magic", PATCH.format(bytes="XXXX", at=64), r"refused: not a cshyper image"),
+    ("wrong architecture", PATCH.format(bytes="\\002", at=72),
+     r"refused: wrong architecture: the image is for riscv64, this board is arm64"),
+    ("wrong board", PATCH.format(bytes="rpi4\\000", at=120),
+     r"refused: wrong board: the image is for rpi4, this board is qemu-virt"),
+    ("incompatible ABI", PATCH.format(bytes="\\011", at=76),
+     r"refused: incompatible ABI: the image speaks ABI 9"),
+    ("a state layout it cannot import", PATCH.format(bytes="\\007\\000\\000\\000\\007", at=80),
+     r"refused: incompatible state: the image imports layouts 7\.\.7"),
+    ("bad digest", PATCH.format(bytes="Z", at=4096), r"refused: bad digest"),
+    ("truncated", "head -c 100000 /mnt/hv/cshyper-s1.bin > /tmp/bad.bin",
+     r"refused: truncated: the image says \d+ bytes, 100000 arrived"),
+    ("trailing bytes", "echo junk >> /tmp/bad.bin", r"refused: 5 bytes after the end of the image"),
+    ("needs more than a slot", PATCH.format(bytes="\\000\\000\\100", at=96),
+     r"refused: too big: the image needs 4096 KiB, a slot holds 2048 KiB"),
+    ("too big a file", "dd if=/dev/zero of=/tmp/bad.bin bs=1M count=3 2>/dev/null",
+     r"too big: 3072 KiB, an image slot holds 2048 KiB"),
+]
+
+
+@pytest.mark.parametrize("gic", [2, 3])
+def test_bad_images_are_refused(qemu, tmp_path, gic):
+    """Each damage has its own message; the running image goes on."""
+    child = boot(qemu, tmp_path, gic)
+    before = info(child)
+    for what, damage, pattern in BAD_IMAGES:
+        rc, out = sh(child, f"cp {HV}/cshyper-s1.bin /tmp/bad.bin && {damage}")
+        assert rc == 0, f"{what}: {out}"
+        refused(child, "/tmp/bad.bin", pattern, what)
+        assert info(child) == before, f"{what}: the running hypervisor changed"
+    # One update at a time: an upload held open by another process.
+    rc, out = sh(child, "(SHYPER_HVC_HOLD=5 shyper-hvc 0xc6000600 4096 > /tmp/hold.log &) ; "
+                        "sleep 1; cat /tmp/hold.log")
+    assert "x0=0 " in out, out
+    refused(child, IMAGE["0.2.0-s1"], r"EALREADY.*an update is already in progress",
+            "a second update")
+    # Once its owner goes away, shyper.ko cancels that upload.
+    sh(child, "sleep 5")
+    out, _ = update(child, IMAGE["0.2.0-s1"])
+    assert info(child)[:3] == ("0.2.0-s1", 1, 1)
+
+
+@pytest.mark.parametrize("gic", [2, 3])
+def test_failing_image_is_rolled_back(qemu, tmp_path, gic):
+    """cshyper-fault.bin leaves one core parked and fails its self-check:
+    the previous image takes over again and the guest never stops.
+    `--rollback` then returns to the previous image on request."""
+    child = boot(qemu, tmp_path, gic)
+    vm = boot_guest(child, "linux-console-a.json")
+    child.sendline("")
+    expect(child, PROMPT, "the MVM prompt")
+    guest(child, vm, "(i=0; while true; do i=$((i+1)); echo $i > /tmp/count; done) "
+                     "</dev/null >/dev/null 2>&1 & echo started", "starting the counter")
+    before = counter_at_least(child, vm, 20, "the counter before the update")
+    rc, out = sh(child, f"shyper system update {HV}/cshyper-fault.bin", timeout=120)
+    assert rc != 0, out
+    assert re.search(r"the new image failed its self-check: core\(s\) 0x8 did not come back "
+                     r"in 0\.2\.0-fault", out), out
+    assert re.search(r"rolled back: cshyper 0\.2\.0 running; 2 VMs kept", out), out
+    assert info(child)[:2] == ("0.2.0", 2)
+    counter_at_least(child, vm, before + 50, "the counter after the rollback")
+    rc, out = sh(child, "shyper system update --status")
+    assert rc == 0 and "rollbacks: 1" in out and "did not come back" in out, out
+
+    # A healthy update, then back on request.
+    update(child, IMAGE["0.2.0-s1"])
+    rc, out = sh(child, "shyper system update --rollback", timeout=120)
+    assert rc == 0 and "cshyper 0.2.0 running; 2 VMs kept" in out, out
+    assert info(child)[:2] == ("0.2.0", 2)
+    after = guest_value(child, vm, "count", "cat /tmp/count", "the count at the end")
+    counter_at_least(child, vm, after + 50, "the counter after --rollback")
