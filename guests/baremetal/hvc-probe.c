@@ -226,6 +226,16 @@ static void check_mvm_only(uint64_t self)
 		{ "CFG_UPLOAD", SHYPER_CFG_UPLOAD },
 		{ "CFG_FINISH", SHYPER_CFG_FINISH },
 	};
+	/* Replacing the hypervisor is the MVM's alone too. */
+	static const struct {
+		const char *name;
+		uint32_t fid;
+	} upd[] = {
+		{ "UPD_BEGIN", SHYPER_UPD_BEGIN },	 { "UPD_CHUNK", SHYPER_UPD_CHUNK },
+		{ "UPD_CHECK", SHYPER_UPD_CHECK },	 { "UPD_APPLY", SHYPER_UPD_APPLY },
+		{ "UPD_STATUS", SHYPER_UPD_STATUS },	 { "UPD_ROLLBACK", SHYPER_UPD_ROLLBACK },
+		{ "UPD_CANCEL", SHYPER_UPD_CANCEL },
+	};
 	static const char evil[] = "hvc-probe-child";
 	uint64_t buf = (uint64_t)(uintptr_t)probe_buf, len = sizeof(probe_buf);
 
@@ -257,6 +267,13 @@ static void check_mvm_only(uint64_t self)
 	expect_eperm("VMM_REBOOT", "id=self", SHYPER_VMM_REBOOT, self, 0, 0, 0, 0, 0);
 	expect_eperm("VMM_SHUTDOWN", "id=0", SHYPER_VMM_SHUTDOWN, 0, 0, 0, 0, 0, 0);
 	expect_eperm("VMM_SHUTDOWN", "id=self", SHYPER_VMM_SHUTDOWN, self, 0, 0, 0, 0, 0);
+
+	/* Live update: every call with garbage, an upload, a switch back. */
+	for (unsigned i = 0; i < sizeof(upd) / sizeof(upd[0]); i++)
+		EPERM_GARBAGE(upd[i].name, upd[i].fid);
+	expect_eperm("UPD_BEGIN", "4 KiB", SHYPER_UPD_BEGIN, 4096, 0, 0, 0, 0, 0);
+	expect_eperm("UPD_CHUNK", "own buffer", SHYPER_UPD_CHUNK, 0, buf, len, 0, 0, 0);
+	expect_eperm("UPD_ROLLBACK", "0", SHYPER_UPD_ROLLBACK, 0, 0, 0, 0, 0, 0);
 
 	/* The board. */
 	expect_eperm("SYS_SHUTDOWN", "0", SHYPER_SYS_SHUTDOWN, 0, 0, 0, 0, 0, 0);

@@ -23,12 +23,12 @@ HV = "/mnt/hv"
 IMAGE = {"0.2.0": f"{HV}/cshyper.bin", "0.2.0-s1": f"{HV}/cshyper-s1.bin"}
 
 
-def boot(qemu, tmp_path, gic=3):
+def boot(qemu, tmp_path, gic=3, append=None):
     require_images()
     disk = tmp_path / "mvm-disk.img"
     shutil.copy(f"{IMAGES}/mvm-disk.img", disk)
     child = qemu(HV_IMAGE, gic=gic, smp=4, mem="1G", initrd=INITRD, timeout=30,
-                 extra=mvm_devices(disk))
+                 append=append, extra=mvm_devices(disk))
     expect(child, r"/dev/vda mounted on /mnt", "the MVM mounting its disk", timeout=120)
     expect(child, re.escape(READY), "the MVM's initramfs", timeout=60)
     expect(child, PROMPT, "the MVM shell prompt")
@@ -239,3 +239,17 @@ def test_failing_image_is_rolled_back(qemu, tmp_path, gic):
     assert info(child)[:2] == ("0.2.0", 2)
     after = guest_value(child, vm, "count", "cat /tmp/count", "the count at the end")
     counter_at_least(child, vm, after + 50, "the counter after --rollback")
+
+
+def test_update_led_from_the_mvms_second_core(qemu, tmp_path):
+    """With two MVM vCPUs (cores 0 and 1), the core that asks leads the
+    switch, whichever it is; both vCPUs run on afterwards."""
+    child = boot(qemu, tmp_path, gic=2, append="mvm.vcpus=2")
+    for cpu, version in ((1, "0.2.0-s1"), (0, "0.2.0"), (1, "0.2.0-s1")):
+        rc, out = sh(child, f"taskset -c {cpu} shyper system update {IMAGE[version]}",
+                     timeout=120)
+        assert rc == 0 and f"cshyper {version} running; 1 VMs kept (mvm)" in out, out
+        assert info(child)[0] == version
+    for cpu in (0, 1):
+        rc, out = sh(child, f"taskset -c {cpu} awk '{{print $39}}' /proc/self/stat")
+        assert rc == 0 and out.strip() == str(cpu), f"vCPU {cpu} after the updates: {out}"
