@@ -2,13 +2,17 @@
 # assembly, linked, loaded and entered at 0x80200000, EL1, MMU off.
 # Each <name>.c here with its name in BAREMETAL_GUESTS becomes
 # $(BUILD)/guests/<name>.elf and the flat $(BUILD)/guests/<name>.bin.
+# Variants of one source built with other flags (BAREMETAL_VARIANTS, a rule
+# for their object each) become guests the same way.
 
 BAREMETAL_DIR    := guests/baremetal
 BAREMETAL_OUT    := $(BUILD)/guests
 BAREMETAL_OBJDIR := $(BAREMETAL_OUT)/baremetal
 BAREMETAL_GUESTS := hvc-probe rt-latency iso-probe ivc-echo virtio-evil
-BAREMETAL_ELFS   := $(BAREMETAL_GUESTS:%=$(BAREMETAL_OUT)/%.elf)
-BAREMETAL_BINS   := $(BAREMETAL_GUESTS:%=$(BAREMETAL_OUT)/%.bin)
+BAREMETAL_VARIANTS := rt-latency-loop
+BAREMETAL_ALL    := $(BAREMETAL_GUESTS) $(BAREMETAL_VARIANTS)
+BAREMETAL_ELFS   := $(BAREMETAL_ALL:%=$(BAREMETAL_OUT)/%.elf)
+BAREMETAL_BINS   := $(BAREMETAL_ALL:%=$(BAREMETAL_OUT)/%.bin)
 BAREMETAL_COMMON := $(BAREMETAL_OBJDIR)/start.o $(BAREMETAL_OBJDIR)/bm.o $(BAREMETAL_OBJDIR)/ivc.o
 BAREMETAL_LD     := $(BAREMETAL_DIR)/baremetal.ld
 
@@ -28,6 +32,12 @@ $(BAREMETAL_OBJDIR)/%.o: $(BAREMETAL_DIR)/%.c
 	@echo "  CC      $<"
 	@$(CROSS)gcc $(BAREMETAL_CFLAGS) -c $< -o $@
 
+# rt-latency measuring for ever, a line per window (for live updates).
+$(BAREMETAL_OBJDIR)/rt-latency-loop.o: $(BAREMETAL_DIR)/rt-latency.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $< (RT_CONTINUOUS)"
+	@$(CROSS)gcc $(BAREMETAL_CFLAGS) -DRT_CONTINUOUS -c $< -o $@
+
 $(BAREMETAL_OBJDIR)/%.o: $(BAREMETAL_DIR)/%.S
 	@mkdir -p $(dir $@)
 	@echo "  AS      $<"
@@ -42,6 +52,6 @@ $(BAREMETAL_OUT)/%.bin: $(BAREMETAL_OUT)/%.elf
 	@$(CROSS)objcopy -O binary $< $@
 	@echo "  IMAGE   $@ ($$(stat -c %s $@) bytes)"
 
-.SECONDARY: $(BAREMETAL_GUESTS:%=$(BAREMETAL_OBJDIR)/%.o) $(BAREMETAL_COMMON)
+.SECONDARY: $(BAREMETAL_ALL:%=$(BAREMETAL_OBJDIR)/%.o) $(BAREMETAL_COMMON)
 
 -include $(wildcard $(BAREMETAL_OBJDIR)/*.d)

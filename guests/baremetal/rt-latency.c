@@ -52,6 +52,17 @@
  *   rt-latency: done
  *
  * GICv3 only: on a GICv2 board the timer figure is skipped (said so).
+ *
+ * Built with -DRT_CONTINUOUS (rt-latency-loop), it measures the timer for
+ * ever instead, to show what a pause of its core (a hypervisor live update)
+ * costs it: after the env line (shots=RT_WINDOW, calls=0) and the
+ * calibration, a shot at every RT_PERIOD_US (1 ms) of the counter, waited
+ * for in WFI, and a line per window of RT_WINDOW (200) periods, k from 1:
+ *   rt-latency: window <k> n=<got> missed=<> max=<> ticks max=<> ns
+ * n counts the shots taken: deadlines already past when a shot would be
+ * armed (after a late one, or the line's printing) are skipped, so that
+ * RT_WINDOW - n - missed deadlines were skipped. It never powers off by
+ * itself: it runs until the VM is shut down.
  */
 #include "bm.h"
 
@@ -76,6 +87,18 @@ const char bm_name[] = "rt-latency";
 #define RT_SETTLE_MS 100
 #endif
 #define RT_BATCH 100
+/* Continuous mode: a shot every RT_PERIOD_US, a line every RT_WINDOW periods. */
+#ifdef RT_CONTINUOUS
+#define RT_LOOP 1
+#else
+#define RT_LOOP 0
+#endif
+#ifndef RT_PERIOD_US
+#define RT_PERIOD_US 1000
+#endif
+#ifndef RT_WINDOW
+#define RT_WINDOW 200
+#endif
 #define RT_BATCHES ((RT_CALLS + RT_BATCH - 1) / RT_BATCH)
 
 /* Timer deltas: DELTA_MIN + 0..DELTA_SPAN-1 ticks (1024..5104 ns at 62.5 MHz). */
@@ -537,6 +560,57 @@ static void settle(uint64_t ticks)
 	bm_irq_handler = 0;
 }
 
+/* Cycles are signed: a calibration that is off can stamp before the deadline. */
+struct latency {
+	uint64_t ticks;
+	int64_t cycles;
+};
+
+static bool shot_late(uint64_t cval)
+{
+	uint64_t now = cntvct();
+
+	return now > cval && now - cval > SHOT_TIMEOUT;
+}
+
+/*
+ * One shot, rt_irq being bm_irq_handler: CVAL armed at `cval`, the interrupt
+ * waited for until it comes or SHOT_TIMEOUT ticks after CVAL, busily with
+ * IRQs unmasked, or with `idle` in WFI. False if it never came (missed).
+ */
+static bool timer_shot(uint64_t cval, struct latency *lat, bool idle)
+{
+	shot_fired = false;
+	SYSREG_WRITE("cntv_cval_el0", cval);
+	SYSREG_WRITE("cntv_ctl_el0", 1); /* ENABLE, not masked */
+	ISB();
+	if (idle) {
+		/* Checked with IRQs masked so that the interrupt cannot slip in
+		 * between the check and the WFI; a pending IRQ ends WFI all the
+		 * same and is taken as soon as they are unmasked. Only an
+		 * interrupt (any, the hypervisor's too) ends the wait: the
+		 * bound is checked when one comes. */
+		while (!shot_fired && !shot_late(cval)) {
+			__asm__ volatile("wfi" ::: "memory");
+			__asm__ volatile("msr daifclr, #2\n"
+					 "msr daifset, #2" ::: "memory");
+		}
+	} else {
+		__asm__ volatile("msr daifclr, #2" ::: "memory");
+		while (!shot_fired && !shot_late(cval))
+			;
+		__asm__ volatile("msr daifset, #2" ::: "memory");
+	}
+	if (!shot_fired) {
+		SYSREG_WRITE("cntv_ctl_el0", 0);
+		ISB();
+		return false;
+	}
+	lat->ticks = shot_stamp.ticks - cval;
+	lat->cycles = (int64_t)(shot_stamp.cycles - cycles_per_tick * cval) - cycles_offset;
+	return true;
+}
+
 static void measure_timer(void)
 {
 	uint32_t rng = 0x2545f491;
@@ -545,39 +619,22 @@ static void measure_timer(void)
 
 	bm_irq_handler = rt_irq;
 	for (unsigned shot = 0; shot < RT_SHOTS; shot++) {
-		uint64_t cval;
+		struct latency lat;
 
 		rng ^= rng << 13;
 		rng ^= rng >> 17;
 		rng ^= rng << 5;
-		shot_fired = false;
-		cval = cntvct() + DELTA_MIN + rng % DELTA_SPAN;
-		SYSREG_WRITE("cntv_cval_el0", cval);
-		SYSREG_WRITE("cntv_ctl_el0", 1); /* ENABLE, not masked */
-		ISB();
-		__asm__ volatile("msr daifclr, #2" ::: "memory");
-		while (!shot_fired) {
-			uint64_t now = cntvct();
-
-			if (now > cval && now - cval > SHOT_TIMEOUT)
-				break;
-		}
-		__asm__ volatile("msr daifset, #2" ::: "memory");
-		if (!shot_fired) {
-			SYSREG_WRITE("cntv_ctl_el0", 0);
-			ISB();
+		if (!timer_shot(cntvct() + DELTA_MIN + rng % DELTA_SPAN, &lat, false)) {
 			if (++missed == MAX_MISSED)
 				break;
 			continue;
 		}
-		lat_ticks[got] = shot_stamp.ticks - cval;
-		int64_t c = (int64_t)(shot_stamp.cycles - cycles_per_tick * cval) - cycles_offset;
-
-		if (pmu_ok && c < 0) { /* before the deadline: the calibration is off */
+		lat_ticks[got] = lat.ticks;
+		if (pmu_ok && lat.cycles < 0) { /* before the deadline: the calibration is off */
 			negative++;
-			c = 0;
+			lat.cycles = 0;
 		}
-		lat_cycles[got] = (uint64_t)c;
+		lat_cycles[got] = (uint64_t)lat.cycles;
 		got++;
 	}
 	bm_irq_handler = 0;
@@ -595,6 +652,49 @@ static void measure_timer(void)
 			  bm_name, negative);
 	bm_printf("%s: timer shots=%u missed=%u spurious=%u other=%u\n", bm_name,
 		  (unsigned)RT_SHOTS, missed, spurious, other);
+}
+
+/*
+ * Continuous mode (-DRT_CONTINUOUS): a shot at every RT_PERIOD_US of the
+ * counter, for ever, and a line per window of RT_WINDOW periods with the
+ * worst latency in it, so that a stall of the whole core (e.g. a hypervisor
+ * live update) shows in the window it fell in. A fixed period rather than
+ * back-to-back shots: a window lasts a known time. A stall shows where it
+ * overlaps a deadline, as it would for a periodic RT task. The core waits
+ * in WFI between shots: spinning for ever would take a host core from QEMU
+ * (whose timers then run late by milliseconds) and, under icount, keep the
+ * clock from skipping idle time (a window then takes seconds, not 50 ms).
+ */
+static void __attribute__((noreturn)) measure_windows(void)
+{
+	uint64_t freq = SYSREG_READ("cntfrq_el0");
+	uint64_t period = freq * RT_PERIOD_US / 1000000;
+	uint64_t cval = cntvct() + period, end = cval;
+
+	bm_irq_handler = rt_irq;
+	for (unsigned k = 1;; k++) {
+		unsigned got = 0, missed = 0;
+		uint64_t max = 0;
+
+		for (end += RT_WINDOW * period; cval < end; cval += period) {
+			struct latency lat;
+
+			/* Deadlines a late shot or the window line went past are
+			 * skipped (n counts the shots taken), not caught up with
+			 * in a burst. */
+			if (cval < cntvct() + DELTA_MIN)
+				continue;
+			if (timer_shot(cval, &lat, true)) {
+				got++;
+				if (lat.ticks > max)
+					max = lat.ticks;
+			} else {
+				missed++;
+			}
+		}
+		bm_printf("%s: window %u n=%u missed=%u max=%lu ticks max=%lu ns\n", bm_name, k,
+			  got, missed, max, freq ? max * 1000000000UL / freq : 0);
+	}
 }
 
 /* ---------------------------------------------------------------------- */
@@ -725,8 +825,8 @@ static void __attribute__((noreturn)) el1_main(void)
 	gic = gic_setup(&rd);
 	bm_printf("%s: env=%s el=%u gic=%s cntfrq=%lu pmu=%s shots=%u calls=%u\n", bm_name,
 		  env_names[env], entry_el, gic ? "v3" : "none (GICv3 needed)",
-		  SYSREG_READ("cntfrq_el0"), pmu_ok ? "yes" : "no", (unsigned)RT_SHOTS,
-		  (unsigned)RT_CALLS);
+		  SYSREG_READ("cntfrq_el0"), pmu_ok ? "yes" : "no",
+		  RT_LOOP ? (unsigned)RT_WINDOW : (unsigned)RT_SHOTS, RT_LOOP ? 0U : (unsigned)RT_CALLS);
 	if (pmu_ok) {
 		calibrate();
 		bm_printf("%s: calibration cycles_per_tick=%lu offset=%ld\n", bm_name,
@@ -735,10 +835,14 @@ static void __attribute__((noreturn)) el1_main(void)
 
 	if (gic) {
 		settle(SYSREG_READ("cntfrq_el0") / 1000 * RT_SETTLE_MS);
+		if (RT_LOOP)
+			measure_windows();
 		measure_timer();
-	}
-	else
+	} else {
 		bm_printf("%s: timer skipped: no GICv3 at 0x%lx\n", bm_name, GICD_BASE);
+		if (RT_LOOP)
+			bm_park(); /* nothing to measure; it never powers off by itself */
+	}
 
 	measure_empty();
 	measure_calls("hvc", OP_HVC);
