@@ -29,6 +29,7 @@ import net  # noqa: E402
 import qemu  # noqa: E402
 import report  # noqa: E402
 import rt_latency  # noqa: E402
+import update  # noqa: E402
 
 WORKLOADS = {
     "linux-boot": linux_boot.run,
@@ -38,6 +39,7 @@ WORKLOADS = {
     "net": net.run,
     "blk": blk.run,
     "migrate": migrate.run,
+    "update": update.run,
 }
 
 

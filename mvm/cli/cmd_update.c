@@ -111,7 +111,7 @@ static int wait_verdict(int fd, double timeout_s)
 			s.running, s.vms_kept, s.vm_names);
 		return CLI_EXIT_ERR;
 	}
-	printf("updating: %u cores paused %.2f ms\n", s.cores_paused,
+	printf("updating: %u cores paused %.3f ms\n", s.cores_paused,
 	       ticks_ms(s.pause_ticks, s.counter_hz));
 	printf("cshyper %s running; %u VMs kept (%s)\n", s.running, s.vms_kept, s.vm_names);
 	return CLI_EXIT_OK;
@@ -132,7 +132,7 @@ static int print_status(int fd)
 	printf("live updates: %u, rollbacks: %u\n", s.updates, s.rollbacks);
 	printf("phase: %s\n", s.phase < 4 ? phases[s.phase] : "?");
 	if (s.updates || s.rollbacks)
-		printf("last switch: %u cores paused %.2f ms, %u VMs kept (%s)%s%s\n",
+		printf("last switch: %u cores paused %.3f ms, %u VMs kept (%s)%s%s\n",
 		       s.cores_paused, ticks_ms(s.pause_ticks, s.counter_hz), s.vms_kept,
 		       s.vm_names, s.outcome == SHYPER_UPD_ROLLED_BACK ? "; rolled back: " : "",
 		       s.outcome == SHYPER_UPD_ROLLED_BACK ? s.why : "");
