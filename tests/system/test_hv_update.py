@@ -75,7 +75,7 @@ def refused(child, image, pattern, what):
 
 def test_update_keeps_every_vm_running(qemu, tmp_path):
     """MVM, a Linux guest (mediated disk written, a counter, a TCP fetch
-    loop over the switch) and the RT guest through v2 -> v1 -> v2."""
+    loop over the switch) and the real-time guest through v2 -> v1 -> v2."""
     child = boot(qemu, tmp_path)
     seen = io.StringIO()
     child.logfile_read = seen
@@ -98,13 +98,19 @@ def test_update_keeps_every_vm_running(qemu, tmp_path):
                      "echo $n $(md5sum /tmp/big | cut -c1-32) >> /tmp/fetch.log; done; "
                      "touch /tmp/fdone) </dev/null >/dev/null 2>&1 & echo fetching",
           "starting the fetch loop")
+    # The real-time guest on core 3: a timer shot every 50 us, a line per
+    # 200 ms window with the worst latency in it.
+    rt = configure(child, f"{GUESTS}/rt-latency-loop.json")
+    rc, out = sh(child, f"shyper vm boot {rt}")
+    assert rc == 0, out
+    expect(child, rf"\[vm{rt}\] rt-latency: window 3 ", "the RT guest's windows", timeout=60)
     uptime0 = has_uptime(child, vm)
     assert uptime0 is not None, "layout 2 reports a VM's uptime"
     fetched = guest_value(child, vm, "fetches", "wc -l < /tmp/fetch.log", "the first fetches")
 
     out, pause = update(child, IMAGE["0.2.0-s1"])
-    assert "state v2 -> v1" in out and "cshyper 0.2.0-s1 running; 2 VMs kept (mvm, linux-migrate)" \
-        in out, out
+    assert "state v2 -> v1" in out, out
+    assert "cshyper 0.2.0-s1 running; 3 VMs kept (mvm, linux-migrate, rt-latency-loop)" in out, out
     assert info(child)[:3] == ("0.2.0-s1", 1, 1)
     assert has_uptime(child, vm) is None, "layout 1 has no SHYPER_VMM_UPTIME"
     out = guest(child, vm, f"kill -0 {pid} && echo alive-{pid}", "the counter after the update")
@@ -134,9 +140,20 @@ def test_update_keeps_every_vm_running(qemu, tmp_path):
     log = seen.getvalue()
     assert len(re.findall(rf"vm{vm} \(linux-migrate\) started", log)) == 1, \
         "the guest was started again"
+    # The RT guest measured on through both switches, no shot lost.
+    wins = [(int(k), int(m), int(ns)) for k, m, ns in re.findall(
+        rf"\[vm{rt}\] rt-latency: window (\d+) n=\d+ missed=(\d+) max=\d+ ticks max=(\d+) ns",
+        log)]
+    start = log.index("state v2 -> v1")
+    after = [w for w in wins if log.index(f"window {w[0]} ") > start] if wins else []
+    assert len(after) >= 3, f"the RT guest stopped reporting after the updates:\n{log[-3000:]}"
+    assert all(m == 0 for _, m, _ in wins), f"RT timer shots were missed: {wins}"
+    worst = max(ns for _, _, ns in wins) / 1000
     assert vm_list(child)[vm]["state"] == "running"
-    print(f"\npauses: {pause:.2f} ms (v2 -> v1), {pause2:.2f} ms (v1 -> v2); "
-          f"{len(rows)} fetches of 256 KiB intact")
+    print(f"\npauses: {pause:.3f} ms (v2 -> v1), {pause2:.3f} ms (v1 -> v2); "
+          f"{len(rows)} fetches of 256 KiB intact; RT guest: {len(wins)} windows, "
+          f"worst timer latency {worst:.0f} us (wall-clock QEMU: `make bench` has the "
+          f"icount figure)")
 
 
 def test_twenty_updates_back_and_forth_leak_nothing(qemu, tmp_path):
