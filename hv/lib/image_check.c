@@ -104,12 +104,16 @@ int image_check(const uint8_t *img, uint64_t size, const struct image_expect *wa
 	if (in.file_size < size)
 		return refuse(r, -SHYPER_EINVAL, "%lu bytes after the end of the image (%lu bytes)",
 			      size - in.file_size, in.file_size);
-	if (in.load_size > want->slot_size || in.load_size < in.file_size)
+	if (in.load_size > want->slot_size)
 		return refuse(r, -SHYPER_E2BIG, "too big: the image needs %lu KiB, a slot holds %lu KiB",
-			      in.load_size >> 10, want->slot_size >> 10);
-	if (in.update_entry >= in.file_size || in.secondary_update_entry >= in.file_size ||
-	    (in.update_entry | in.secondary_update_entry) & 3)
+			      (in.load_size >> 10) + !!(in.load_size & 1023), want->slot_size >> 10);
+	if (in.load_size < in.file_size)
+		return refuse(r, -SHYPER_EINVAL, "bad image info: load size %lu bytes, less than the file's %lu",
+			      in.load_size, in.file_size);
+	if (in.update_entry >= in.file_size || in.secondary_update_entry >= in.file_size)
 		return refuse(r, -SHYPER_EINVAL, "bad image info: entry points outside the image");
+	if ((in.update_entry | in.secondary_update_entry) & 3)
+		return refuse(r, -SHYPER_EINVAL, "bad image info: entry points not 4-byte aligned");
 	if (!digest_ok(img, size))
 		return refuse(r, -SHYPER_EBADMSG, "bad digest: the image's SHA-256 does not match its contents");
 	return 0;

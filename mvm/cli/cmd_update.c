@@ -46,6 +46,7 @@ static int read_file(const char *path, void **out, size_t *size, size_t max)
 
 	if (!f)
 		return -1;
+	errno = 0;
 	do {
 		if (len == cap) {
 			uint8_t *nb;
@@ -63,9 +64,12 @@ static int read_file(const char *path, void **out, size_t *size, size_t max)
 		len += n;
 	} while (n);
 	if (ferror(f) || len > max) {
+		/* fread's own errno (EISDIR for a directory), if it set one. */
+		int e = len > max ? EFBIG : errno ? errno : EIO;
+
 		free(buf);
 		fclose(f);
-		errno = len > max ? EFBIG : EIO;
+		errno = e;
 		return -1;
 	}
 	fclose(f);
@@ -76,9 +80,15 @@ static int read_file(const char *path, void **out, size_t *size, size_t max)
 
 static int get_status(int fd, struct shyper_upd_status *s)
 {
+	int code;
+
 	memset(s, 0, sizeof(*s));
-	return hvc_call(fd, SHYPER_UPD_STATUS, (uint64_t[6]){ 0, sizeof(*s) }, 1, s,
+	code = hvc_call(fd, SHYPER_UPD_STATUS, (uint64_t[6]){ 0, sizeof(*s) }, 1, s,
 			sizeof(*s), SHYPER_BUF_OUT, NULL);
+	/* Printed with %s: whatever another build of the hypervisor sent. */
+	s->running[sizeof(s->running) - 1] = s->previous[sizeof(s->previous) - 1] = 0;
+	s->why[sizeof(s->why) - 1] = s->vm_names[sizeof(s->vm_names) - 1] = 0;
+	return code;
 }
 
 /* The switch is done; the new image judges itself. Waits for its verdict. */
@@ -201,9 +211,14 @@ static int update_file(int fd, const char *path, double timeout_s)
 	printf("checking: %s image %s, board %s, ABI %u, state v%u -> v%u, sha256 ok\n",
 	       arch_name(r.arch), r.version, r.board, r.abi, r.running_state, r.state_version);
 	code = hvc_call(fd, SHYPER_UPD_APPLY, NULL, 0, NULL, 0, 0, NULL);
-	if (code)
+	if (code) {
+		/* Nothing changed, but the checked upload would stay behind
+		 * and refuse the next update as "in progress" (shyper.ko no
+		 * longer owns it after an APPLY, so closing does not drop it). */
+		hvc_call(fd, SHYPER_UPD_CANCEL, NULL, 0, NULL, 0, 0, NULL);
 		return cli_err("switch: %s", hvc_strerror(code, code == -SHYPER_EBUSY
 				? "a core did not stop in time; the running image goes on" : NULL, e, sizeof(e)));
+	}
 	return wait_verdict(fd, timeout_s);
 }
 

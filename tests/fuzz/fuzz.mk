@@ -85,6 +85,21 @@ $(FUZZ_MSTREAM_SEED)/.stamp: $(FUZZ_OUT)/fuzz_mstream
 	FUZZ_MSTREAM_WRITE_SEEDS=$(dir $@) $<
 	@touch $@
 
+# Hypervisor image seeds (fuzz_image_check): valid synthetic images the
+# harness writes itself, and the first 4 KiB of $(HV_BIN) when it is built
+# (the whole image is beyond -max_len). Rewritten on every run, and the image
+# is looked for when the recipe runs rather than named as a prerequisite:
+# `make fuzz` never builds the hypervisor (the cross toolchain), yet picks up
+# an image built since (`make test` builds it before running the fuzzers).
+FUZZ_IMAGE_SEED			:= $(FUZZ_OUT)/image-seed
+FUZZ_SEED_FILES_fuzz_image_check	:= fuzz-image-seed
+FUZZ_SEED_DIRS_fuzz_image_check	:= $(FUZZ_IMAGE_SEED)
+
+.PHONY: fuzz-image-seed
+fuzz-image-seed: $(FUZZ_OUT)/fuzz_image_check
+	@mkdir -p $(FUZZ_IMAGE_SEED)
+	FUZZ_IMAGE_WRITE_SEEDS=$(FUZZ_IMAGE_SEED) FUZZ_IMAGE_REAL=$(HV_BIN) $<
+
 FUZZ_NAMES	:= $(basename $(notdir $(wildcard $(FUZZ_DIR)/fuzz_*.c)))
 
 # $(call fuzz_field,fuzz_x,sources): the "fuzz-sources:" line of fuzz_x.c.
