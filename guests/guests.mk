@@ -36,11 +36,12 @@ mvm-disk: $(MVM_DISK)
 
 # hv/: hypervisor images for `shyper system update` (hv/hv.mk).
 $(MVM_DISK): $(GUESTS_IMAGES)/Image $(GUESTS_INITRAMFS) $(BAREMETAL_BINS) $(wildcard guests/configs/*.json) \
-		$(HV_BIN) $(HV_S1_BIN) $(HV_FAULT_BIN)
+		$(HV_BIN) $(HV_S1_BIN) $(HV_FAULT_BIN) $(HV_FAULT_RUN_BIN)
 	@rm -rf $@.d && mkdir -p $@.d/guests $@.d/hv
 	@cp $(GUESTS_IMAGES)/Image $(GUESTS_INITRAMFS) $(BAREMETAL_BINS) guests/configs/*.json $@.d/guests/
 	@cp $(HV_BIN) $@.d/hv/cshyper.bin && cp $(HV_S1_BIN) $@.d/hv/cshyper-s1.bin
 	@cp $(HV_FAULT_BIN) $@.d/hv/cshyper-fault.bin
+	@cp $(HV_FAULT_RUN_BIN) $@.d/hv/cshyper-fault-run.bin
 	@rm -f $@.tmp && truncate -s $(MVM_DISK_SIZE) $@.tmp
 	@mke2fs -q -t ext4 -L mvm -d $@.d -F $@.tmp
 	@mv $@.tmp $@ && rm -rf $@.d

@@ -4,14 +4,18 @@
 #
 # Besides build/hv/cshyper.bin, two variants for the live-update tests:
 #   build/hv-s1/cshyper.bin     the previous state layout (-DHV_STATE_VERSION=1)
-#   build/hv-fault/cshyper.bin  built to fail its self-check (a core never
-#                               comes back), to test the automatic rollback
+#   build/hv-fault/cshyper.bin      built to fail its self-check: a core never
+#                                   comes back from the switch
+#   build/hv-fault-run/cshyper.bin  built to fail it later: core 1 comes back
+#                                   but never resumes its vCPU
+# (the tests of the automatic rollback)
 
 HV_BUILD   := $(BUILD)/hv
 HV_ELF     := $(HV_BUILD)/cshyper.elf
 HV_BIN     := $(HV_BUILD)/cshyper.bin
 HV_S1_BIN    := $(BUILD)/hv-s1/cshyper.bin
 HV_FAULT_BIN := $(BUILD)/hv-fault/cshyper.bin
+HV_FAULT_RUN_BIN := $(BUILD)/hv-fault-run/cshyper.bin
 
 HV_SRCS := $(wildcard hv/arch/$(ARCH)/*.S hv/arch/$(ARCH)/*.c hv/core/*.c \
 	hv/lib/*.c hv/dev/*.c hv/plat/$(PLAT)/*.c hv/plat/drivers/*.c hv/config/*.c)
@@ -29,7 +33,7 @@ HV_LDFLAGS := -nostdlib -static-pie -Wl,-z,notext -Wl,--build-id=none \
 	-Wl,-T,hv/arch/$(ARCH)/cshyper.ld -Wl,--no-warn-rwx-segments
 
 hv: $(HV_BIN)
-hv-variants: $(HV_S1_BIN) $(HV_FAULT_BIN)
+hv-variants: $(HV_S1_BIN) $(HV_FAULT_BIN) $(HV_FAULT_RUN_BIN)
 .PHONY: hv-variants
 
 # $(call HV_IMAGE_RULES,build-dir,extra-cflags)
@@ -59,4 +63,5 @@ endef
 
 $(eval $(call HV_IMAGE_RULES,$(HV_BUILD),))
 $(eval $(call HV_IMAGE_RULES,$(BUILD)/hv-s1,-DHV_STATE_VERSION=1))
-$(eval $(call HV_IMAGE_RULES,$(BUILD)/hv-fault,-DHV_UPDATE_FAULT_CORE))
+$(eval $(call HV_IMAGE_RULES,$(BUILD)/hv-fault,-DHV_UPDATE_FAULT=1))
+$(eval $(call HV_IMAGE_RULES,$(BUILD)/hv-fault-run,-DHV_UPDATE_FAULT=2))

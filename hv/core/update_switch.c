@@ -70,6 +70,22 @@ static void __attribute__((noreturn)) park_loop(void)
 	}
 }
 
+#if HV_UPDATE_FAULT == 2
+/* Until the leader lets the cores resume (or sends them elsewhere). */
+static void wait_for_resume(void)
+{
+	uint64_t entry;
+
+	while ((entry = __atomic_load_n(&hv.update.release_entry, __ATOMIC_ACQUIRE)) !=
+	       RELEASE_RESUME) {
+		if (entry > RELEASE_RESUME && entry != hv.update.slot_pa[hv.update.running] +
+				update_slot_info(hv.update.running)->secondary_update_entry)
+			park_loop();
+		__asm__ volatile("wfe" ::: "memory");
+	}
+}
+#endif
+
 void update_park_from_exit(struct trap_frame *f)
 {
 	if (current_vcpu())
@@ -152,12 +168,16 @@ int update_switch(unsigned slot, struct trap_frame *f, bool rollback)
 	uint32_t layout = in->state_version < HV_STATE_VERSION ? in->state_version : HV_STATE_VERSION;
 
 	irq_disable();
-	hv.update.pause_start = timer_now();
+	/* A rollback from inside a switch keeps the pause's first start. */
+	if (f || !rollback)
+		hv.update.pause_start = timer_now();
 	hv.update.leader = me;
 	hv.update.parked = 0;
 	hv.update.release_entry = 0;
 	hv.update.back = 0;
 	__atomic_store_n(&hv.update.park_epoch, 1, __ATOMIC_RELEASE);
+	dsb(sy);
+	__asm__ volatile("sev" ::: "memory"); /* cores already parked say so again */
 	for (unsigned c = 0; c < hv.nr_cpus; c++)
 		if (others & bit(c)) {
 			__atomic_store_n(&hv.cpus[c].resched, true, __ATOMIC_SEQ_CST);
@@ -292,36 +312,32 @@ void hv_update_main(struct hv_state *root)
 	if (!wait_until(back_all, 0, UPDATE_PARK_TIMEOUT_US)) {
 		uint64_t late = hv.update.online & ~hv.update.back;
 
-		hv.update.pause_ticks = timer_now() - hv.update.pause_start;
 		fmt_snprintf(hv.update.why, sizeof(hv.update.why),
 			     "core(s) 0x%lx did not come back in %s", late, hv.update.running_version);
 		log_err("live update: %s; rolling back", hv.update.why);
-		hv.update.phase = SHYPER_UPD_PROBATION;
-		hv.update.probation_end = 0; /* judged at once */
-		hv.update.rollback_due = true;
-	} else {
-		hv.update.pause_ticks = timer_now() - hv.update.pause_start;
-		if (hv.update.from_rollback) {
-			hv.update.outcome = SHYPER_UPD_ROLLED_BACK;
-			hv.update.rollbacks++;
-			log_warn("live update rolled back to %s: %s", HV_VERSION_STRING, hv.update.why);
-		} else {
-			hv.update.why[0] = 0;
-			hv.update.updates++;
-			hv.update.outcome = SHYPER_UPD_NONE;
-			hv.update.phase = SHYPER_UPD_PROBATION;
-			hv.update.probation_end = timer_now() + timer_us_to_ticks(UPDATE_PROBATION_US);
-			note_waiting_vcpus();
-		}
-		log_info("cshyper %s running: %u cores paused %lu us, %u VMs kept",
-			 HV_VERSION_STRING, hv.update.cores_paused,
-			 timer_ticks_to_us(hv.update.pause_ticks), hv.update.vms_kept);
+		/* Every vCPU is still saved: straight back. The cores that came
+		 * back wait parked here, a late one in either image's loop. */
+		update_switch(hv.update.running ^ 1, 0, true);
 	}
-	/* A core that never came back waits in a park loop for the rollback. */
-	__atomic_store_n(&hv.update.release_entry, 0, __ATOMIC_RELEASE);
+	hv.update.pause_ticks = timer_now() - hv.update.pause_start;
+	if (hv.update.from_rollback) {
+		hv.update.outcome = SHYPER_UPD_ROLLED_BACK;
+		hv.update.rollbacks++;
+		log_warn("live update rolled back to %s: %s", HV_VERSION_STRING, hv.update.why);
+	} else {
+		hv.update.why[0] = 0;
+		hv.update.updates++;
+		hv.update.outcome = SHYPER_UPD_NONE;
+		hv.update.phase = SHYPER_UPD_PROBATION;
+		hv.update.probation_end = timer_now() + timer_us_to_ticks(UPDATE_PROBATION_US);
+		note_waiting_vcpus();
+	}
+	log_info("cshyper %s running: %u cores paused %lu us, %u VMs kept", HV_VERSION_STRING,
+		 hv.update.cores_paused, timer_ticks_to_us(hv.update.pause_ticks),
+		 hv.update.vms_kept);
+	/* Every core back: all resume together. */
 	__atomic_store_n(&hv.update.park_epoch, 0, __ATOMIC_RELEASE);
-	dsb(sy);
-	__asm__ volatile("sev" ::: "memory");
+	release(RELEASE_RESUME);
 	this_cpu()->resched = true;
 	smp_idle_loop();
 }
@@ -333,18 +349,30 @@ void hv_update_secondary_main(unsigned id)
 		log_err("live update: no GIC interface on this core");
 		halt();
 	}
-#ifdef HV_UPDATE_FAULT_CORE
-	/* The image built to fail its self-check (tests): the last core
-	 * never reports back, and waits to be sent on like a parked one. */
+#if HV_UPDATE_FAULT == 1
+	/* Built to fail its self-check (tests): the last core never reports
+	 * back, and waits to be sent on like a parked one. */
 	if (id == hv.nr_cpus - 1)
 		park_loop();
 #endif
 	__atomic_fetch_or(&hv.update.back, bit(id), __ATOMIC_ACQ_REL);
-	/* Guests resume together, once the leader has seen every core. */
-	while (update_park_requested())
-		__asm__ volatile("wfe" ::: "memory");
-	this_cpu()->resched = true;
-	smp_idle_loop();
+#if HV_UPDATE_FAULT == 2
+	/* Built to fail its self-check later (tests): core 1 comes back but
+	 * never resumes its vCPUs; it still answers interrupts and parks. */
+	if (id == 1) {
+		wait_for_resume();
+		for (;;) {
+			irq_disable();
+			if (update_park_requested())
+				park_loop();
+			wfi();
+			irq_enable();
+		}
+	}
+#endif
+	/* Parked until the leader has seen every core: then all resume
+	 * together, or all go back if one did not come. */
+	park_loop();
 }
 
 /* ---- Probation ---------------------------------------------------------- */

@@ -18,8 +18,14 @@
 #endif
 #define HV_STATE_OLDEST 1
 
-#if defined(HV_UPDATE_FAULT_CORE)
+#ifndef HV_UPDATE_FAULT
+#define HV_UPDATE_FAULT 0 /* 1, 2: images built to fail (core/update_switch.c) */
+#endif
+
+#if HV_UPDATE_FAULT == 1
 #define HV_VERSION_STRING SHYPER_VERSION_STRING "-fault"
+#elif HV_UPDATE_FAULT == 2
+#define HV_VERSION_STRING SHYPER_VERSION_STRING "-fault-run"
 #elif HV_STATE_VERSION == 1
 #define HV_VERSION_STRING SHYPER_VERSION_STRING "-s1"
 #else

@@ -23,9 +23,11 @@
  * layouts to grow without moving it. */
 #define HV_STATE_AREA (1UL << 20)
 
-/* How long a new image has to prove itself, and its cores to come back. */
-#define UPDATE_PROBATION_US 1000000
-#define UPDATE_PARK_TIMEOUT_US 100000
+/* How long a new image has to prove itself, and cores to park or come
+ * back: bounds for "broken", met in microseconds when all is well, and
+ * generous because an emulated core on a busy host waits for its turn. */
+#define UPDATE_PROBATION_US 3000000
+#define UPDATE_PARK_TIMEOUT_US 1000000
 
 /* In the state root: carried by every image, same layout in all of them. */
 struct hv_update {
