@@ -85,9 +85,8 @@ bool vm_is_mvm(const struct vm *vm)
 	return vm->id == 0;
 }
 
-int vm_stage2_init(struct vm *vm)
+void vm_stage2_hooks(struct vm *vm)
 {
-	vm->vmid = (uint16_t)(vm->id + 1);
 	vm->s2_mm = (struct stage2_mm){
 		.alloc_table = s2_alloc_table,
 		.free_table = s2_free_table,
@@ -97,6 +96,12 @@ int vm_stage2_init(struct vm *vm)
 		.tlb_flush = s2_tlb_flush,
 		.ctx = vm,
 	};
+}
+
+int vm_stage2_init(struct vm *vm)
+{
+	vm->vmid = (uint16_t)(vm->id + 1);
+	vm_stage2_hooks(vm);
 	return stage2_init(&vm->s2, mmu_pa_bits(), VM_IPA_BITS, &vm->s2_mm);
 }
 
@@ -150,6 +155,19 @@ static enum irq_result passthrough_irq(uint32_t intid)
 		return IRQ_HANDLED;
 	vgic_forward_hw(&hv.vms[owner - 1], intid);
 	return IRQ_FORWARDED;
+}
+
+int vm_passthrough_irqs(struct vm *vm)
+{
+	int first = 0;
+
+	for (unsigned i = 0; i < vm->cfg->nr_pt_irqs; i++) {
+		int ret = irq_register(vm->cfg->pt_irqs[i], passthrough_irq);
+
+		if (ret && !first)
+			first = ret;
+	}
+	return first;
 }
 
 /*
@@ -302,10 +320,9 @@ int vm_setup(struct vm *vm)
 		ret = check_emulated_ranges(vm);
 	if (ret)
 		return ret;
-	for (unsigned i = 0; i < cfg->nr_pt_irqs; i++) {
+	for (unsigned i = 0; i < cfg->nr_pt_irqs; i++)
 		vm->vgic.spi[cfg->pt_irqs[i] - VGIC_NR_PRIVATE].hw = true;
-		irq_register(cfg->pt_irqs[i], passthrough_irq);
-	}
+	vm_passthrough_irqs(vm);
 	vm->setup_done = true;
 	vm->state = VM_READY;
 	return 0;

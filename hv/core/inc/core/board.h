@@ -89,7 +89,8 @@ struct board_info {
 	struct board_uart uart;
 	struct board_timer timer;
 
-	/* On failure: what is missing or malformed (a static string). */
+	/* On failure: what is missing or malformed (a static string). Boot
+	 * only: NULL on every board the hypervisor runs on. */
 	const char *error;
 };
 

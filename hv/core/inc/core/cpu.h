@@ -15,7 +15,10 @@ enum cpu_state {
 	CPU_HALTED, /* stopped by a panic; the other cores go on */
 };
 
-/* Work another core asks this one to run outside interrupt context. */
+/* Work another core asks this one to run outside interrupt context. fn is
+ * an image pointer that matters only while a call is in flight (seq_posted
+ * != seq_done); it is stale otherwise and never called again, so a live
+ * update, which starts with no call in flight, does not rebind it. */
 struct cpu_work {
 	void (*fn)(void *arg);
 	void *arg;

@@ -4,6 +4,17 @@
  * to a new image as a whole. File-scope statics elsewhere hold only what is
  * derived from the board at every boot (GIC bases, interrupt handler table,
  * boot page tables), never VM or allocator state.
+ *
+ * Pointers: the root and everything reachable from it hold no pointer into
+ * the image (its code, constant tables, string literals, statics): a new
+ * image is loaded elsewhere and the old one freed. They point into the root,
+ * the heap or frames, and what would be an image pointer is data (an enum,
+ * a configured type) the running image looks up. Where a pointer into the
+ * image is needed (stage-2 hooks, device models' callbacks), it is set
+ * again by hv_state_rebind(), which the new image runs once after it takes
+ * over (core/vm_rebind.c). Two exceptions live only for a moment, never
+ * across an update: struct cpu_work while a cross-core call runs, and
+ * board_info.error while the board is parsed at boot.
  */
 #ifndef CORE_STATE_H
 #define CORE_STATE_H
@@ -26,7 +37,7 @@
 #include <stdint.h>
 
 #define HV_STATE_MAGIC 0x53485950U /* "SHYP" */
-#define HV_STATE_VERSION 1
+#define HV_STATE_VERSION 2 /* 2: no pointers into the image */
 
 struct hv_state {
 	uint32_t magic;
@@ -61,5 +72,10 @@ struct hv_state {
 };
 
 extern struct hv_state hv;
+
+/* Live update, all cores parked: sets again, to this image's functions, every
+ * pointer into the image the root holds (vm_rebind for each VM in use, then
+ * the rest). Writes nothing else, so running it twice changes nothing. */
+void hv_state_rebind(void);
 
 #endif

@@ -167,6 +167,19 @@ int vm_setup(struct vm *vm);
 void vm_destroy(struct vm *vm);
 struct vm *vm_by_id(unsigned id);
 int vm_stage2_init(struct vm *vm);
+/* Sets vm->s2_mm to this image's stage-2 allocator and TLB hooks. */
+void vm_stage2_hooks(struct vm *vm);
+/* Gives each passthrough interrupt of the VM this image's handler (the
+ * handler table is the image's own, core/irq.c). 0, or the first error:
+ * another handler has one of them. */
+int vm_passthrough_irqs(struct vm *vm);
+/*
+ * Live update (vm_rebind.c): sets again every pointer into the image the
+ * VM and its devices hold (stage-2 hooks, device callbacks) and its
+ * passthrough interrupts' handlers, and nothing else. No vCPU may run;
+ * running it again changes nothing.
+ */
+void vm_rebind(struct vm *vm);
 /* Takes the cores of `bitmap` for the VM (and gives back any it had). */
 int vm_claim_cpus(struct vm *vm, uint64_t bitmap);
 int vm_claim_irq(struct vm *vm, uint32_t intid);
