@@ -230,7 +230,7 @@ def test_bad_images_are_refused(qemu, tmp_path, gic):
 # The two images built to fail their self-check, and what each must be told.
 FAULTS = {
     "fault": r"core\(s\) 0x8 did not come back in 0\.2\.0-fault",
-    "fault-run": r"self-check: a vCPU did not run again \(mask 0x200\)",
+    "fault-run": r"self-check: a vCPU did not run again \(mask 0x100\)",
 }
 
 

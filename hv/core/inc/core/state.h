@@ -10,10 +10,10 @@
  * image is loaded elsewhere and the old one freed. They point into the root,
  * the heap or frames, and what would be an image pointer is data (an enum,
  * a configured type) the running image looks up. Where a pointer into the
- * image is needed (a device model's callbacks), it is set again by
- * hv_state_rebind(), which the new image runs once after it takes over
- * (core/vm_rebind.c). Two exceptions live only for a moment, never across an
- * update: struct cpu_work while a cross-core call runs, and
+ * image is needed (stage-2 hooks, device models' callbacks), it is set
+ * again by hv_state_rebind(), which the new image runs once after it takes
+ * over (core/vm_rebind.c). Two exceptions live only for a moment, never
+ * across an update: struct cpu_work while a cross-core call runs, and
  * board_info.error while the board is parsed at boot.
  *
  * The root lives outside the image, in HV_STATE_AREA after the cold-boot
@@ -96,6 +96,11 @@ extern struct hv_state *hv_state_root;
 
 /* Live update, all cores parked: this image's pointers into the state root
  * where it needs them (vm_rebind for every VM, and the rest). Idempotent. */
+void hv_state_rebind(void);
+
+/* Live update, all cores parked: sets again, to this image's functions, every
+ * pointer into the image the root holds (vm_rebind for each VM in use, then
+ * the rest). Writes nothing else, so running it twice changes nothing. */
 void hv_state_rebind(void);
 
 #endif
