@@ -390,7 +390,7 @@ static void test_update(void **state)
 			    "loading: 600 KiB ... done\n"
 			    "checking: arm64 image 0.2.0-s1, board qemu-virt, ABI 1, "
 			    "state v2 -> v1, sha256 ok\n"
-			    "updating: 4 cores paused 0.62 ms\n"
+			    "updating: 4 cores paused 0.620 ms\n"
 			    "cshyper 0.2.0-s1 running; 3 VMs kept (mvm, linux-migrate, rt-latency)\n");
 	assert_string_equal(err, "");
 	EXPECT_CALLS(SHYPER_UPD_BEGIN, SHYPER_UPD_CHUNK, SHYPER_UPD_CHUNK, SHYPER_UPD_CHUNK,
@@ -433,7 +433,7 @@ static void test_update_small_image(void **state)
 			    "loading: 2 KiB ... done\n"
 			    "checking: arm64 image 0.3.0, board qemu-virt, ABI 1, "
 			    "state v2 -> v3, sha256 ok\n"
-			    "updating: 4 cores paused 0.62 ms\n"
+			    "updating: 4 cores paused 0.620 ms\n"
 			    "cshyper 0.3.0 running; 1 VMs kept (mvm)\n");
 	assert_string_equal(err, "");
 	EXPECT_CALLS(SHYPER_UPD_BEGIN, SHYPER_UPD_CHUNK, SHYPER_UPD_CHECK, SHYPER_UPD_APPLY,
@@ -658,7 +658,7 @@ static void test_rollback(void **state)
 	strcpy(hv.status[1].s.running, "0.2.0");
 
 	assert_int_equal(run("--rollback", NULL), CLI_EXIT_OK);
-	assert_string_equal(out, "updating: 4 cores paused 0.62 ms\n"
+	assert_string_equal(out, "updating: 4 cores paused 0.620 ms\n"
 				 "cshyper 0.2.0 running; 3 VMs kept (mvm, linux-migrate, rt-latency)\n");
 	assert_string_equal(err, "");
 	EXPECT_CALLS(SHYPER_UPD_ROLLBACK, SHYPER_UPD_STATUS, SHYPER_UPD_STATUS);
@@ -700,7 +700,7 @@ static void test_status(void **state)
 				 "previous image: 0.2.0-s1\n"
 				 "live updates: 2, rollbacks: 1\n"
 				 "phase: idle\n"
-				 "last switch: 4 cores paused 0.62 ms, 3 VMs kept "
+				 "last switch: 4 cores paused 0.620 ms, 3 VMs kept "
 				 "(mvm, linux-migrate, rt-latency)\n");
 	assert_string_equal(err, "");
 	EXPECT_CALLS(SHYPER_UPD_STATUS);
@@ -739,7 +739,7 @@ static void test_status_variants(void **state)
 				 "previous image: 0.2.0\n"
 				 "live updates: 1, rollbacks: 1\n"
 				 "phase: image checked, ready\n"
-				 "last switch: 4 cores paused 0.62 ms, 2 VMs kept (mvm, "
+				 "last switch: 4 cores paused 0.620 ms, 2 VMs kept (mvm, "
 				 "linux-console-a); rolled back: core(s) 0x8 did not come back "
 				 "in 0.2.0-fault\n");
 
@@ -758,7 +758,7 @@ static void test_status_variants(void **state)
 	add_status(0, SHYPER_UPD_IDLE, SHYPER_UPD_HEALTHY);
 	hv.status[0].s.counter_hz = 0;
 	assert_int_equal(run("--status", NULL), CLI_EXIT_OK);
-	assert_non_null(strstr(out, "last switch: 4 cores paused 0.00 ms, 3 VMs kept"));
+	assert_non_null(strstr(out, "last switch: 4 cores paused 0.000 ms, 3 VMs kept"));
 
 	fake_reset();
 	add_status(-SHYPER_EPERM, 0, 0);
@@ -787,7 +787,7 @@ static void test_status_unterminated(void **state)
 		 "previous image: %.23s\n"
 		 "live updates: 1, rollbacks: 0\n"
 		 "phase: idle\n"
-		 "last switch: 4 cores paused 0.62 ms, 3 VMs kept (%.255s); rolled back: %.127s\n",
+		 "last switch: 4 cores paused 0.620 ms, 3 VMs kept (%.255s); rolled back: %.127s\n",
 		 s->running, s->previous, s->vm_names, s->why);
 	assert_string_equal(out, want);
 
