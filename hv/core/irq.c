@@ -63,3 +63,18 @@ void irq_handle_pending(void)
 	    cpu->id == hv.update.leader)
 		cpu->resched = true;
 }
+
+void irq_board_gic(struct gic_desc *desc)
+{
+	const struct board_info *b = &hv.board;
+
+	*desc = (struct gic_desc){
+		.version = b->gic.version,
+		.gicd = b->gic.gicd_base,
+		.gicc = b->gic.gicc_base,
+		.gich = b->gic.gich_base,
+		.gicv = b->gic.gicv_base,
+		.gicr = b->gic.gicr_base,
+		.gicr_size = b->gic.gicr_size,
+	};
+}

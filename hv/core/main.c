@@ -119,16 +119,9 @@ static void init_cpus(void)
 
 static void init_interrupts(void)
 {
-	const struct board_info *b = &hv.board;
-	struct gic_desc desc = {
-		.version = b->gic.version,
-		.gicd = b->gic.gicd_base,
-		.gicc = b->gic.gicc_base,
-		.gich = b->gic.gich_base,
-		.gicv = b->gic.gicv_base,
-		.gicr = b->gic.gicr_base,
-		.gicr_size = b->gic.gicr_size,
-	};
+	struct gic_desc desc;
+
+	irq_board_gic(&desc);
 
 	if (gic_init(&desc) || gic_cpu_init(0, hv.cpus[0].mpidr))
 		boot_fatal("the interrupt controller did not initialise");

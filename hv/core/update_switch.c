@@ -213,17 +213,9 @@ int update_switch(unsigned slot, struct trap_frame *f, bool rollback)
 
 static void rebuild_interrupts(void)
 {
-	const struct board_info *b = &hv.board;
-	struct gic_desc desc = {
-		.version = b->gic.version,
-		.gicd = b->gic.gicd_base,
-		.gicc = b->gic.gicc_base,
-		.gich = b->gic.gich_base,
-		.gicv = b->gic.gicv_base,
-		.gicr = b->gic.gicr_base,
-		.gicr_size = b->gic.gicr_size,
-	};
+	struct gic_desc desc;
 
+	irq_board_gic(&desc);
 	gic_attach(&desc);
 	smp_register_ipis();
 	selftest_register_timer();

@@ -20,6 +20,9 @@ typedef enum irq_result (*irq_handler_t)(uint32_t intid);
 int irq_register(uint32_t intid, irq_handler_t handler);
 void irq_unregister(uint32_t intid);
 bool irq_is_registered(uint32_t intid);
+/* The board's GIC, as its device tree describes it, for the driver. */
+struct gic_desc;
+void irq_board_gic(struct gic_desc *desc);
 /* Acknowledges and runs every pending interrupt (vector IRQ entry). */
 void irq_handle_pending(void);
 
