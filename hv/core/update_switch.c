@@ -48,43 +48,46 @@ static uint64_t bit(unsigned core)
 }
 
 /* Parked: interrupts masked, context saved, waiting to be sent on. */
-static void __attribute__((noreturn)) park_loop(void)
+/*
+ * Parked until the next release this core has not acted on (each release
+ * counts, release_seq): one that was already there when the core parked,
+ * or that it followed before, never moves it again. Returns on a resume
+ * only if asked to; else a resume goes to the idle loop, and an entry is
+ * jumped to.
+ */
+static void park_until_released(bool return_on_resume)
 {
 	unsigned me = this_cpu_id();
 
 	irq_disable();
 	this_cpu()->resched = true; /* the idle loop looks for its vCPU */
 	for (;;) {
-		uint64_t entry = __atomic_load_n(&hv.update.release_entry, __ATOMIC_ACQUIRE);
+		uint32_t seq = __atomic_load_n(&hv.update.release_seq, __ATOMIC_ACQUIRE);
 
 		/* Set again each time: a later switch clears the mask first. */
 		if (!(__atomic_load_n(&hv.update.parked, __ATOMIC_ACQUIRE) & bit(me)))
 			__atomic_fetch_or(&hv.update.parked, bit(me), __ATOMIC_ACQ_REL);
-		if (entry == RELEASE_RESUME) {
+		if (seq != hv.update.acted_seq[me]) {
+			uint64_t entry = __atomic_load_n(&hv.update.release_entry, __ATOMIC_ACQUIRE);
+
+			hv.update.acted_seq[me] = seq;
 			__atomic_fetch_and(&hv.update.parked, ~bit(me), __ATOMIC_ACQ_REL);
+			if (entry != RELEASE_RESUME)
+				((void (*)(uint64_t))entry)(me);
+			if (return_on_resume)
+				return;
 			cpu_park_here();
 		}
-		if (entry > RELEASE_RESUME)
-			((void (*)(uint64_t))entry)(me);
 		__asm__ volatile("wfe" ::: "memory");
 	}
 }
 
-#if HV_UPDATE_FAULT == 2
-/* Until the leader lets the cores resume (or sends them elsewhere). */
-static void wait_for_resume(void)
+static void __attribute__((noreturn)) park_loop(void)
 {
-	uint64_t entry;
-
-	while ((entry = __atomic_load_n(&hv.update.release_entry, __ATOMIC_ACQUIRE)) !=
-	       RELEASE_RESUME) {
-		if (entry > RELEASE_RESUME && entry != hv.update.slot_pa[hv.update.running] +
-				update_slot_info(hv.update.running)->secondary_update_entry)
-			park_loop();
-		__asm__ volatile("wfe" ::: "memory");
-	}
+	park_until_released(false);
+	halt();
 }
-#endif
+
 
 void update_park_from_exit(struct trap_frame *f)
 {
@@ -111,9 +114,14 @@ static bool released_all(void *arg)
 	return !__atomic_load_n(&hv.update.parked, __ATOMIC_ACQUIRE);
 }
 
+/* Sends the parked cores on; the leader counts the release as seen. */
 static void release(uint64_t entry)
 {
+	uint32_t seq = hv.update.release_seq + 1;
+
 	__atomic_store_n(&hv.update.release_entry, entry, __ATOMIC_RELEASE);
+	__atomic_store_n(&hv.update.release_seq, seq, __ATOMIC_RELEASE);
+	hv.update.acted_seq[this_cpu_id()] = seq;
 	dsb(sy);
 	__asm__ volatile("sev" ::: "memory");
 }
@@ -121,10 +129,9 @@ static void release(uint64_t entry)
 /* Called off: every parked core back to its idle loop, in this image. */
 static void resume_parked(void)
 {
+	__atomic_store_n(&hv.update.park_epoch, 0, __ATOMIC_RELEASE);
 	release(RELEASE_RESUME);
 	wait_until(released_all, 0, UPDATE_PARK_TIMEOUT_US);
-	__atomic_store_n(&hv.update.park_epoch, 0, __ATOMIC_RELEASE);
-	__atomic_store_n(&hv.update.release_entry, 0, __ATOMIC_RELEASE);
 }
 
 static uint64_t online_cores(void)
@@ -173,7 +180,6 @@ int update_switch(unsigned slot, struct trap_frame *f, bool rollback)
 		hv.update.pause_start = timer_now();
 	hv.update.leader = me;
 	hv.update.parked = 0;
-	hv.update.release_entry = 0;
 	hv.update.back = 0;
 	__atomic_store_n(&hv.update.park_epoch, 1, __ATOMIC_RELEASE);
 	dsb(sy);
@@ -315,6 +321,9 @@ void hv_update_main(struct hv_state *root)
 	if (hv.update.from_rollback) {
 		hv.update.outcome = SHYPER_UPD_ROLLED_BACK;
 		hv.update.rollbacks++;
+		/* The other slot holds the image that failed: not one to go
+		 * back to on request. */
+		hv.update.has_previous = false;
 		log_warn("live update rolled back to %s: %s", HV_VERSION_STRING, hv.update.why);
 	} else {
 		hv.update.why[0] = 0;
@@ -352,7 +361,7 @@ void hv_update_secondary_main(unsigned id)
 	/* Built to fail its self-check later (tests): core 1 comes back but
 	 * never resumes its vCPUs; it still answers interrupts and parks. */
 	if (id == 1) {
-		wait_for_resume();
+		park_until_released(true);
 		for (;;) {
 			irq_disable();
 			if (update_park_requested())

@@ -256,6 +256,10 @@ def test_failing_image_is_rolled_back(qemu, tmp_path, gic, fault):
     counter_at_least(child, vm, before + 50, "the counter after the rollback")
     rc, out = sh(child, "shyper system update --status")
     assert rc == 0 and "rollbacks: 1" in out and "rolled back: " in out, out
+    assert "previous image: none kept" in out, out
+    # The failed image is not one to go back to.
+    rc, out = sh(child, "shyper system update --rollback")
+    assert rc != 0 and "no previous image kept" in out, out
 
     # A healthy update, then back on request.
     update(child, IMAGE["0.2.0-s1"])

@@ -44,6 +44,8 @@ struct hv_update {
 	volatile uint32_t park_epoch;	 /* non-zero: park at the next safe point */
 	volatile uint64_t parked;	 /* cores that did */
 	volatile uint64_t release_entry; /* 1: resume here; else jump there */
+	volatile uint32_t release_seq;	 /* releases so far */
+	uint32_t acted_seq[HV_MAX_CPUS]; /* the last release each core followed */
 	volatile uint64_t back;		 /* cores running the new image */
 	uint64_t online;		 /* cores that must come back */
 	uint64_t pause_start, pause_ticks;
