@@ -362,7 +362,7 @@ const struct cli_cmd cli_system_cmds[] = {
 	  "board, ABI, state layout and SHA-256 before anything stops, then parks\n"
 	  "every core, hands its state to the new image and resumes every VM where\n"
 	  "it was. The new image must pass its self-check (every core back, every\n"
-	  "vCPU running, interrupts arriving) within a second, or the previous\n"
+	  "vCPU running, interrupts arriving) within 3 seconds, or the previous\n"
 	  "image takes over again. --rollback returns to the previous image while\n"
 	  "it is still kept; --status shows the running image and the last switch;\n"
 	  "--cancel drops an upload; --timeout bounds the wait for the verdict.\n",
