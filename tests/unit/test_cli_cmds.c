@@ -5,7 +5,7 @@
  * chunked uploads, removal of a half-built VM, and the output of list, info,
  * system info/version and the daemon.
  *
- * unit-sources: mvm/cli/cmd_vm.c mvm/cli/cmd_update.c mvm/cli/cmd_snapshot.c mvm/cli/cmd_migrate.c mvm/cli/migrate_net.c mvm/cli/migrate_recv.c mvm/cli/migrate_proto.h mvm/cli/stream_out.c mvm/cli/stream_out.h mvm/cli/vm_import.c mvm/cli/vm_import.h mvm/cli/daemon_ctl.c mvm/cli/daemon_ctl.h mvm/cli/mediated_live.c mvm/cli/migrate_disk.c mvm/cli/migrate_disk.h mvm/cli/vm_cmds.h hv/lib/crc32.c hv/lib/fmt.c hv/lib/mstream_check.c hv/lib/mstream_inc.c hv/lib/mstream_payload.c hv/lib/mstream_reader.c hv/lib/mstream_writer.c mvm/cli/cmd_console.c mvm/cli/cmd_system.c mvm/cli/cli.c mvm/cli/config.c mvm/cli/config_devices.c mvm/cli/config_text.c mvm/cli/config_mediated.c mvm/cli/config_images.c mvm/cli/config_ivc.c mvm/cli/jsoncheck.c mvm/cli/util.c mvm/cli/hvc.c mvm/cli/mediated.c mvm/cli/mediated.h mvm/cli/cli.h mvm/cli/config.h mvm/cli/hvc.h mvm/cli/jsoncheck.h mvm/cli/util.h
+ * unit-sources: tests/unit/cli_capture.h mvm/cli/cmd_vm.c mvm/cli/cmd_update.c mvm/cli/cmd_snapshot.c mvm/cli/cmd_migrate.c mvm/cli/migrate_net.c mvm/cli/migrate_recv.c mvm/cli/migrate_proto.h mvm/cli/stream_out.c mvm/cli/stream_out.h mvm/cli/vm_import.c mvm/cli/vm_import.h mvm/cli/daemon_ctl.c mvm/cli/daemon_ctl.h mvm/cli/mediated_live.c mvm/cli/migrate_disk.c mvm/cli/migrate_disk.h mvm/cli/vm_cmds.h hv/lib/crc32.c hv/lib/fmt.c hv/lib/mstream_check.c hv/lib/mstream_inc.c hv/lib/mstream_payload.c hv/lib/mstream_reader.c hv/lib/mstream_writer.c mvm/cli/cmd_console.c mvm/cli/cmd_system.c mvm/cli/cli.c mvm/cli/config.c mvm/cli/config_devices.c mvm/cli/config_text.c mvm/cli/config_mediated.c mvm/cli/config_images.c mvm/cli/config_ivc.c mvm/cli/jsoncheck.c mvm/cli/util.c mvm/cli/hvc.c mvm/cli/mediated.c mvm/cli/mediated.h mvm/cli/cli.h mvm/cli/config.h mvm/cli/hvc.h mvm/cli/jsoncheck.h mvm/cli/util.h
  * unit-libs: -ljson-c -Wl,--wrap=hvc_open,--wrap=hvc_call,--wrap=hvc_close
  * unit-cflags: -Imvm/cli
  */
@@ -35,6 +35,7 @@
 #include <shyper/migrate.h>
 
 #include "cli.h"
+#include "cli_capture.h"
 #include "hvc.h"
 #include "migrate_proto.h"
 
@@ -245,22 +246,11 @@ int __wrap_hvc_call(int fd, uint32_t fid, const uint64_t x[6], unsigned buf_arg,
 static char out[1 << 16], err[1 << 16];
 static char data_dir[512];
 
-static void slurp_fd(int fd, char *buf, size_t size)
-{
-	ssize_t n;
-
-	lseek(fd, 0, SEEK_SET);
-	n = read(fd, buf, size - 1);
-	buf[n > 0 ? n : 0] = '\0';
-}
-
 static int run(const struct cli_cmd *table, const char *group, const char *name, int argc,
 	       char **argv)
 {
 	static char path[64];
 	const struct cli_cmd *c = table;
-	char o[] = "/tmp/cli-out-XXXXXX", e[] = "/tmp/cli-err-XXXXXX";
-	int fo = mkstemp(o), fe = mkstemp(e), so, se, ret;
 
 	while (c->name && strcmp(c->name, name))
 		c++;
@@ -268,27 +258,7 @@ static int run(const struct cli_cmd *table, const char *group, const char *name,
 	snprintf(path, sizeof(path), "%s %s", group, name);
 	cli_cmd_path = path;
 	cli_current = c;
-
-	fflush(stdout);
-	fflush(stderr);
-	so = dup(1);
-	se = dup(2);
-	dup2(fo, 1);
-	dup2(fe, 2);
-	ret = c->run(argc, argv);
-	fflush(stdout);
-	fflush(stderr);
-	dup2(so, 1);
-	dup2(se, 2);
-	close(so);
-	close(se);
-	slurp_fd(fo, out, sizeof(out));
-	slurp_fd(fe, err, sizeof(err));
-	close(fo);
-	close(fe);
-	unlink(o);
-	unlink(e);
-	return ret;
+	return capture_run(c->run, argc, argv, out, sizeof(out), err, sizeof(err));
 }
 
 static int run_vm(const char *name, const char *arg)

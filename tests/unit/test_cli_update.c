@@ -11,7 +11,7 @@
  * cli.c keeps the pointers it is given and has no way to forget them, so
  * the test registers eight slots of its own once and rewrites them per run.
  *
- * unit-sources: mvm/cli/cmd_update.c mvm/cli/cli.c mvm/cli/util.c mvm/cli/hvc.c mvm/cli/cli.h mvm/cli/hvc.h mvm/cli/util.h
+ * unit-sources: tests/unit/cli_capture.h mvm/cli/cmd_update.c mvm/cli/cli.c mvm/cli/util.c mvm/cli/hvc.c mvm/cli/cli.h mvm/cli/hvc.h mvm/cli/util.h
  * unit-libs: -Wl,--wrap=hvc_open,--wrap=hvc_call,--wrap=hvc_close
  * unit-cflags: -Imvm/cli
  */
@@ -33,6 +33,7 @@
 #include <shyper/ioctl.h>
 
 #include "cli.h"
+#include "cli_capture.h"
 #include "hvc.h"
 
 /* ------------------------------------------------------------------------ */
@@ -272,21 +273,11 @@ static char image_path[64];
 static size_t image_size;
 static uint8_t *image_bytes;
 
-static void slurp(int fd, char *buf, size_t size)
-{
-	ssize_t n;
-
-	lseek(fd, 0, SEEK_SET);
-	n = read(fd, buf, size - 1);
-	buf[n > 0 ? n : 0] = '\0';
-}
-
 /* `shyper system update ARGS...`: options as main.c separates them. */
 static int run(const char *arg, ...)
 {
-	char o[] = "/tmp/cli-update-out-XXXXXX", e[] = "/tmp/cli-update-err-XXXXXX";
 	char *ops[4];
-	int nr_ops = 0, nr_opts = 0, fo, fe, so, se, ret;
+	int nr_ops = 0, nr_opts = 0, ret;
 	va_list ap;
 
 	memset(opt_slot, 0, sizeof(opt_slot));
@@ -305,28 +296,7 @@ static int run(const char *arg, ...)
 	cli_cmd_path = "system update";
 	cli_current = &update_cmd;
 
-	fo = mkstemp(o);
-	fe = mkstemp(e);
-	assert_true(fo >= 0 && fe >= 0);
-	fflush(stdout);
-	fflush(stderr);
-	so = dup(1);
-	se = dup(2);
-	dup2(fo, 1);
-	dup2(fe, 2);
-	ret = update_cmd.run(nr_ops, ops);
-	fflush(stdout);
-	fflush(stderr);
-	dup2(so, 1);
-	dup2(se, 2);
-	close(so);
-	close(se);
-	slurp(fo, out, sizeof(out));
-	slurp(fe, err, sizeof(err));
-	close(fo);
-	close(fe);
-	unlink(o);
-	unlink(e);
+	ret = capture_run(update_cmd.run, nr_ops, ops, out, sizeof(out), err, sizeof(err));
 	/* The device is closed whenever it was opened. */
 	assert_int_equal(hv.closed, hv.opened && hv.open_result >= 0 ? 1 : 0);
 	return ret;
