@@ -264,8 +264,10 @@ static void note_waiting_vcpus(void)
 	for (unsigned i = 0; i < HV_MAX_VMS; i++) {
 		const struct vm *vm = &hv.vms[i];
 
-		for (unsigned v = 0; v < vm->nr_vcpus && vm->setup_done; v++)
-			if (vm->vcpus[v].state == VCPU_RUNNING)
+		/* Paused ones and ones waiting in WFI for their core are not
+		 * due to run: only those that had their core. */
+		for (unsigned v = 0; v < vm->nr_vcpus && vm->setup_done && !vm_is_paused(vm); v++)
+			if (vm->vcpus[v].state == VCPU_RUNNING && !vm->vcpus[v].blocked)
 				hv.update.vcpus_waiting |= bit(i * VM_MAX_VCPUS + v);
 	}
 	for (unsigned c = 0; c < hv.nr_cpus; c++)
@@ -386,24 +388,23 @@ void update_vcpu_entered(const struct vcpu *v)
 		__atomic_fetch_and(&hv.update.vcpus_waiting, ~b, __ATOMIC_RELAXED);
 }
 
-/* Every core that runs a vCPU took interrupts since the switch. */
+/*
+ * Every core took an interrupt since the switch. A core whose guest sits in
+ * WFI may take none for seconds, so a core that has not is sent SGI_WORK
+ * (nothing to do): taking it is the proof, seen at the next judgement.
+ */
 static bool interrupts_flow(unsigned *stuck)
 {
-	for (unsigned c = 0; c < hv.nr_cpus; c++) {
-		if (!(hv.update.online & bit(c)))
-			continue;
-		bool hosts = false;
+	bool all = true;
 
-		for (unsigned i = 0; i < HV_MAX_VMS; i++)
-			for (unsigned v = 0; v < hv.vms[i].nr_vcpus && hv.vms[i].setup_done; v++)
-				hosts |= hv.vms[i].vcpus[v].pcpu == c &&
-					 hv.vms[i].vcpus[v].state == VCPU_RUNNING;
-		if (hosts && core_interrupts(c) == hv.update.irqs_at[c]) {
-			*stuck = c;
-			return false;
-		}
+	for (unsigned c = 0; c < hv.nr_cpus; c++) {
+		if (!(hv.update.online & bit(c)) || core_interrupts(c) != hv.update.irqs_at[c])
+			continue;
+		gic_send_sgi(c, SGI_WORK);
+		*stuck = c;
+		all = false;
 	}
-	return true;
+	return all;
 }
 
 bool update_probation_due(void)
@@ -429,7 +430,8 @@ bool update_probation_due(void)
 			     "self-check: a vCPU did not run again (mask 0x%lx)", hv.update.vcpus_waiting);
 	else
 		fmt_snprintf(hv.update.why, sizeof(hv.update.why),
-			     "self-check: core %u took no interrupt since the switch", stuck);
+			     "self-check: core %u took no interrupt since the switch, not even an IPI",
+			     stuck);
 	log_err("live update: %s; rolling back", hv.update.why);
 	hv.update.rollback_due = true;
 	return true;
