@@ -5,14 +5,16 @@
  * at a safe point: the end of a guest exit (sched_on_exit) or the idle
  * loop, where no emulation is half done and no lock is held. A parked core
  * has its vCPU's whole context saved in the state root, its interrupts
- * masked, and waits for release_entry: 1 sends it back to its idle loop
- * (the switch was called off), any other value is the new image's
- * secondary entry. The leader saves its own vCPU, converts the root to the
- * layout both images know and jumps into the new image, which takes the
- * root over, rebuilds what is derived from the board, releases the others
- * and runs its self-check on probation. Every core then finds its vCPU in
- * its idle loop and resumes it exactly where it was; interrupts that came
- * meanwhile are still pending in the GIC.
+ * masked, and waits for the next release: release_entry 1 sends it to its
+ * idle loop (the switch was called off, or every core is back and all
+ * resume), any other value is an image's secondary entry. The leader saves
+ * its own vCPU, converts the root to the layout both images know and jumps
+ * into the new image, which takes the root over, rebuilds what is derived
+ * from the board, releases the others into itself, waits for every one to
+ * report back and park again, lets them all resume and runs its
+ * self-check on probation. Every core then finds its vCPU in its idle loop
+ * and resumes it exactly where it was; interrupts that came meanwhile are
+ * still pending in the GIC.
  */
 #include <arch/cpu.h>
 #include <arch/gic.h>
@@ -47,9 +49,8 @@ static uint64_t bit(unsigned core)
 	return 1UL << core;
 }
 
-/* Parked: interrupts masked, context saved, waiting to be sent on. */
 /*
- * Parked until the next release this core has not acted on (each release
+ * Parked (interrupts masked, context saved) until the next release this core has not acted on (each release
  * counts, release_seq): one that was already there when the core parked,
  * or that it followed before, never moves it again. Returns on a resume
  * only if asked to; else a resume goes to the idle loop, and an entry is
@@ -87,7 +88,6 @@ static void __attribute__((noreturn)) park_loop(void)
 	park_until_released(false);
 	halt();
 }
-
 
 void update_park_from_exit(struct trap_frame *f)
 {
