@@ -85,6 +85,17 @@ $(FUZZ_MSTREAM_SEED)/.stamp: $(FUZZ_OUT)/fuzz_mstream
 	FUZZ_MSTREAM_WRITE_SEEDS=$(dir $@) $<
 	@touch $@
 
+# virtio-blk seeds (fuzz_virtio_blk): devices with requests of every kind
+# and steps serving them, written by the harness itself.
+FUZZ_VIRTIO_BLK_SEED		:= $(FUZZ_OUT)/virtio-blk-seed
+FUZZ_SEED_FILES_fuzz_virtio_blk	:= $(FUZZ_VIRTIO_BLK_SEED)/.stamp
+FUZZ_SEED_DIRS_fuzz_virtio_blk	:= $(FUZZ_VIRTIO_BLK_SEED)
+
+$(FUZZ_VIRTIO_BLK_SEED)/.stamp: $(FUZZ_OUT)/fuzz_virtio_blk
+	@mkdir -p $(dir $@)
+	FUZZ_VIRTIO_BLK_WRITE_SEEDS=$(dir $@) $<
+	@touch $@
+
 # Hypervisor image seeds (fuzz_image_check): valid synthetic images the
 # harness writes itself, and the first 4 KiB of $(HV_BIN) when it is built
 # (the whole image is beyond -max_len). Rewritten on every run, and the image
