@@ -247,9 +247,12 @@ def test_four_vcpu_guest_moves(qemu, tmp_path):
     a.sendline(f"shyper vm boot {vm} >/dev/null; sleep 1")
     expect(a, PROMPT, "the MVM prompt")
     wait_console(a, vm, "cshyper-initramfs: ready", "the guest's init on hvc0")
+    # Each count is written aside and renamed into place, so a reader never
+    # finds a file the counter has just truncated.
     guest(a, vm, "for c in 0 1 2 3; do taskset -c $c sh -c \"i=0; while true; do "
-                 "i=\\$((i+1)); echo \\$i > /tmp/c$c; usleep 20000; done\" "
-                 "</dev/null >/dev/null 2>&1 & done; echo started", "starting the counters")
+                 "i=\\$((i+1)); echo \\$i > /tmp/c$c.t; mv /tmp/c$c.t /tmp/c$c; "
+                 "usleep 20000; done\" </dev/null >/dev/null 2>&1 & done; echo started",
+          "starting the counters")
 
     def counts(child, vm, what):
         out = guest(child, vm, "echo cpus=$(cat /sys/devices/system/cpu/online) "
