@@ -171,15 +171,19 @@ def test_ivc_keepalive_miss_and_restart(qemu, tmp_path):
     sh(child, "sleep 2")
     assert "missed its heartbeat" not in child.before
     assert sh(child, f"shyper ivc send {echo} stop-heartbeat")[0] == 0
-    expect(child, rf"vm{echo} missed its heartbeat \(period 200 ms\)", "the keep-alive miss",
-           timeout=30)
-    expect(child, rf"\[vm{echo}\] ivc-echo: started", "the restart", timeout=60)
-    sh(child, "sleep 1")
-    rc, out = sh(child, "cat /tmp/events")
+    # The daemon's log, not the console: the guest's lines and the MVM's
+    # share the UART and can split each other on a busy host.
+    rc, out = sh(child, f"for i in $(seq 60); do grep -q 'event 3: vm{echo}, value 200' "
+                        f"/tmp/events && break; sleep 1; done; cat /tmp/events", timeout=90)
     assert re.search(rf"event 3: vm{echo}, value 200", out), out
     # After the restart it answers again (its queue was emptied).
-    assert sh(child, f"shyper ivc send {echo} again")[0] == 0
-    assert recv(child) == (echo, "again")
+    for _ in range(30):
+        assert sh(child, f"shyper ivc send {echo} again")[0] == 0
+        rc, out = sh(child, "shyper ivc recv 2000", timeout=20)
+        if rc == 0 and re.search(rf"^from vm{echo}: again$", out, re.M):
+            break
+    else:
+        pytest.fail(f"the restarted guest does not answer:\n{out}")
 
 
 BAD_IVC = [
