@@ -83,8 +83,10 @@ static int64_t mem_copy(struct vcpu *caller, struct vm *vm, struct trap_frame *f
 		return 0;
 	}
 	memcpy(guest, buf, len);
-	/* A guest that starts with its caches off reads RAM itself. */
-	cache_clean_range((uint64_t)guest, len);
+	/* A guest that starts with its caches off reads RAM itself, and may
+	 * run these bytes as code: frames that ran other code hold no stale
+	 * instruction lines. */
+	cache_sync_code((uint64_t)guest, len);
 	dirty_log_mark(vm, ipa, len);
 	return 0;
 }
@@ -135,12 +137,34 @@ static int64_t state_load(struct vcpu *caller, struct vm *vm, struct trap_frame 
 	return ret;
 }
 
+/* IMAGE_READ: a boot image as uploaded, whole; any state but configuring. */
+static int64_t image_read(struct vcpu *caller, struct vm *vm, struct trap_frame *f)
+{
+	uint64_t kind = f->x[2], len = f->x[4], offset = f->x[5];
+	const struct vm_image *img;
+	void *buf;
+
+	if (kind > SHYPER_IMAGE_DTB || !len || len > SHYPER_MIG_COPY_MAX || !has_ram_layout(vm))
+		return -SHYPER_EINVAL;
+	img = &vm->images[kind];
+	if (!vm->images_set || !img->size || img->received != img->size)
+		return -SHYPER_ENOENT;
+	if (offset >= img->size || len > img->size - offset)
+		return -SHYPER_ERANGE;
+	buf = hc_mvm_buffer(caller, f->x[3], len);
+	if (!buf)
+		return -SHYPER_EFAULT;
+	memcpy(buf, (const void *)(img->store_pa + offset), len);
+	f->x[1] = img->size;
+	return 0;
+}
+
 int64_t hc_migrate(struct vcpu *caller, struct trap_frame *f, unsigned fn)
 {
 	struct vm *vm;
 	int ret;
 
-	if (fn > SHYPER_HVC_FN(SHYPER_MIG_STATE_LOAD))
+	if (fn > SHYPER_HVC_FN(SHYPER_MIG_IMAGE_READ))
 		return -SHYPER_ENOSYS;
 	if (!hc_caller_is_mvm(caller))
 		return -SHYPER_EPERM;
@@ -168,6 +192,8 @@ int64_t hc_migrate(struct vcpu *caller, struct trap_frame *f, unsigned fn)
 		return state_save(caller, vm, f);
 	case SHYPER_HVC_FN(SHYPER_MIG_STATE_LOAD):
 		return state_load(caller, vm, f);
+	case SHYPER_HVC_FN(SHYPER_MIG_IMAGE_READ):
+		return image_read(caller, vm, f);
 	}
 	return -SHYPER_ENOSYS;
 }

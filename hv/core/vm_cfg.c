@@ -354,8 +354,8 @@ static bool overlaps(uint64_t a, uint64_t as, uint64_t b, uint64_t bs)
 	return as && bs && a < b + bs && b < a + as;
 }
 
-/* Everything is there and fits in the VM's RAM without overlapping. */
-static int check_complete(struct vm *vm)
+/* Every image is there and fits in the VM's RAM without overlapping. */
+int vm_images_check(struct vm *vm)
 {
 	struct vm_image *k = &vm->images[SHYPER_IMAGE_KERNEL];
 	struct vm_image *rd = &vm->images[SHYPER_IMAGE_INITRD];
@@ -363,11 +363,6 @@ static int check_complete(struct vm *vm)
 	uint64_t kernel_span = k->size, dtb_span = dtb->size ? dtb->size : DTB_WINDOW;
 	const uint8_t *hdr = (const uint8_t *)k->store_pa;
 
-	if (!vm->cpus_set || !vm->config.nr_mem)
-		return -SHYPER_EINVAL;
-	/* Its RAM and state come from MEM_WRITE and STATE_LOAD. */
-	if (vm->restore)
-		return 0;
 	if (!vm->images_set)
 		return -SHYPER_EINVAL;
 	for (unsigned i = 0; i < 3; i++)
@@ -390,6 +385,17 @@ static int check_complete(struct vm *vm)
 	    overlaps(rd->load_ipa, rd->size, dtb->load_ipa, dtb_span))
 		return -SHYPER_EEXIST;
 	return 0;
+}
+
+static int check_complete(struct vm *vm)
+{
+	if (!vm->cpus_set || !vm->config.nr_mem)
+		return -SHYPER_EINVAL;
+	/* Its RAM and state come from MEM_WRITE and STATE_LOAD; its images, if
+	 * the stream carries them, come after this. */
+	if (vm->restore)
+		return 0;
+	return vm_images_check(vm);
 }
 
 /* Without a console the user would never see the guest: give it the PL011
@@ -426,6 +432,15 @@ static int cfg_finish(struct vm *vm)
 	return 0;
 }
 
+/* A VM built for a restore gets the images from the stream after its RAM
+ * is laid out, until its state is loaded. */
+static bool images_after_finish(const struct vm *vm, unsigned fn)
+{
+	return vm->restore && vm->state == VM_READY &&
+	       (fn == SHYPER_HVC_FN(SHYPER_CFG_SET_IMAGE) ||
+		fn == SHYPER_HVC_FN(SHYPER_CFG_UPLOAD));
+}
+
 int64_t hc_config(struct vcpu *caller, struct trap_frame *f, unsigned fn)
 {
 	struct vm *vm;
@@ -439,7 +454,7 @@ int64_t hc_config(struct vcpu *caller, struct trap_frame *f, unsigned fn)
 	vm = f->x[1] && f->x[1] < HV_MAX_VMS ? vm_by_id((unsigned)f->x[1]) : 0;
 	if (!vm)
 		return -SHYPER_ENOENT;
-	if (vm->state != VM_CONFIGURING)
+	if (vm->state != VM_CONFIGURING && !images_after_finish(vm, fn))
 		return -SHYPER_EBUSY; /* finished VMs are not reconfigured */
 	switch (fn) {
 	case SHYPER_HVC_FN(SHYPER_CFG_SET_CPU):

@@ -311,7 +311,8 @@ static int load_section(struct load *l, const struct mstream_section *s, char *w
 	case SHYPER_MIG_SEC_CONSOLE_HISTORY:
 		return vdev_console_history_load(vm, s->payload, s->length, why, why_size);
 	}
-	fmt_snprintf(why, why_size, "not part of a VM's state (RAM goes through MEM_WRITE)");
+	fmt_snprintf(why, why_size, "not part of a VM's state (RAM goes through MEM_WRITE, "
+		     "boot images through CFG_UPLOAD)");
 	return -SHYPER_EINVAL;
 }
 

@@ -122,7 +122,8 @@ static int load_images(struct vm *vm)
 		if (!dst)
 			return -SHYPER_ERANGE;
 		memcpy(dst, (const void *)img->store_pa, img->size);
-		cache_clean_range((uint64_t)dst, img->size);
+		/* These frames may have run other code before: no stale lines. */
+		cache_sync_code((uint64_t)dst, img->size);
 	}
 	if (!vm->images[SHYPER_IMAGE_DTB].size)
 		return build_guest_dtb(vm);
@@ -166,8 +167,9 @@ int vm_boot(struct vm *vm)
 		return -SHYPER_EBUSY;
 	if (vm->state != VM_READY && vm->state != VM_STOPPED)
 		return -SHYPER_EINVAL;
-	if (vm->restore)
-		return -SHYPER_EINVAL; /* no images: it starts from STATE_LOAD */
+	/* A restored VM boots only if its stream carried its images. */
+	if (vm->restore && vm_images_check(vm))
+		return -SHYPER_ENOEXEC;
 	/* Devices first: a late completion of the last run must not land in
 	 * the freshly loaded RAM. */
 	vdev_reset_all(vm);
@@ -179,6 +181,9 @@ int vm_boot(struct vm *vm)
 	vgic_reset(vm);
 	for (unsigned i = 0; i < vm->nr_vcpus; i++)
 		vm->vcpus[i].state = VCPU_OFF;
+	/* Booted, it is an ordinary VM: its time starts at 0 again. */
+	vm->restore = false;
+	vm->cntvoff = 0;
 	vm->state = VM_RUNNING;
 	vm_note_started(vm);
 	/* Said first: on the VM's own core (a reset) the call does not return. */
@@ -212,13 +217,15 @@ int vm_shutdown(struct vm *vm)
 void vm_guest_system_event(struct vcpu *vcpu, bool reset)
 {
 	struct vm *vm = vcpu->vm;
+	int ret;
 
 	ivc_vm_stopped(vm);
 	stop_vcpus(vm, vcpu);
 	vcpu_detach_here();
 	mark_stopped(vm);
-	if (reset && vm_boot(vm))
-		log_err("vm%u: restart after SYSTEM_RESET failed", vm->id);
+	if (reset && (ret = vm_boot(vm)))
+		log_err("vm%u: restart after SYSTEM_RESET failed%s", vm->id,
+			ret == -SHYPER_ENOEXEC ? ": restored without its boot images" : "");
 	cpu_park_here();
 }
 
@@ -346,6 +353,9 @@ int64_t hc_vmm(struct vcpu *caller, struct trap_frame *f, unsigned fn)
 	case SHYPER_HVC_FN(SHYPER_VMM_SHUTDOWN):
 		return vm_shutdown(vm);
 	case SHYPER_HVC_FN(SHYPER_VMM_REBOOT):
+		/* Not stopped for a boot that cannot happen. */
+		if (vm->restore && vm_images_check(vm))
+			return -SHYPER_ENOEXEC;
 		if (vm->state == VM_RUNNING && (ret = vm_shutdown(vm)))
 			return ret;
 		return vm_boot(vm);

@@ -7,6 +7,9 @@
  *     nr_vcpus, VDEV instances device numbers; within each of these types
  *     instances strictly increase, so none repeats;
  *   - VGIC_DIST appears at most once; sections without instances have 0;
+ *   - IMAGE instances name a boot image VM_CONFIG gives a size; its chunks
+ *     follow each other in order, within that size, and if any IMAGE
+ *     section came, END finds every sized image whole;
  *   - END comes last, after a VCPU section for every vCPU; nothing follows.
  */
 #include <stdarg.h>
@@ -60,7 +63,11 @@ static const struct section_rule rules[SHYPER_MIG_SEC_NR] = {
 					 true, false, false, false },
 	[SHYPER_MIG_SEC_END] = { "END", SHYPER_MIG_END_VERSION,
 				 false, false, false, true },
+	[SHYPER_MIG_SEC_IMAGE] = { "IMAGE", SHYPER_MIG_IMAGE_VERSION,
+				   true, false, false, false },
 };
+
+static const char *const image_names[3] = { "kernel", "initrd", "DTB" };
 
 const char *mstream_section_name(uint32_t type)
 {
@@ -235,6 +242,28 @@ static int check_instance(struct mstream_check *c, const struct section_rule *r)
 	if (r->once && c->count[s->type])
 		return mstream_check_fail(c, -SHYPER_EPROTO, "a second %s section",
 					  r->name);
+	if (s->type == SHYPER_MIG_SEC_IMAGE &&
+	    (s->instance > SHYPER_IMAGE_DTB || !c->image_size[s->instance]))
+		return mstream_check_fail(c, -SHYPER_EPROTO,
+					  "image %u: VM_CONFIG has no such image", s->instance);
+	return 0;
+}
+
+/* Boot images come whole or not at all: a VM booted from half a kernel
+ * would fail long after the import said it was fine. */
+static int check_images_whole(struct mstream_check *c)
+{
+	bool any = false;
+
+	for (unsigned k = 0; k < 3; k++)
+		any |= c->image_got[k] != 0;
+	for (unsigned k = 0; any && k < 3; k++)
+		if (c->image_got[k] != c->image_size[k])
+			return mstream_check_fail(c, -SHYPER_EPROTO,
+						  "END after %llu of the %llu bytes of the %s image",
+						  (unsigned long long)c->image_got[k],
+						  (unsigned long long)c->image_size[k],
+						  image_names[k]);
 	return 0;
 }
 
@@ -254,6 +283,8 @@ static int check_place(struct mstream_check *c)
 		return mstream_check_fail(c, -SHYPER_EPROTO,
 					  "END after %u of %u VCPU sections",
 					  c->count[SHYPER_MIG_SEC_VCPU], c->nr_vcpus);
+	if (s->type == SHYPER_MIG_SEC_END && check_images_whole(c))
+		return c->err.code;
 	if (streamed(c))
 		return 0;
 	if (c->index >= h->nr_sections - 1 && s->type != SHYPER_MIG_SEC_END)
@@ -326,6 +357,32 @@ static int check_end(const struct mstream_check *c, const struct shyper_mig_end 
 	return 0;
 }
 
+/* The next chunk of the image the instance names, and no more than it has. */
+static int check_image_chunk(struct mstream_check *c, const uint8_t *p, size_t len,
+			     char *why, size_t why_size)
+{
+	unsigned k = c->cur.instance;
+	struct mstream_image_view v;
+	int ret = mstream_parse_image(p, len, &v, why, why_size);
+
+	if (ret)
+		return ret;
+	if (v.offset != c->image_got[k]) {
+		fmt_snprintf(why, why_size, "%s image chunk at %llu, expected %llu",
+			     image_names[k], (unsigned long long)v.offset,
+			     (unsigned long long)c->image_got[k]);
+		return -SHYPER_EPROTO;
+	}
+	if (v.len > c->image_size[k] - v.offset) {
+		fmt_snprintf(why, why_size, "%s image chunk runs to %llu, the image has %llu bytes",
+			     image_names[k], (unsigned long long)(v.offset + v.len),
+			     (unsigned long long)c->image_size[k]);
+		return -SHYPER_EPROTO;
+	}
+	c->image_got[k] += v.len;
+	return 0;
+}
+
 /* The typed contents, through the public parsers; the views are dropped. */
 static int check_payload(struct mstream_check *c, const uint8_t *p, size_t len,
 			 char *why, size_t why_size)
@@ -336,8 +393,12 @@ static int check_payload(struct mstream_check *c, const uint8_t *p, size_t len,
 	switch (c->cur.type) {
 	case SHYPER_MIG_SEC_VM_CONFIG:
 		ret = mstream_parse_vm_config(p, len, &v.cfg, why, why_size);
-		if (!ret)
+		if (!ret) {
 			c->nr_vcpus = v.cfg.cfg.nr_vcpus;
+			c->image_size[SHYPER_IMAGE_KERNEL] = v.cfg.cfg.image.kernel_size;
+			c->image_size[SHYPER_IMAGE_INITRD] = v.cfg.cfg.image.ramdisk_size;
+			c->image_size[SHYPER_IMAGE_DTB] = v.cfg.cfg.image.dtb_size;
+		}
 		return ret;
 	case SHYPER_MIG_SEC_MEM:
 		return mstream_parse_mem(p, len, &v.mem, why, why_size);
@@ -351,6 +412,8 @@ static int check_payload(struct mstream_check *c, const uint8_t *p, size_t len,
 		return mstream_parse_vdev(p, len, &v.vdev, why, why_size);
 	case SHYPER_MIG_SEC_DISK_BLOCKS:
 		return mstream_parse_disk_blocks(p, len, &v.disk, why, why_size);
+	case SHYPER_MIG_SEC_IMAGE:
+		return check_image_chunk(c, p, len, why, why_size);
 	case SHYPER_MIG_SEC_END:
 		ret = mstream_parse_end(p, len, &v.end, why, why_size);
 		if (ret)

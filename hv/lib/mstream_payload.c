@@ -383,6 +383,27 @@ int mstream_parse_disk_blocks(const void *payload, size_t len,
 	return 0;
 }
 
+int mstream_parse_image(const void *payload, size_t len, struct mstream_image_view *v,
+			char *why, size_t why_size)
+{
+	struct shyper_mig_image im = { 0 };
+	struct cursor c;
+	int ret;
+
+	cursor_init(&c, payload, len, why, why_size);
+	ret = take_fixed(&c, &im, sizeof(im), "image chunk header");
+	if (ret)
+		return ret;
+	if (c.left == 0)
+		return bad(&c, "no image bytes");
+	if (im.offset + c.left < im.offset)
+		return bad(&c, "offset 0x%llx + %llu bytes wraps",
+			   (unsigned long long)im.offset, (unsigned long long)c.left);
+	v->offset = im.offset;
+	take_rest(&c, &v->data, &v->len);
+	return 0;
+}
+
 int mstream_parse_end(const void *payload, size_t len, struct shyper_mig_end *end,
 		      char *why, size_t why_size)
 {

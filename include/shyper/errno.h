@@ -10,6 +10,7 @@
 #define SHYPER_ENOENT    2   /* no such VM, device or object */
 #define SHYPER_EIO       5   /* backend I/O failed */
 #define SHYPER_E2BIG     7   /* argument list or image too long */
+#define SHYPER_ENOEXEC   8   /* no image to boot from */
 #define SHYPER_EAGAIN   11   /* try again later */
 #define SHYPER_ENOMEM   12   /* out of memory or frames */
 #define SHYPER_EFAULT   14   /* bad address */

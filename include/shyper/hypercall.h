@@ -84,6 +84,11 @@ enum shyper_group {
  * SHYPER_VM_F_RESTORE and finished, its RAM filled with MEM_WRITE; the VM
  * is then running but paused: RESUME starts it where the stream left it. */
 #define SHYPER_MIG_STATE_LOAD SHYPER_HVC(SHYPER_GRP_MIGRATE, 8)
+/* x1 id, x2 SHYPER_IMAGE_*, x3 buf, x4 len, x5 offset: bytes of a boot
+ * image the VM was configured with, as uploaded -> x1 the image's size.
+ * The stream's IMAGE sections, so that the VM can be booted again where it
+ * lands. */
+#define SHYPER_MIG_IMAGE_READ SHYPER_HVC(SHYPER_GRP_MIGRATE, 9)
 
 #define SHYPER_MIG_PAGE_SIZE 4096U
 #define SHYPER_MIG_WINDOW_ALIGN (64U * SHYPER_MIG_PAGE_SIZE)

@@ -69,6 +69,7 @@ enum shyper_mig_section_type {
 	SHYPER_MIG_SEC_CONSOLE_HISTORY = 7, /* console output; repeatable */
 	SHYPER_MIG_SEC_DISK_BLOCKS = 8,	    /* mediated disk copy; repeatable */
 	SHYPER_MIG_SEC_END = 9,		    /* exactly one, last */
+	SHYPER_MIG_SEC_IMAGE = 10,	    /* a boot image's bytes; repeatable */
 	SHYPER_MIG_SEC_NR
 };
 
@@ -82,6 +83,7 @@ enum shyper_mig_section_type {
 #define SHYPER_MIG_CONSOLE_HISTORY_VERSION 1
 #define SHYPER_MIG_DISK_BLOCKS_VERSION 1
 #define SHYPER_MIG_END_VERSION 1
+#define SHYPER_MIG_IMAGE_VERSION 1
 
 struct shyper_mig_section {
 	uint16_t type;	   /* enum shyper_mig_section_type */
@@ -296,6 +298,16 @@ struct shyper_mig_disk_blocks {
 	uint64_t offset; /* sector aligned */
 };
 _Static_assert(sizeof(struct shyper_mig_disk_blocks) == 8, "DISK_BLOCKS layout");
+
+/* IMAGE: this struct, then bytes of the boot image the section's instance
+ * names (SHYPER_IMAGE_KERNEL, _INITRD or _DTB), from `offset` on. The
+ * chunks of one image follow each other in order; VM_CONFIG says how big
+ * each image is, and a stream with any IMAGE section carries every image
+ * VM_CONFIG gives a size, whole. They let the VM be booted again. */
+struct shyper_mig_image {
+	uint64_t offset; /* the bytes of this image before this chunk */
+};
+_Static_assert(sizeof(struct shyper_mig_image) == 8, "IMAGE layout");
 
 /* END: what the stream held, so a streamed header can be checked too. */
 struct shyper_mig_end {

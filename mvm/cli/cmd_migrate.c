@@ -277,6 +277,25 @@ static int begin(struct migration *m, const struct mstream_reader *r,
 	return 0;
 }
 
+/* The boot images, before round 1: they never change, and with them the
+ * VM can be rebooted where it lands. */
+static int send_images(struct migration *m, const struct mstream_section *cfg)
+{
+	struct mstream_vm_config_view v;
+	uint64_t bytes = 0;
+
+	mstream_parse_vm_config(cfg->payload, cfg->length, &v, NULL, 0);
+	if (sout_images(&m->out, m->fd, m->id, &v.cfg.image, &bytes, m->err, sizeof(m->err)) ||
+	    sent_ok(m, "sending the boot images"))
+		return -1;
+	if (bytes)
+		printf("boot images: %llu KiB sent\n", (unsigned long long)(bytes / 1024));
+	else
+		printf("boot images: none (VM %u was restored without them): it cannot be "
+		       "rebooted there\n", m->id);
+	return 0;
+}
+
 /* Round 1: all of RAM, zero pages left out. */
 static int copy_all(struct migration *m, uint64_t *pages)
 {
@@ -597,7 +616,8 @@ int cli_vm_migrate(int argc, char **argv)
 	if (take_config(&m, &r, &cfg))
 		goto fail;
 	m.sock = mig_connect(argv[1], m.timeout_s, m.err, sizeof(m.err));
-	if (m.sock < 0 || begin(&m, &r, &cfg, &dest_id) || precopy(&m, &rounds, &sent_pages))
+	if (m.sock < 0 || begin(&m, &r, &cfg, &dest_id) || send_images(&m, &cfg) ||
+	    precopy(&m, &rounds, &sent_pages))
 		goto fail;
 	if (stop_and_copy(&m, &sent_pages) || hand_over(&m))
 		goto fail;

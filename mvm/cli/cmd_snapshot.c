@@ -92,16 +92,23 @@ static int save_ram(int fd, uint32_t id, const struct mstream_vm_config_view *cf
 	return 0;
 }
 
-/* The hypervisor's stream, checked like any other: VM_CONFIG, then the rest. */
-static int write_file(int fd, uint32_t id, const uint8_t *state, size_t state_len,
-		      FILE *f, uint64_t *pages, uint64_t *total, uint64_t *size,
-		      char *err, size_t errlen)
+/* A file being written: its header is completed at the end. */
+struct save_file {
+	FILE *f;
+	struct stream_out o;
+	struct shyper_mig_header hdr;
+	struct shyper_image_desc image; /* from VM_CONFIG */
+};
+
+/* While the VM is paused: the hypervisor's stream, checked like any other,
+ * VM_CONFIG first, then the RAM, then the rest of the state. */
+static int write_state(struct save_file *sf, int fd, uint32_t id, const uint8_t *state,
+		       size_t state_len, uint64_t *pages, uint64_t *total, char *err,
+		       size_t errlen)
 {
 	struct mstream_reader r;
 	struct mstream_section s;
 	struct mstream_vm_config_view cfg;
-	struct shyper_mig_header hdr;
-	struct stream_out o = { .write = file_write, .ctx = f };
 	int ret;
 
 	if (mstream_reader_open(&r, state, state_len) ||
@@ -120,29 +127,42 @@ static int write_file(int fd, uint32_t id, const uint8_t *state, size_t state_le
 			return -1;
 		}
 	}
-	hdr = r.chk.hdr;
-	sout_put(&o, &hdr, sizeof(hdr)); /* completed below */
-	sout_copy(&o, &s);
-	if (save_ram(fd, id, &cfg, &o, pages, total, err, errlen))
+	sf->image = cfg.cfg.image;
+	sf->hdr = r.chk.hdr;
+	sout_put(&sf->o, &sf->hdr, sizeof(sf->hdr)); /* completed by finish_file */
+	sout_copy(&sf->o, &s);
+	if (save_ram(fd, id, &cfg, &sf->o, pages, total, err, errlen))
 		return -1;
 	while ((ret = mstream_reader_next(&r, &s)) == MSTREAM_SECTION)
-		sout_copy(&o, &s);
+		sout_copy(&sf->o, &s);
 	if (ret != MSTREAM_END) {
 		snprintf(err, errlen, "the hypervisor's state: %s", r.chk.err.reason);
 		return -1;
 	}
-	sout_end(&o);
-	hdr.flags = 0;
-	hdr.nr_sections = o.nr_sections;
-	hdr.total_length = o.pos;
-	hdr.crc = crc32(&hdr, offsetof(struct shyper_mig_header, crc));
-	errno = o.err;
-	if (o.err || fseek(f, 0, SEEK_SET) || fwrite(&hdr, sizeof(hdr), 1, f) != 1 ||
-	    fflush(f) || fsync(fileno(f))) {
+	return 0;
+}
+
+/* Once the VM runs again: its boot images (they never change), END, and
+ * the header with the totals. */
+static int finish_file(struct save_file *sf, int fd, uint32_t id, uint64_t *images,
+		       uint64_t *size, char *err, size_t errlen)
+{
+	struct shyper_mig_header *hdr = &sf->hdr;
+
+	if (sout_images(&sf->o, fd, id, &sf->image, images, err, errlen))
+		return -1;
+	sout_end(&sf->o);
+	hdr->flags = 0;
+	hdr->nr_sections = sf->o.nr_sections;
+	hdr->total_length = sf->o.pos;
+	hdr->crc = crc32(hdr, offsetof(struct shyper_mig_header, crc));
+	errno = sf->o.err;
+	if (sf->o.err || fseek(sf->f, 0, SEEK_SET) || fwrite(hdr, sizeof(*hdr), 1, sf->f) != 1 ||
+	    fflush(sf->f) || fsync(fileno(sf->f))) {
 		snprintf(err, errlen, "write: %s", strerror(errno));
 		return -1;
 	}
-	*size = o.pos;
+	*size = sf->o.pos;
 	return 0;
 }
 
@@ -180,7 +200,8 @@ int cli_vm_save(int argc, char **argv)
 {
 	const char *path = argv[1];
 	char err[ERR_MAX], e2[ERR_MAX], tmp[4096];
-	uint64_t pages = 0, total = 0, size = 0;
+	uint64_t pages = 0, total = 0, size = 0, images = 0;
+	struct save_file sf = { 0 };
 	uint8_t *state = NULL;
 	size_t state_len = 0;
 	double t0, paused_ms;
@@ -205,10 +226,12 @@ int cli_vm_save(int argc, char **argv)
 	if (cli_vm_call(fd, "pause", SHYPER_MIG_PAUSE, (uint64_t[6]){ id }, 0, NULL, 0, 0, NULL,
 			err, sizeof(err)))
 		goto out;
+	sf.f = f;
+	sf.o = (struct stream_out){ .write = file_write, .ctx = f };
 	state = fetch_state(fd, id, &state_len, err, sizeof(err));
 	if (state)
-		ok = write_file(fd, id, state, state_len, f, &pages, &total, &size, err,
-				sizeof(err));
+		ok = write_state(&sf, fd, id, state, state_len, &pages, &total, err,
+				 sizeof(err));
 	/* A snapshot: the VM runs on whatever happened. */
 	if (cli_vm_call(fd, "resume", SHYPER_MIG_RESUME, (uint64_t[6]){ id }, 0, NULL, 0, 0, NULL,
 			e2, sizeof(e2))) {
@@ -217,6 +240,8 @@ int cli_vm_save(int argc, char **argv)
 		ok = -1;
 	}
 	paused_ms = now_ms() - t0;
+	if (!ok)
+		ok = finish_file(&sf, fd, id, &images, &size, err, sizeof(err));
 out:
 	free(state);
 	if (fclose(f) && !ok) {
@@ -231,9 +256,10 @@ out:
 		return cli_err("VM %u: %s", id, err);
 	}
 	printf("VM %u saved to %s: %llu KiB, %llu of %llu pages of RAM, state %zu bytes, "
-	       "paused %.0f ms; the VM runs on (a snapshot)\n", id, path,
+	       "boot images %llu KiB, paused %.0f ms; the VM runs on (a snapshot)\n", id, path,
 	       (unsigned long long)(size / 1024), (unsigned long long)pages,
-	       (unsigned long long)total, state_len, paused_ms);
+	       (unsigned long long)total, state_len, (unsigned long long)(images / 1024),
+	       paused_ms);
 	return CLI_EXIT_OK;
 }
 
@@ -377,8 +403,9 @@ int cli_vm_restore(int argc, char **argv)
 		cli_err("%s: %s", path, err);
 		goto out;
 	}
-	printf("VM %u restored from %s (%llu pages of RAM, %.0f ms)\n", rs.im.id, path,
-	       (unsigned long long)rs.im.pages, now_ms() - t0);
+	printf("VM %u restored from %s (%llu pages of RAM, %.0f ms)%s\n", rs.im.id, path,
+	       (unsigned long long)rs.im.pages, now_ms() - t0,
+	       rs.im.image_bytes ? "" : "; the file has no boot images: it cannot be rebooted");
 	status = CLI_EXIT_OK;
 out:
 	if (fd >= 0)

@@ -692,14 +692,14 @@ const struct cli_cmd cli_vm_cmds[] = {
 	{ "save", "<id> <file>", "snapshot a running VM into a file; it runs on",
 	  "Pauses the VM, writes its configuration, the non-zero pages of its RAM and the\n"
 	  "state of its vCPUs, vGIC and virtio devices to <file> (one migration stream,\n"
-	  "docs/MIGRATION.md), then resumes it. VMs with passthrough devices, IVC\n"
-	  "channels or mediated disks are refused.\n",
+	  "docs/MIGRATION.md), then resumes it and adds its boot images. VMs with\n"
+	  "passthrough devices, IVC channels or mediated disks are refused.\n",
 	  2, 2, cli_vm_save },
 	{ "restore", "<file>", "create a VM from a file of shyper vm save; it runs on where it was",
 	  "Checks the whole file first (a damaged or cut file is refused naming the\n"
-	  "section), creates the VM from the configuration in it (no images needed),\n"
-	  "fills its RAM, loads its state and resumes it. Prints \"VM <id> restored from\n"
-	  "<file>\". A restored VM cannot be rebooted: it has no images to boot from.\n",
+	  "section), creates the VM from the configuration in it, uploads the boot\n"
+	  "images the file carries (so that it can be rebooted), fills its RAM, loads\n"
+	  "its state and resumes it. Prints \"VM <id> restored from <file>\".\n",
 	  1, 1, cli_vm_restore },
 	{ "migrate",
 	  "<id> <host[:port]> [--downtime=MS] [--bandwidth=MiB/s] [--timeout=S] [--max-rounds=N] "

@@ -61,6 +61,7 @@ static const struct {
 	{ SHYPER_ENOENT, "ENOENT", "no such VM, device or object" },
 	{ SHYPER_EIO, "EIO", "backend I/O failed" },
 	{ SHYPER_E2BIG, "E2BIG", "argument list or image too long" },
+	{ SHYPER_ENOEXEC, "ENOEXEC", "no image to boot from" },
 	{ SHYPER_EAGAIN, "EAGAIN", "try again later" },
 	{ SHYPER_ENOMEM, "ENOMEM", "out of memory or frames" },
 	{ SHYPER_EFAULT, "EFAULT", "bad address" },

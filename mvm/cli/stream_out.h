@@ -29,6 +29,12 @@ void sout_copy(struct stream_out *o, const struct mstream_section *s);
  * with skip_zero only the runs of non-zero pages. Returns the pages put. */
 uint64_t sout_pages(struct stream_out *o, uint64_t ipa, const uint8_t *buf, size_t len,
 		    bool skip_zero);
+/* IMAGE sections of VM id's boot images as d sizes them (none if it has no
+ * kernel: a VM restored without them), read from the hypervisor through
+ * fd. 0 with *bytes the image bytes put, or -1 with err set. */
+struct shyper_image_desc;
+int sout_images(struct stream_out *o, int fd, uint32_t id, const struct shyper_image_desc *d,
+		uint64_t *bytes, char *err, size_t errlen);
 /* END with the totals; the section count and length it states include it. */
 void sout_end(struct stream_out *o);
 

@@ -125,6 +125,7 @@ int vm_import_begin_mapped(struct vm_import *im, int fd, const struct shyper_mig
 		if (cfg.emu[i].type == SHYPER_EMU_VIRTIO_BLK_MEDIATED && cfg.emu[i].cfg_num &&
 		    cfg.emu[i].cfg_list[0] < SHYPER_MED_IMAGES_MAX)
 			cfg.emu[i].cfg_list[0] = image_map[cfg.emu[i].cfg_list[0]];
+	im->image = view.cfg.image;
 	mstream_writer_init(&im->state, im->state_buf, SHYPER_MIG_STATE_MAX, &info);
 	if (append_state(im, vm_config, err, errlen) || create_vm(im, &cfg, err, errlen))
 		goto out;
@@ -132,6 +133,40 @@ int vm_import_begin_mapped(struct vm_import *im, int fd, const struct shyper_mig
 out:
 	free_config(&cfg);
 	return ret;
+}
+
+/* The stream's reader checked that chunks come in order and within the
+ * sizes VM_CONFIG gives; the hypervisor checks again. The layout is given
+ * with the first chunk: a stream without images costs no memory. */
+static int import_image(struct vm_import *im, const struct mstream_section *s, char *err,
+			size_t errlen)
+{
+	static const char *const names[3] = { "kernel", "initrd", "DTB" };
+	struct mstream_image_view v;
+	char what[96];
+
+	if (!im->images_set) {
+		if (cli_vm_call(im->fd, "boot image layout", SHYPER_CFG_SET_IMAGE,
+				(uint64_t[6]){ im->id, 0, sizeof(im->image) }, 2, &im->image,
+				sizeof(im->image), SHYPER_BUF_IN, NULL, err, errlen))
+			return -1;
+		im->images_set = true;
+	}
+	mstream_parse_image(s->payload, s->length, &v, NULL, 0);
+	for (uint64_t off = 0; off < v.len; off += SHYPER_UPLOAD_CHUNK_MAX) {
+		uint64_t n = v.len - off < SHYPER_UPLOAD_CHUNK_MAX ? v.len - off
+								  : SHYPER_UPLOAD_CHUNK_MAX;
+
+		snprintf(what, sizeof(what), "upload its %s image at %llu",
+			 s->instance < 3 ? names[s->instance] : "?",
+			 (unsigned long long)(v.offset + off));
+		if (cli_vm_call(im->fd, what, SHYPER_CFG_UPLOAD,
+				(uint64_t[6]){ im->id, s->instance, v.offset + off, 0, n }, 4,
+				(void *)(v.data + off), n, SHYPER_BUF_IN, NULL, err, errlen))
+			return -1;
+	}
+	im->image_bytes += v.len;
+	return 0;
 }
 
 int vm_import_section(struct vm_import *im, const struct mstream_section *s, char *err,
@@ -142,6 +177,8 @@ int vm_import_section(struct vm_import *im, const struct mstream_section *s, cha
 
 	if (s->type == SHYPER_MIG_SEC_VM_CONFIG)
 		return 0;
+	if (s->type == SHYPER_MIG_SEC_IMAGE)
+		return import_image(im, s, err, errlen);
 	if (s->type != SHYPER_MIG_SEC_MEM)
 		return append_state(im, s, err, errlen);
 	mstream_parse_mem(s->payload, s->length, &m, NULL, 0);

@@ -2,8 +2,9 @@
  * Building a VM from a migration stream (docs/MIGRATION.md), for `shyper
  * vm restore` (a file) and the receiving end of `shyper vm migrate` (a
  * socket): the VM added with SHYPER_VM_F_RESTORE and configured from
- * VM_CONFIG, MEM sections written into its RAM as they come, the other
- * sections gathered into the stream STATE_LOAD takes.
+ * VM_CONFIG, MEM sections written into its RAM and IMAGE sections uploaded
+ * as its boot images as they come, the other sections gathered into the
+ * stream STATE_LOAD takes.
  *
  * The sections must already have passed a stream reader (mstream_inc):
  * only checked payloads are parsed here.
@@ -26,6 +27,9 @@ struct vm_import {
 	uint8_t *state_buf;
 	struct mstream_writer state;
 	uint64_t pages; /* pages written into its RAM */
+	struct shyper_image_desc image; /* from VM_CONFIG */
+	bool images_set;		/* its image layout given to the hypervisor */
+	uint64_t image_bytes;		/* boot image bytes uploaded (IMAGE sections) */
 };
 
 /* The VM from VM_CONFIG, with the header's board and GIC on its state

@@ -37,7 +37,7 @@ static struct vm vms[HV_MAX_VMS];
 static uint8_t *mvm_ram, *guest_ram;
 
 static struct calls {
-	int pause, resume, start, stop, fetch, mark, clean;
+	int pause, resume, start, stop, fetch, mark, sync;
 	struct vm *vm;
 	int ret; /* what the stubbed operation returns */
 	uint64_t fetch_ipa, fetch_len, mark_ipa, mark_len;
@@ -131,11 +131,11 @@ void dirty_log_mark(struct vm *vm, uint64_t ipa, uint64_t len)
 	calls.mark_len = len;
 }
 
-void cache_clean_range(uint64_t addr, size_t size)
+void cache_sync_code(uint64_t addr, size_t size)
 {
 	(void)addr;
 	(void)size;
-	calls.clean++;
+	calls.sync++;
 }
 
 /* STATE_SAVE writes this many bytes of 0xab; STATE_LOAD records its copy. */
@@ -243,7 +243,7 @@ static int64_t call(struct vcpu *caller, uint32_t fid, uint64_t a1, uint64_t a2,
 static int nr_calls(void)
 {
 	return calls.pause + calls.resume + calls.start + calls.stop + calls.fetch +
-	       calls.mark + calls.clean;
+	       calls.mark + calls.sync;
 }
 
 /* ---- tests ---- */
@@ -254,6 +254,7 @@ static void test_who_and_which(void **state)
 		SHYPER_MIG_PAUSE, SHYPER_MIG_RESUME, SHYPER_MIG_DIRTY_START,
 		SHYPER_MIG_DIRTY_STOP, SHYPER_MIG_DIRTY_FETCH, SHYPER_MIG_MEM_READ,
 		SHYPER_MIG_MEM_WRITE, SHYPER_MIG_STATE_SAVE, SHYPER_MIG_STATE_LOAD,
+		SHYPER_MIG_IMAGE_READ,
 	};
 
 	(void)state;
@@ -273,7 +274,7 @@ static void test_who_and_which(void **state)
 				 -SHYPER_ENOENT);
 	}
 	assert_int_equal(nr_calls(), 0);
-	assert_int_equal(call(&mvm_vcpu, SHYPER_HVC(SHYPER_GRP_MIGRATE, 9), 1, 0, 0, 0, 0),
+	assert_int_equal(call(&mvm_vcpu, SHYPER_HVC(SHYPER_GRP_MIGRATE, 10), 1, 0, 0, 0, 0),
 			 -SHYPER_ENOSYS);
 	assert_int_equal(call(&mvm_vcpu, SHYPER_HVC(SHYPER_GRP_MIGRATE, 0xff), 1, 0, 0, 0, 0),
 			 -SHYPER_ENOSYS);
@@ -372,7 +373,7 @@ static void test_mem_read(void **state)
 	/* A VM still being configured has no RAM layout yet. */
 	assert_int_equal(call(&mvm_vcpu, SHYPER_MIG_MEM_READ, 2, G_BASE, MVM_BASE, 8, 0),
 			 -SHYPER_EINVAL);
-	assert_int_equal(calls.mark + calls.clean, 0);
+	assert_int_equal(calls.mark + calls.sync, 0);
 }
 
 static void test_mem_write(void **state)
@@ -388,7 +389,7 @@ static void test_mem_write(void **state)
 	assert_int_equal(call(&mvm_vcpu, SHYPER_MIG_MEM_WRITE, 1, G_BASE + 0x2000, MVM_BASE,
 			      64, 0), 0);
 	assert_memory_equal(guest_ram + 0x2000, mvm_ram, 64);
-	assert_int_equal(calls.clean, 1);
+	assert_int_equal(calls.sync, 1);
 	assert_int_equal(calls.mark, 1);
 	assert_int_equal(calls.mark_ipa, G_BASE + 0x2000);
 	assert_int_equal(calls.mark_len, 64);
@@ -401,7 +402,7 @@ static void test_mem_write(void **state)
 			      MVM_BASE, 16, 0), -SHYPER_ERANGE);
 	assert_int_equal(call(&mvm_vcpu, SHYPER_MIG_MEM_WRITE, 3, G_BASE, MVM_BASE - 8, 16, 0),
 			 -SHYPER_EFAULT);
-	assert_int_equal(calls.clean, 2);
+	assert_int_equal(calls.sync, 2);
 }
 
 static void test_state_save_load(void **state)
@@ -438,6 +439,67 @@ static void test_state_save_load(void **state)
 			      SHYPER_MIG_STATE_MAX + 1, 0, 0), -SHYPER_EINVAL);
 }
 
+static int64_t image_read(unsigned vm, uint64_t kind, uint64_t buf, uint64_t len,
+			  uint64_t offset, struct trap_frame *out)
+{
+	struct trap_frame f = { 0 };
+	int64_t ret;
+
+	f.x[0] = SHYPER_MIG_IMAGE_READ;
+	f.x[1] = vm;
+	f.x[2] = kind;
+	f.x[3] = buf;
+	f.x[4] = len;
+	f.x[5] = offset;
+	ret = hc_migrate(&mvm_vcpu, &f, SHYPER_HVC_FN(SHYPER_MIG_IMAGE_READ));
+	if (out)
+		*out = f;
+	return ret;
+}
+
+static void test_image_read(void **state)
+{
+	static uint8_t kernel[3000], initrd[100];
+	struct trap_frame f;
+
+	(void)state;
+	for (unsigned i = 0; i < sizeof(kernel); i++)
+		kernel[i] = (uint8_t)(i * 13);
+	vms[1].images_set = true;
+	vms[1].images[SHYPER_IMAGE_KERNEL] = (struct vm_image){
+		.store_pa = (uint64_t)kernel, .size = sizeof(kernel), .received = sizeof(kernel) };
+	/* An upload that never finished is not an image to pass on. */
+	vms[1].images[SHYPER_IMAGE_INITRD] = (struct vm_image){
+		.store_pa = (uint64_t)initrd, .size = sizeof(initrd), .received = 50 };
+	assert_int_equal(image_read(1, SHYPER_IMAGE_KERNEL, MVM_BASE, 1000, 1000, &f), 0);
+	assert_memory_equal(mvm_ram, kernel + 1000, 1000);
+	assert_int_equal(f.x[1], sizeof(kernel));
+	/* The last byte, and no further. */
+	assert_int_equal(image_read(1, SHYPER_IMAGE_KERNEL, MVM_BASE, 1, 2999, 0), 0);
+	assert_int_equal(mvm_ram[0], kernel[2999]);
+	assert_int_equal(image_read(1, SHYPER_IMAGE_KERNEL, MVM_BASE, 2, 2999, 0),
+			 -SHYPER_ERANGE);
+	assert_int_equal(image_read(1, SHYPER_IMAGE_KERNEL, MVM_BASE, 1, 3000, 0),
+			 -SHYPER_ERANGE);
+	assert_int_equal(image_read(1, SHYPER_IMAGE_KERNEL, MVM_BASE, 8, UINT64_MAX - 3, 0),
+			 -SHYPER_ERANGE);
+	/* Half uploaded, not configured (the DTB), no such kind. */
+	assert_int_equal(image_read(1, SHYPER_IMAGE_INITRD, MVM_BASE, 10, 0, 0), -SHYPER_ENOENT);
+	assert_int_equal(image_read(1, SHYPER_IMAGE_DTB, MVM_BASE, 10, 0, 0), -SHYPER_ENOENT);
+	assert_int_equal(image_read(1, 3, MVM_BASE, 10, 0, 0), -SHYPER_EINVAL);
+	/* Empty or too long a copy, a buffer outside the MVM. */
+	assert_int_equal(image_read(1, SHYPER_IMAGE_KERNEL, MVM_BASE, 0, 0, 0), -SHYPER_EINVAL);
+	assert_int_equal(image_read(1, SHYPER_IMAGE_KERNEL, MVM_BASE, SHYPER_MIG_COPY_MAX + 1, 0,
+				   0), -SHYPER_EINVAL);
+	assert_int_equal(image_read(1, SHYPER_IMAGE_KERNEL, MVM_BASE + MVM_SIZE - 8, 16, 0, 0),
+			 -SHYPER_EFAULT);
+	/* A VM without images, one still being configured, the MVM itself. */
+	assert_int_equal(image_read(3, SHYPER_IMAGE_KERNEL, MVM_BASE, 10, 0, 0), -SHYPER_ENOENT);
+	assert_int_equal(image_read(2, SHYPER_IMAGE_KERNEL, MVM_BASE, 10, 0, 0), -SHYPER_EINVAL);
+	assert_int_equal(image_read(0, SHYPER_IMAGE_KERNEL, MVM_BASE, 10, 0, 0), -SHYPER_EPERM);
+	assert_int_equal(nr_calls(), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -448,6 +510,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_mem_read, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mem_write, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_state_save_load, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_image_read, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -210,6 +210,8 @@ void vm_fdt_describe_vm(struct vm *vm, struct vm_fdt_desc *d);
 void vm_note_started(struct vm *vm);
 /* Counter ticks vCPU 0 has had its core (update_convert.c). */
 uint64_t vm_run_ticks_estimate(const struct vm *vm);
+/* Its boot images are all uploaded and fit its RAM (vm_cfg.c). */
+int vm_images_check(struct vm *vm);
 /* VM lifecycle (vmm.c); 0 or a negative SHYPER_E* code. */
 int vm_boot(struct vm *vm);
 int vm_shutdown(struct vm *vm);

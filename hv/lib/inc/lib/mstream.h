@@ -93,6 +93,12 @@ struct mstream_disk_view {
 	uint64_t len; /* a whole number of sectors */
 };
 
+struct mstream_image_view {
+	uint64_t offset;
+	const uint8_t *data;
+	uint64_t len; /* at least 1 */
+};
+
 /* Room for what any one typed parser below fills in. */
 union mstream_any_view {
 	struct mstream_vm_config_view cfg;
@@ -102,6 +108,7 @@ union mstream_any_view {
 	struct mstream_vgic_cpu_view cpu;
 	struct mstream_vdev_view vdev;
 	struct mstream_disk_view disk;
+	struct mstream_image_view image;
 	struct shyper_mig_end end;
 };
 
@@ -131,6 +138,8 @@ int mstream_parse_vdev(const void *payload, size_t len,
 int mstream_parse_disk_blocks(const void *payload, size_t len,
 			      struct mstream_disk_view *view,
 			      char *why, size_t why_size);
+int mstream_parse_image(const void *payload, size_t len,
+			struct mstream_image_view *view, char *why, size_t why_size);
 int mstream_parse_end(const void *payload, size_t len,
 		      struct shyper_mig_end *end, char *why, size_t why_size);
 
@@ -211,6 +220,8 @@ struct mstream_check {
 	uint64_t pos;			/* stream bytes accepted so far */
 	uint32_t index;			/* the next section's index */
 	uint32_t nr_vcpus;		/* from VM_CONFIG */
+	uint64_t image_size[3];		/* from VM_CONFIG, by SHYPER_IMAGE_* */
+	uint64_t image_got[3];		/* IMAGE bytes seen */
 	uint32_t count[SHYPER_MIG_SEC_NR];
 	uint32_t last_instance[SHYPER_MIG_SEC_NR];
 	struct mstream_error err;
