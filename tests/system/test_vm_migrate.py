@@ -274,3 +274,20 @@ def test_four_vcpu_guest_moves(qemu, tmp_path):
     assert online == "0-3", online
     assert all(l > x >= y for l, x, y in zip(later, after, before)), \
         f"a CPU's counter stopped: before {before}, after {after}, later {later}"
+
+    # Its boot images came along: the guest's own reset boots it afresh on
+    # B, all four vCPUs up again, nothing of the old run left in RAM.
+    assert re.search(r"^boot images: \d+ KiB sent$", out, re.M), out
+    up = guest_value(b, new, "up", "cut -d\" \" -f1 /proc/uptime", "the uptime before the reset")
+    guest(b, new, "reboot -f", "the guest resetting itself", quiet=1)
+    for _ in range(60):
+        fresh = guest(b, new, "echo cpus=$(cat /sys/devices/system/cpu/online) "
+                              "up=$(cut -d\" \" -f1 /proc/uptime) c0=$(cat /tmp/c0 2>/dev/null)",
+                      "the guest after its reset")
+        m = re.search(r"^cpus=(\S+) up=([\d.]+) c0=(\d*)$", fresh, re.M)
+        if m and float(m.group(2)) < up:
+            break
+    else:
+        pytest.fail(f"the migrated guest did not boot again after its reset:\n{fresh}")
+    assert m.group(1) == "0-3" and m.group(3) == "", f"not a fresh boot:\n{fresh}"
+    assert vm_list(b)[new]["state"] == "running"
