@@ -211,11 +211,16 @@ static void drop_disks(struct receiver *rv)
 }
 
 /* This board must be the kind the stream came from: the state of a GIC or
- * a board it does not have cannot be loaded, so say so before any copy. */
-static int same_board(struct receiver *rv)
+ * a board it does not have cannot be loaded, so say so before any copy.
+ * Its free memory must hold the VM's RAM: said in words here, before a
+ * disk file is made, rather than as the memory region the hypervisor
+ * refuses. */
+static int board_fits(struct receiver *rv, const struct mstream_section *vm_config)
 {
 	const struct shyper_mig_header *h = &rv->in.chk.hdr;
+	struct mstream_vm_config_view v;
 	struct shyper_sys_info si;
+	uint64_t need = 0;
 
 	if (hvc_call(rv->im.fd, SHYPER_SYS_INFO, (uint64_t[6]){ 0, sizeof(si) }, 1, &si,
 		     sizeof(si), SHYPER_BUF_OUT, NULL)) {
@@ -227,6 +232,19 @@ static int same_board(struct receiver *rv)
 		snprintf(rv->err, sizeof(rv->err), "the VM comes from a %.32s with GICv%u, this "
 			 "board is a %s with GICv%u", h->board, h->gic_version, si.board,
 			 si.gic_version);
+		return -1;
+	}
+	mstream_parse_vm_config(vm_config->payload, vm_config->length, &v, NULL, 0);
+	for (uint32_t i = 0; i < v.mem_regions.count; i++) {
+		struct shyper_mig_mem_region r;
+
+		mstream_array_get(&v.mem_regions, i, &r, sizeof(r));
+		need += r.length;
+	}
+	if (need > si.free_ram) {
+		snprintf(rv->err, sizeof(rv->err), "not enough free memory on this board: the VM "
+			 "needs %llu MiB, %llu MiB are free", (unsigned long long)(need >> 20),
+			 (unsigned long long)(si.free_ram >> 20));
 		return -1;
 	}
 	return 0;
@@ -244,7 +262,7 @@ static int on_section(struct receiver *rv, const struct mstream_section *s)
 		snprintf(rv->err, sizeof(rv->err), "not a live-migration stream");
 		return -1;
 	}
-	if (same_board(rv) || prepare_disks(rv, s, map) ||
+	if (board_fits(rv, s) || prepare_disks(rv, s, map) ||
 	    vm_import_begin_mapped(&rv->im, rv->im.fd, &rv->in.chk.hdr, s, map, rv->err,
 				   sizeof(rv->err)))
 		return -1;
