@@ -191,6 +191,26 @@ static int write_blocks(struct receiver *rv, const struct mstream_section *s)
 	return 0;
 }
 
+/* The copies are the new VM's: the daemon deletes them when it is
+ * removed, even if this receiver dies first. */
+static int own_disks(struct receiver *rv)
+{
+	for (unsigned i = 0; i < rv->nr_disks; i++) {
+		struct in_disk *d = &rv->disks[i];
+		char req[48], rep[320];
+
+		if (!d->served || d->fd < 0)
+			continue;
+		snprintf(req, sizeof(req), "own %u %u", d->image, rv->im.id);
+		if (ctl_request(rv->ctl, req, rep, sizeof(rep))) {
+			snprintf(rv->err, sizeof(rv->err), "the daemon would not keep %.200s for "
+				 "VM %u: %.200s", d->path, rv->im.id, rep);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 /* After a failure: the disks it brought are no longer served, and gone. */
 static void drop_disks(struct receiver *rv)
 {
@@ -267,6 +287,8 @@ static int on_section(struct receiver *rv, const struct mstream_section *s)
 				   sizeof(rv->err)))
 		return -1;
 	rv->began = true;
+	if (own_disks(rv))
+		return -1;
 	stall_before("accepted");
 	if (mig_send_reply(rv->sock, MIG_ACCEPTED, rv->im.id, NULL)) {
 		snprintf(rv->err, sizeof(rv->err), "answering the source: %s", strerror(errno));
@@ -394,8 +416,10 @@ int mig_receive(int sock, const char *peer, double timeout_s, const char *disk_d
 	} else {
 		mig_set_timeout(sock, 1);
 		mig_send_reply(sock, MIG_FAILED, 0, rv.err);
-		vm_import_discard(&rv.im);
+		/* The disks first: once the VM is gone the daemon drops its
+		 * copies itself, and their indexes may serve another. */
 		drop_disks(&rv);
+		vm_import_discard(&rv.im);
 		cli_err("migration from %s failed: %s; nothing of it is left here", peer, rv.err);
 	}
 	fflush(stdout);
