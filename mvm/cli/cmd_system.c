@@ -25,6 +25,7 @@
 #include "hvc.h"
 #include "daemon_ctl.h"
 #include "mediated.h"
+#include "mediated_copies.h"
 #include "migrate_proto.h"
 #include "util.h"
 
@@ -171,6 +172,55 @@ static void print_event(const struct shyper_event *ev)
 	fflush(stdout);
 }
 
+/*
+ * The events waiting, printed; a removed VM's disk copies go. -1 after a
+ * read error (said), 0 otherwise. polled: the device said it had some, so
+ * none means it cannot poll and a pause keeps the loop from spinning.
+ */
+static int take_events(int fd, struct med_daemon *med, bool polled, const sigset_t *mask)
+{
+	struct shyper_event ev[16];
+	bool vm_state = false;
+	ssize_t n;
+
+	do {
+		n = read(fd, ev, sizeof(ev));
+		if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+			struct timespec t = { 0, 100 * 1000 * 1000 };
+
+			if (polled)
+				ppoll(NULL, 0, &t, mask);
+			break;
+		}
+		if (n <= 0 || (size_t)n % sizeof(ev[0])) {
+			if (n < 0)
+				cli_err("read %s: %s", SHYPER_DEVICE, strerror(errno));
+			else if (!n)
+				cli_err("%s: end of events", SHYPER_DEVICE);
+			else
+				cli_err("%s: short event record (%zd bytes)", SHYPER_DEVICE, n);
+			return -1;
+		}
+		polled = false;
+		for (size_t i = 0; i < (size_t)n / sizeof(ev[0]); i++) {
+			if (ev[i].type == SHYPER_EVENT_MEDIATED)
+				continue;
+			print_event(&ev[i]);
+			if (ev[i].type != SHYPER_EVENT_VM_STATE)
+				continue;
+			vm_state = true;
+			if (ev[i].state == SHYPER_VM_S_FREE)
+				med_copies_vm_removed(med, fd, ev[i].vm_id);
+		}
+	} while ((size_t)n == sizeof(ev));
+	/* Events can be lost (a full queue, another reader): look again. */
+	if (vm_state)
+		med_copies_check(med, fd);
+	if (med->nr)
+		med_daemon_serve(med, fd);
+	return 0;
+}
+
 /* Finished migration receivers; how many. */
 static int reap_children(void)
 {
@@ -228,7 +278,6 @@ static int sys_daemon(int argc, char **argv)
 	struct timespec med_tick = { 0, 200 * 1000 * 1000 };
 	struct med_daemon med = { 0 };
 	char err[CLI_ERR_MAX];
-	struct shyper_event ev[16];
 	struct sigaction sa, old_int, old_term;
 	sigset_t block, orig, saved;
 	struct daemon_ctl ctl = { .lsock = -1 };
@@ -260,6 +309,8 @@ static int sys_daemon(int argc, char **argv)
 		hvc_close(fd);
 		return cli_err("%s: out of memory", argv[0]);
 	}
+	med.copies_path = MED_COPIES_PATH;
+	med_copies_restore(&med, fd);
 
 	/* The signals are only let in while waiting, so none is lost between checks. */
 	memset(&sa, 0, sizeof(sa));
@@ -279,7 +330,7 @@ static int sys_daemon(int argc, char **argv)
 		struct pollfd p[3 + DAEMON_CTL_MAX_CONNS] = {
 			{ .fd = fd, .events = POLLIN }, { .fd = lsock, .events = POLLIN } };
 		int nctl = ctl_pollfds(&ctl, p + 2);
-		ssize_t n;
+		bool ctl_ready = false;
 		int ready = ppoll(p, 2 + (nfds_t)nctl, med.nr || children ? &med_tick : NULL,
 				  &orig);
 
@@ -294,34 +345,16 @@ static int sys_daemon(int argc, char **argv)
 			med_daemon_serve(&med, fd);
 		if (lsock >= 0 && (p[1].revents & POLLIN))
 			children += accept_migration(lsock, fd, timeout_s, &ctl, disk_dir);
+		for (int i = 0; i < nctl; i++)
+			ctl_ready |= p[2 + i].revents != 0;
+		/* Events before requests: a VM removed before a receiver names
+		 * its new VM, which may have the same id, is seen first. */
+		if ((p[0].revents || ctl_ready) &&
+		    take_events(fd, &med, p[0].revents != 0, &orig)) {
+			status = CLI_EXIT_ERR;
+			break;
+		}
 		ctl_handle(&ctl, p + 2, nctl, &med, fd);
-		if (!p[0].revents)
-			continue;
-		n = read(fd, ev, sizeof(ev));
-		if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
-			/* A device without poll() says "ready" all the time: do not spin. */
-			struct timespec t = { 0, 100 * 1000 * 1000 };
-
-			ppoll(NULL, 0, &t, &orig);
-			continue;
-		}
-		if (n < 0) {
-			status = cli_err("read %s: %s", SHYPER_DEVICE, strerror(errno));
-			break;
-		}
-		if (n == 0) {
-			status = cli_err("%s: end of events", SHYPER_DEVICE);
-			break;
-		}
-		if ((size_t)n % sizeof(ev[0])) {
-			status = cli_err("%s: short event record (%zd bytes)", SHYPER_DEVICE, n);
-			break;
-		}
-		for (size_t i = 0; i < (size_t)n / sizeof(ev[0]); i++)
-			if (ev[i].type != SHYPER_EVENT_MEDIATED)
-				print_event(&ev[i]);
-		if (med.nr)
-			med_daemon_serve(&med, fd);
 	}
 	med_daemon_stop(&med, fd);
 	hvc_close(fd);
@@ -353,7 +386,9 @@ const struct cli_cmd cli_system_cmds[] = {
 	  "It accepts VMs sent by `shyper vm migrate` on TCP port 7740 (--port=N;\n"
 	  "--no-migrations: none) and prints one line for each; a source silent for\n"
 	  "--timeout seconds (default 30) is given up and its VM removed. The disks\n"
-	  "of migrated VMs are copied into --disk-dir (default /tmp) and served.\n",
+	  "of migrated VMs are copied into --disk-dir (default /tmp) and served\n"
+	  "until the VM is removed; then the copy is deleted. The copies are\n"
+	  "recorded in /run/shyper-daemon-disks for a daemon started again.\n",
 	  0, 1, sys_daemon },
 	{ "update", "[image.bin] [--rollback] [--status] [--cancel] [--timeout=S]",
 	  "replace the running hypervisor; every VM keeps running",

@@ -14,6 +14,7 @@
 
 #include "daemon_ctl.h"
 #include "mediated.h"
+#include "mediated_copies.h"
 #include "migrate_proto.h"
 
 static struct sockaddr_un ctl_addr(void)
@@ -62,6 +63,13 @@ static void drop_conn(struct daemon_ctl *c, int i)
 	c->fill[i] = 0;
 }
 
+/* A connection's end; copies it asked for and did not give a VM go. */
+static void end_conn(struct daemon_ctl *c, int i, struct med_daemon *med, int dev_fd)
+{
+	drop_conn(c, i);
+	med_copies_conn_closed(med, dev_fd, i);
+}
+
 static void reply(int s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void reply(int s, const char *fmt, ...)
 {
@@ -80,7 +88,8 @@ static void reply(int s, const char *fmt, ...)
 	mig_send_all(s, line, (size_t)n);
 }
 
-static void answer(int s, char *req, struct med_daemon *med, int dev_fd)
+/* One request of connection slot conn (socket s). */
+static void answer(int s, int conn, char *req, struct med_daemon *med, int dev_fd)
 {
 	char *arg = strchr(req, ' ');
 	struct med_disk *disk = NULL;
@@ -93,7 +102,8 @@ static void answer(int s, char *req, struct med_daemon *med, int dev_fd)
 		char *end;
 
 		i = arg ? strtoul(arg, &end, 10) : 0;
-		if (!arg || !*arg || *end || i >= med->nr || !med->disks[i].path) {
+		if (!arg || !*arg || (*end && (*end != ' ' || strcmp(req, "own"))) ||
+		    i >= med->nr || !med->disks[i].path) {
 			reply(s, "err mediated image %s is not served here", arg ? arg : "?");
 			return;
 		}
@@ -102,10 +112,12 @@ static void answer(int s, char *req, struct med_daemon *med, int dev_fd)
 	if (!strcmp(req, "serve")) {
 		int idx = arg ? med_add_disk(med, dev_fd, arg, err, sizeof(err)) : -1;
 
-		if (idx < 0)
+		if (idx < 0) {
 			reply(s, "err %s", arg ? err : "serve what?");
-		else
+		} else {
+			med_copy_pending(med, (size_t)idx, conn);
 			reply(s, "ok %d", idx);
+		}
 	} else if (!strcmp(req, "status")) {
 		reply(s, "ok %llu %s", (unsigned long long)disk->sectors, disk->path);
 	} else if (!strcmp(req, "track")) {
@@ -127,8 +139,18 @@ static void answer(int s, char *req, struct med_daemon *med, int dev_fd)
 		reply(s, "ok %zu", len);
 		mig_send_all(s, map, len);
 		free(map);
+	} else if (!strcmp(req, "own")) {
+		char *end, *vm_arg = strchr(arg, ' ');
+		unsigned long vm = vm_arg ? strtoul(vm_arg + 1, &end, 10) : 0;
+
+		if (!vm_arg || !vm_arg[1] || *end || vm > UINT32_MAX)
+			reply(s, "err own %lu which VM?", i);
+		else if (med_copy_own(med, dev_fd, i, (uint32_t)vm, err, sizeof(err)))
+			reply(s, "err %s", err);
+		else
+			reply(s, "ok");
 	} else if (!strcmp(req, "drop")) {
-		med_drop_disk(med, dev_fd, i);
+		med_copy_drop(med, dev_fd, i, false);
 		reply(s, "ok");
 	} else {
 		reply(s, "err unknown request \"%.32s\"", req);
@@ -162,7 +184,7 @@ void ctl_handle(struct daemon_ctl *c, const struct pollfd *p, int n, struct med_
 			   MSG_DONTWAIT);
 		if (got <= 0) {
 			if (got == 0 || (errno != EAGAIN && errno != EINTR))
-				drop_conn(c, i);
+				end_conn(c, i, med, dev_fd);
 			continue;
 		}
 		c->fill[i] += (size_t)got;
@@ -171,12 +193,12 @@ void ctl_handle(struct daemon_ctl *c, const struct pollfd *p, int n, struct med_
 			size_t used = (size_t)(nl - c->line[i]) + 1;
 
 			*nl = 0;
-			answer(c->conns[i], c->line[i], med, dev_fd);
+			answer(c->conns[i], i, c->line[i], med, dev_fd);
 			memmove(c->line[i], c->line[i] + used, c->fill[i] - used + 1);
 			c->fill[i] -= used;
 		}
 		if (c->fill[i] == sizeof(c->line[i]) - 1)
-			drop_conn(c, i); /* a line too long */
+			end_conn(c, i, med, dev_fd); /* a line too long */
 	}
 }
 

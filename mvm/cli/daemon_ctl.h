@@ -8,7 +8,10 @@
  *   written <index>    ok <bytes>, then that many bytes: the blocks
  *                      (MED_TRACK_BLOCK each) written since, as a bitmap
  *   untrack <index>    ok
- *   serve <path>       ok <index>              serve that image file
+ *   serve <path>       ok <index>              serve that image file, a
+ *                                              copy (mediated_copies.h)
+ *   own <index> <vm>   ok                      the copy is VM <vm>'s: it
+ *                                              goes when that VM is removed
  *   drop <index>       ok                      no longer serve it
  *   status <index>     ok <sectors> <path>     what an index serves
  */

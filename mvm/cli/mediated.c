@@ -156,7 +156,7 @@ int med_config_parse(struct med_daemon *d, const char *text, size_t len, const c
 	for (size_t i = 0; i < d->nr; i++) {
 		char at[32];
 
-		d->disks[i].fd = -1;
+		d->disks[i] = (struct med_disk){ .fd = -1, .owner = -1, .conn = -1 };
 		snprintf(at, sizeof(at), "mediated[%zu]", i);
 		if (parse_entry(&d->disks[i], json_object_array_get_idx(list, i), at, base_dir,
 				err, errlen))

@@ -15,6 +15,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <shyper/hypercall.h>
+
 struct med_disk {
 	char *path;
 	bool readonly; /* asked for, or the file could only be opened so */
@@ -24,6 +26,12 @@ struct med_disk {
 	/* While a migration copies it: the blocks written since it last
 	 * asked, one bit per MED_TRACK_BLOCK bytes (mediated_live.c). */
 	uint64_t *written;
+	/* A copy a migration brought in (mediated_copies.h): its file is
+	 * deleted once the VM it was made for is removed. */
+	bool copy;
+	int owner; /* that VM's id; -1 until the receiver names it */
+	int conn;  /* until then: the control connection that asked for it */
+	char owner_name[SHYPER_NAME_MAX];
 };
 
 #define MED_TRACK_BLOCK 4096U
@@ -33,6 +41,7 @@ struct med_daemon {
 	size_t nr;
 	void *buf; /* one request: header and data */
 	uint64_t served, failed;
+	const char *copies_path; /* where the copies are recorded; NULL: nowhere */
 };
 
 /* 0, or -1 with one line in err naming the JSON path. */
@@ -52,6 +61,9 @@ void med_daemon_stop(struct med_daemon *d, int fd);
 /* Serves path (created by a migration receiver) at the lowest free index;
  * the index, or -1 with err. */
 int med_add_disk(struct med_daemon *d, int fd, const char *path, char *err, size_t errlen);
+/* The same at index i, which must be free; 0 or -1 with err. */
+int med_add_disk_at(struct med_daemon *d, int fd, const char *path, size_t i, char *err,
+		    size_t errlen);
 /* No longer serves index i (a migration that failed). */
 void med_drop_disk(struct med_daemon *d, int fd, size_t i);
 /* Write tracking of index i for a migration: on (cleared) or off. */

@@ -32,10 +32,7 @@ static size_t track_words(const struct med_disk *disk)
 
 int med_add_disk(struct med_daemon *d, int fd, const char *path, char *err, size_t errlen)
 {
-	struct med_disk *disk;
-	struct stat st;
 	size_t i;
-	int code;
 
 	for (i = 0; i < d->nr && d->disks[i].path; i++)
 		;
@@ -44,15 +41,30 @@ int med_add_disk(struct med_daemon *d, int fd, const char *path, char *err, size
 			 SHYPER_MED_IMAGES_MAX);
 		return -1;
 	}
+	return med_add_disk_at(d, fd, path, i, err, errlen) ? -1 : (int)i;
+}
+
+int med_add_disk_at(struct med_daemon *d, int fd, const char *path, size_t i, char *err,
+		    size_t errlen)
+{
+	struct med_disk *disk;
+	struct stat st;
+	int code;
+
+	if (i >= SHYPER_MED_IMAGES_MAX || (i < d->nr && d->disks[i].path)) {
+		snprintf(err, errlen, "mediated image %zu is taken", i);
+		return -1;
+	}
 	if (!d->buf && !(d->buf = malloc(BUF_LEN)))
 		goto oom;
-	if (i == d->nr) {
-		struct med_disk *more = realloc(d->disks, (d->nr + 1) * sizeof(*more));
+	if (i >= d->nr) {
+		struct med_disk *more = realloc(d->disks, (i + 1) * sizeof(*more));
 
 		if (!more)
 			goto oom;
 		d->disks = more;
-		d->disks[d->nr++] = (struct med_disk){ .fd = -1 };
+		while (d->nr <= i)
+			d->disks[d->nr++] = (struct med_disk){ .fd = -1, .owner = -1, .conn = -1 };
 	}
 	disk = &d->disks[i];
 	disk->path = strdup(path);
@@ -72,7 +84,7 @@ int med_add_disk(struct med_daemon *d, int fd, const char *path, char *err, size
 		return -1;
 	}
 	disk->registered = true;
-	return (int)i;
+	return 0;
 oom:
 	snprintf(err, errlen, "out of memory");
 	return -1;
@@ -90,7 +102,7 @@ void med_drop_disk(struct med_daemon *d, int fd, size_t i)
 		close(disk->fd);
 	free(disk->path);
 	free(disk->written);
-	*disk = (struct med_disk){ .fd = -1 };
+	*disk = (struct med_disk){ .fd = -1, .owner = -1, .conn = -1 };
 }
 
 int med_track(struct med_daemon *d, size_t i, bool on)

@@ -191,6 +191,26 @@ static int write_blocks(struct receiver *rv, const struct mstream_section *s)
 	return 0;
 }
 
+/* The copies are the new VM's: the daemon deletes them when it is
+ * removed, even if this receiver dies first. */
+static int own_disks(struct receiver *rv)
+{
+	for (unsigned i = 0; i < rv->nr_disks; i++) {
+		struct in_disk *d = &rv->disks[i];
+		char req[48], rep[320];
+
+		if (!d->served || d->fd < 0)
+			continue;
+		snprintf(req, sizeof(req), "own %u %u", d->image, rv->im.id);
+		if (ctl_request(rv->ctl, req, rep, sizeof(rep))) {
+			snprintf(rv->err, sizeof(rv->err), "the daemon would not keep %.200s for "
+				 "VM %u: %.200s", d->path, rv->im.id, rep);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 /* After a failure: the disks it brought are no longer served, and gone. */
 static void drop_disks(struct receiver *rv)
 {
@@ -211,11 +231,16 @@ static void drop_disks(struct receiver *rv)
 }
 
 /* This board must be the kind the stream came from: the state of a GIC or
- * a board it does not have cannot be loaded, so say so before any copy. */
-static int same_board(struct receiver *rv)
+ * a board it does not have cannot be loaded, so say so before any copy.
+ * Its free memory must hold the VM's RAM: said in words here, before a
+ * disk file is made, rather than as the memory region the hypervisor
+ * refuses. */
+static int board_fits(struct receiver *rv, const struct mstream_section *vm_config)
 {
 	const struct shyper_mig_header *h = &rv->in.chk.hdr;
+	struct mstream_vm_config_view v;
 	struct shyper_sys_info si;
+	uint64_t need = 0;
 
 	if (hvc_call(rv->im.fd, SHYPER_SYS_INFO, (uint64_t[6]){ 0, sizeof(si) }, 1, &si,
 		     sizeof(si), SHYPER_BUF_OUT, NULL)) {
@@ -227,6 +252,19 @@ static int same_board(struct receiver *rv)
 		snprintf(rv->err, sizeof(rv->err), "the VM comes from a %.32s with GICv%u, this "
 			 "board is a %s with GICv%u", h->board, h->gic_version, si.board,
 			 si.gic_version);
+		return -1;
+	}
+	mstream_parse_vm_config(vm_config->payload, vm_config->length, &v, NULL, 0);
+	for (uint32_t i = 0; i < v.mem_regions.count; i++) {
+		struct shyper_mig_mem_region r;
+
+		mstream_array_get(&v.mem_regions, i, &r, sizeof(r));
+		need += r.length;
+	}
+	if (need > si.free_ram) {
+		snprintf(rv->err, sizeof(rv->err), "not enough free memory on this board: the VM "
+			 "needs %llu MiB, %llu MiB are free", (unsigned long long)(need >> 20),
+			 (unsigned long long)(si.free_ram >> 20));
 		return -1;
 	}
 	return 0;
@@ -244,11 +282,13 @@ static int on_section(struct receiver *rv, const struct mstream_section *s)
 		snprintf(rv->err, sizeof(rv->err), "not a live-migration stream");
 		return -1;
 	}
-	if (same_board(rv) || prepare_disks(rv, s, map) ||
+	if (board_fits(rv, s) || prepare_disks(rv, s, map) ||
 	    vm_import_begin_mapped(&rv->im, rv->im.fd, &rv->in.chk.hdr, s, map, rv->err,
 				   sizeof(rv->err)))
 		return -1;
 	rv->began = true;
+	if (own_disks(rv))
+		return -1;
 	stall_before("accepted");
 	if (mig_send_reply(rv->sock, MIG_ACCEPTED, rv->im.id, NULL)) {
 		snprintf(rv->err, sizeof(rv->err), "answering the source: %s", strerror(errno));
@@ -376,8 +416,10 @@ int mig_receive(int sock, const char *peer, double timeout_s, const char *disk_d
 	} else {
 		mig_set_timeout(sock, 1);
 		mig_send_reply(sock, MIG_FAILED, 0, rv.err);
-		vm_import_discard(&rv.im);
+		/* The disks first: once the VM is gone the daemon drops its
+		 * copies itself, and their indexes may serve another. */
 		drop_disks(&rv);
+		vm_import_discard(&rv.im);
 		cli_err("migration from %s failed: %s; nothing of it is left here", peer, rv.err);
 	}
 	fflush(stdout);

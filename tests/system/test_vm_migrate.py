@@ -21,16 +21,16 @@ from test_vm_snapshot import counter_at_least, guest, guest_value, wait_console
 ADDR = {"a": "10.0.3.1", "b": "10.0.3.2"}
 
 
-def boot_boards(qemu, tmp_path, gic, gic_b=None, smp=2):
-    """Boards A and B (B with gic_b if given), booted side by side; their
-    MVM shells."""
+def boot_boards(qemu, tmp_path, gic, gic_b=None, smp=2, mem_b="1G"):
+    """Boards A and B (B with gic_b and mem_b if given), booted side by
+    side; their MVM shells."""
     require_images()
     links = board_link()
     boards = {}
     for name, net in zip("ab", links):
         disk = tmp_path / f"mvm-disk-{name}.img"
         shutil.copy(f"{IMAGES}/mvm-disk.img", disk)
-        boards[name] = qemu(HV_IMAGE, gic=gic_b if name == "b" and gic_b else gic, smp=smp, mem="1G", initrd=INITRD, timeout=30,
+        boards[name] = qemu(HV_IMAGE, gic=gic_b if name == "b" and gic_b else gic, smp=smp, mem=mem_b if name == "b" else "1G", initrd=INITRD, timeout=30,
                             append=f"mvm.net={ADDR[name]}/24",
                             extra=mvm_devices(disk, netdev=net))
     for child in boards.values():

@@ -4,7 +4,7 @@
  * (mvm/cli/daemon_ctl.c), over a socketpair and a fake hypervisor that
  * records REGISTER and UNREGISTER.
  *
- * unit-sources: mvm/cli/daemon_ctl.c mvm/cli/mediated_live.c mvm/cli/mediated.c mvm/cli/migrate_net.c mvm/cli/hvc.c mvm/cli/cli.c mvm/cli/util.c mvm/cli/jsoncheck.c mvm/cli/daemon_ctl.h mvm/cli/mediated.h mvm/cli/migrate_proto.h mvm/cli/hvc.h
+ * unit-sources: mvm/cli/daemon_ctl.c mvm/cli/mediated_copies.c mvm/cli/mediated_copies.h mvm/cli/mediated_live.c mvm/cli/mediated.c mvm/cli/migrate_net.c mvm/cli/hvc.c mvm/cli/cli.c mvm/cli/util.c mvm/cli/jsoncheck.c mvm/cli/daemon_ctl.h mvm/cli/mediated.h mvm/cli/migrate_proto.h mvm/cli/hvc.h
  * unit-libs: -ljson-c -Wl,--wrap=hvc_call
  * unit-cflags: -Imvm/cli
  */
