@@ -13,7 +13,8 @@ BAREMETAL_VARIANTS := rt-latency-loop
 BAREMETAL_ALL    := $(BAREMETAL_GUESTS) $(BAREMETAL_VARIANTS)
 BAREMETAL_ELFS   := $(BAREMETAL_ALL:%=$(BAREMETAL_OUT)/%.elf)
 BAREMETAL_BINS   := $(BAREMETAL_ALL:%=$(BAREMETAL_OUT)/%.bin)
-BAREMETAL_COMMON := $(BAREMETAL_OBJDIR)/start.o $(BAREMETAL_OBJDIR)/bm.o $(BAREMETAL_OBJDIR)/ivc.o
+BAREMETAL_COMMON := $(BAREMETAL_OBJDIR)/start.o $(BAREMETAL_OBJDIR)/bm.o $(BAREMETAL_OBJDIR)/ivc.o \
+		    $(BAREMETAL_OBJDIR)/fdt.o
 BAREMETAL_LD     := $(BAREMETAL_DIR)/baremetal.ld
 
 # -mstrict-align: with the MMU off every data access is to Device memory.
