@@ -18,6 +18,7 @@ include hv/hv.mk
 include tests/unit/unit.mk
 include tests/fuzz/fuzz.mk
 include mvm/cli/cli.mk
+include mvm/tools/tools.mk
 include guests/baremetal/baremetal.mk
 include guests/guests.mk
 include mvm/kmod/kmod.mk
