@@ -10,7 +10,8 @@ PYTHON      ?= /usr/bin/python3
 GIC         ?= 3
 
 .DEFAULT_GOAL := all
-.PHONY: all run test test-under-load bench clean deps images hv kmod unit fuzz system-test stress
+.PHONY: all run test test-under-load bench clean deps images hv kmod unit fuzz fuzz-long \
+	system-test stress
 
 all: hv
 
@@ -18,6 +19,7 @@ include hv/hv.mk
 include tests/unit/unit.mk
 include tests/fuzz/fuzz.mk
 include mvm/cli/cli.mk
+include mvm/tools/tools.mk
 include guests/baremetal/baremetal.mk
 include guests/guests.mk
 include mvm/kmod/kmod.mk
@@ -47,6 +49,15 @@ test-under-load: build-all
 # 10 000 interrupt-driven I/Os on each GIC).
 stress: build-all
 	IRQ_STRESS_SCALE=10 $(PYTHON) -m pytest -q -s tests/system/test_irq_stress.py
+
+# Long fuzzing: every libFuzzer harness, then the hypercall fuzzers inside the
+# system (tests/system/test_hvc_fuzz.py), each for FUZZ_SECONDS (600 unless
+# given: `make fuzz-long FUZZ_SECONDS=3600`).
+FUZZ_LONG_SECONDS := $(if $(filter command line environment,$(origin FUZZ_SECONDS)),$(FUZZ_SECONDS),600)
+
+fuzz-long: build-all
+	@$(MAKE) --no-print-directory fuzz FUZZ_RUNS=-1 FUZZ_SECONDS=$(FUZZ_LONG_SECONDS)
+	HVC_FUZZ_SECONDS=$(FUZZ_LONG_SECONDS) $(PYTHON) -m pytest -q -s tests/system/test_hvc_fuzz.py
 
 bench: build-all
 	@scripts/deps.sh bench

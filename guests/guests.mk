@@ -19,10 +19,12 @@ $(GUESTS_DEB_OUTPUTS) &: scripts/images.sh
 	@touch $(GUESTS_DEB_OUTPUTS)
 
 $(GUESTS_INITRAMFS): guests/initramfs/build.py guests/initramfs/init \
-		$(GUESTS_DEB_OUTPUTS) $(KMOD_KO) $(CLI_BIN) $(HVC_RAW_BIN) $(TICK_BIN)
+		$(GUESTS_DEB_OUTPUTS) $(KMOD_KO) $(CLI_BIN) $(HVC_RAW_BIN) $(TICK_BIN) \
+		$(HVC_FUZZ_BIN)
 	@$(PYTHON) guests/initramfs/build.py --images $(GUESTS_IMAGES) \
 		--kmod $(KMOD_KO) --file $(CLI_BIN):usr/bin/shyper \
 		--file $(HVC_RAW_BIN):usr/bin/shyper-hvc \
+		--file $(HVC_FUZZ_BIN):usr/bin/shyper-hvc-fuzz \
 		--file $(TICK_BIN):usr/bin/shyper-tick --out $@
 
 # The MVM's disk: an ext4 file system with what `shyper vm config` needs to

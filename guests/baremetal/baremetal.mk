@@ -8,12 +8,13 @@
 BAREMETAL_DIR    := guests/baremetal
 BAREMETAL_OUT    := $(BUILD)/guests
 BAREMETAL_OBJDIR := $(BAREMETAL_OUT)/baremetal
-BAREMETAL_GUESTS := hvc-probe rt-latency iso-probe ivc-echo virtio-evil
+BAREMETAL_GUESTS := hvc-probe rt-latency iso-probe ivc-echo virtio-evil hvc-fuzz
 BAREMETAL_VARIANTS := rt-latency-loop
 BAREMETAL_ALL    := $(BAREMETAL_GUESTS) $(BAREMETAL_VARIANTS)
 BAREMETAL_ELFS   := $(BAREMETAL_ALL:%=$(BAREMETAL_OUT)/%.elf)
 BAREMETAL_BINS   := $(BAREMETAL_ALL:%=$(BAREMETAL_OUT)/%.bin)
-BAREMETAL_COMMON := $(BAREMETAL_OBJDIR)/start.o $(BAREMETAL_OBJDIR)/bm.o $(BAREMETAL_OBJDIR)/ivc.o
+BAREMETAL_COMMON := $(BAREMETAL_OBJDIR)/start.o $(BAREMETAL_OBJDIR)/bm.o $(BAREMETAL_OBJDIR)/ivc.o \
+		    $(BAREMETAL_OBJDIR)/fdt.o
 BAREMETAL_LD     := $(BAREMETAL_DIR)/baremetal.ld
 
 # -mstrict-align: with the MMU off every data access is to Device memory.

@@ -122,6 +122,15 @@ void bm_printf(const char *fmt, ...)
 	va_end(ap);
 }
 
+/* Set by start.S once bss is zeroed. */
+uint64_t bm_boot_x0;
+
+int64_t bm_cpu_on(uint64_t mpidr, struct bm_secondary *s)
+{
+	return (int64_t)bm_hvc(PSCI_CPU_ON_64, mpidr, (uint64_t)(uintptr_t)bm_secondary_entry,
+			       (uint64_t)(uintptr_t)s, 0, 0, 0).x0;
+}
+
 void bm_system_off(void)
 {
 	bm_hvc0(PSCI_SYSTEM_OFF);

@@ -74,6 +74,25 @@ static inline uint64_t bm_hvc0(uint64_t fid)
 	return bm_hvc(fid, 0, 0, 0, 0, 0, 0).x0;
 }
 
+/* x0 at entry: the device tree's address (the Linux boot protocol). */
+extern uint64_t bm_boot_x0;
+
+/*
+ * Secondary vCPUs: bm_cpu_on() powers on the vCPU with that MPIDR through
+ * PSCI CPU_ON; it starts at bm_secondary_entry (start.S) on s->stack_top
+ * with the exception vectors installed and calls s->fn(s->arg). The layout
+ * is read by start.S: keep the three fields first and in this order.
+ */
+struct bm_secondary {
+	uint64_t stack_top;
+	void (*fn)(void *arg);
+	void *arg;
+};
+
+void bm_secondary_entry(void);
+/* The PSCI return code of CPU_ON. */
+int64_t bm_cpu_on(uint64_t mpidr, struct bm_secondary *s);
+
 /* PSCI SYSTEM_OFF; if that returns, say so and park. */
 void __attribute__((noreturn)) bm_system_off(void);
 

@@ -19,6 +19,7 @@ _start:
 bm_entry:
 	msr	daifset, #0xf
 	msr	spsel, #1
+	mov	x19, x0			/* the boot argument: bss zeroing keeps x19 */
 	ldr	x0, =bm_stack_top
 	mov	sp, x0
 	mov	x29, xzr
@@ -37,8 +38,32 @@ bm_entry:
 	isb
 	/* SError unmasked: a wrongly injected SError is reported, not lost. */
 	msr	daifclr, #0x4
+	ldr	x0, =bm_boot_x0
+	str	x19, [x0]
 
 	bl	main
+	b	bm_park
+
+/*
+ * A secondary vCPU's PSCI CPU_ON entry (bm_cpu_on): x0 is its struct
+ * bm_secondary (context id). Same EL1 set-up as the boot vCPU, its own stack,
+ * then fn(arg); if fn returns, the vCPU parks.
+ */
+	.globl	bm_secondary_entry
+bm_secondary_entry:
+	msr	daifset, #0xf
+	msr	spsel, #1
+	ldr	x1, [x0]		/* stack_top */
+	mov	sp, x1
+	mov	x29, xzr
+	mov	x30, xzr
+	ldr	x1, =bm_vectors
+	msr	vbar_el1, x1
+	isb
+	msr	daifclr, #0x4
+	ldr	x1, [x0, #8]		/* fn */
+	ldr	x0, [x0, #16]		/* arg */
+	blr	x1
 	b	bm_park
 
 /* Where a vCPU goes when it has nothing to do (and any CPU_ON entry point). */

@@ -6,6 +6,8 @@
  *   shyper-hvc <fid> [x1 .. x6]         numbers in C syntax (0x..., decimal)
  *   shyper-hvc -b <arg> <len> <fid> ... x<arg> gets a zeroed buffer of len bytes
  *   shyper-hvc -f <arg> <file> <fid> ... x<arg> gets a buffer holding the file
+ *   SHYPER_HVC_OUT=<file>               with -b or -f: the buffer after a call
+ *                                       that succeeded goes to the file
  *   SHYPER_HVC_HOLD=<s> keeps /dev/shyper open that long after the call
  *   (what shyper.ko tracks per open file, e.g. an upload, lasts as long)
  */
@@ -26,6 +28,17 @@ static int parse(const char *s, uint64_t *v)
 	errno = 0;
 	*v = strtoull(s, &end, 0);
 	return errno || !*s || *end ? -1 : 0;
+}
+
+static int write_file(const char *path, const void *data, size_t len)
+{
+	FILE *f = fopen(path, "wb");
+
+	if (!f || fwrite(data, 1, len, f) != len || fclose(f)) {
+		perror(path);
+		return -1;
+	}
+	return 0;
 }
 
 static int usage(void)
@@ -77,6 +90,9 @@ int main(int argc, char **argv)
 		perror("SHYPER_IOC_HVC");
 		return 1;
 	}
+	if (h.buf_arg && getenv("SHYPER_HVC_OUT") && !h.ret[0] &&
+	    write_file(getenv("SHYPER_HVC_OUT"), buf, h.buf_len))
+		return 1;
 	printf("x0=%lld x1=0x%llx x2=0x%llx x3=0x%llx\n", (long long)h.ret[0],
 	       (unsigned long long)h.ret[1], (unsigned long long)h.ret[2],
 	       (unsigned long long)h.ret[3]);

@@ -1,0 +1,147 @@
+"""Hypercall fuzzing from inside the system: hvc-fuzz, a bare-metal guest with
+two vCPUs racing, issues random HVCs and SMCs (every group, unknown ids,
+PSCI with wild arguments), while shyper-hvc-fuzz in the MVM makes random
+calls of the MVM-only groups from four threads. A victim, the rt-latency-loop
+guest, runs beside them. Afterwards: no panic, both fuzzers finished with
+every call answered by a status the ABI allows, the victim kept running and
+its memory outside its own data was not written, nothing leaked, and the MVM
+still works.
+
+HVC_FUZZ_SECONDS (default 15) sets how long the guest fuzzes; the MVM's
+fuzzer runs 15 s longer, part of it with the guest's cores free, so that the
+VMs it builds can boot. `make fuzz-long` sets it to FUZZ_SECONDS."""
+import os
+import re
+import struct
+
+from conftest import BUILD, expect, sh
+from test_guests import GUESTS, boot_mvm_with_disk, configure, free_memory, vm_list
+
+SECONDS = int(os.environ.get("HVC_FUZZ_SECONDS", "15"))
+MVM_SECONDS = SECONDS + 15
+VICTIM_ELF = os.path.join(BUILD, "guests", "rt-latency-loop.elf")
+GUEST_RAM, GUEST_RAM_SIZE = 0x80000000, 0x400000
+CHUNK = 1 << 20
+MIG_MEM_READ = 0xc6000505
+CLASSES = ("ok", "enosys", "eperm", "einval", "efault", "other")
+
+
+def writable_range(elf_path):
+    """[lowest, highest) address of the ELF's writable or bss sections: what
+    the victim itself writes (data, bss, stacks)."""
+    with open(elf_path, "rb") as f:
+        elf = f.read()
+    shoff, = struct.unpack_from("<Q", elf, 0x28)
+    shentsize, shnum = struct.unpack_from("<HH", elf, 0x3a)
+    lo, hi = None, None
+    for i in range(shnum):
+        _, sh_type, flags, addr, _, size = struct.unpack_from("<IIQQQQ", elf, shoff + i * shentsize)
+        alloc, write, nobits = flags & 0x2, flags & 0x1, sh_type == 8
+        if alloc and (write or nobits) and size:
+            lo = addr if lo is None else min(lo, addr)
+            hi = addr + size if hi is None else max(hi, addr + size)
+    return lo, hi
+
+
+def victim_sums(child, vm, lo, hi, tag):
+    """md5 of the victim's RAM below and above [lo, hi), read with
+    MIG_MEM_READ (the VM keeps running) into files of the MVM."""
+    for i in range(GUEST_RAM_SIZE // CHUNK):
+        rc, out = sh(child, f"SHYPER_HVC_OUT=/tmp/{tag}.{i} shyper-hvc -b 3 {CHUNK} "
+                            f"{MIG_MEM_READ:#x} {vm} {GUEST_RAM + i * CHUNK:#x} 0 {CHUNK}",
+                     timeout=60)
+        assert rc == 0 and "x0=0 " in out, out
+    page = 4096
+    below = (lo - GUEST_RAM) // page
+    above = -(-(hi - GUEST_RAM) // page)
+    rc, out = sh(child, f"cat /tmp/{tag}.0 /tmp/{tag}.1 /tmp/{tag}.2 /tmp/{tag}.3 > /tmp/{tag} && "
+                        f"dd if=/tmp/{tag} bs={page} count={below} 2>/dev/null | md5sum && "
+                        f"dd if=/tmp/{tag} bs={page} skip={above} 2>/dev/null | md5sum", timeout=60)
+    sums = re.findall(r"^([0-9a-f]{32})\s", out, re.M)
+    assert rc == 0 and len(sums) == 2, out
+    return sums
+
+
+def victim_progress(child, vm):
+    """(run ms, interrupts taken) of the victim's vCPU: its timer ticks."""
+    rc, out = sh(child, f"shyper vm info {vm}")
+    m = re.search(r"vcpu0: core 3, running, run (\d+) ms, .* irq (\d+),", out)
+    assert rc == 0 and m, out
+    return int(m.group(1)), int(m.group(2))
+
+
+def counts(line):
+    return {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", line)}
+
+
+def wait_in_mvm(child, condition, what, seconds):
+    """Waits in the MVM's shell (no console line to catch) until condition,
+    a shell command, succeeds."""
+    rc, out = sh(child, f"n=0; until {condition}; do n=$((n+1)); [ $n -gt {seconds} ] && "
+                        f"break; sleep 1; done; {condition}", timeout=seconds + 60)
+    assert rc == 0, f"{what}: not within {seconds} s\n{out}"
+
+
+def test_hypercall_fuzzers_harm_nothing(qemu, tmp_path):
+    child = boot_mvm_with_disk(qemu, tmp_path)
+    # Kernel messages would land in the middle of the shell's output.
+    sh(child, "dmesg -n 1")
+    lo, hi = writable_range(VICTIM_ELF)
+    victim = configure(child, f"{GUESTS}/rt-latency-loop.json")
+    free_before = free_memory(child)
+    sh(child, f"sed 's/\"seconds=[0-9]*\"/\"seconds={SECONDS}\"/' {GUESTS}/hvc-fuzz.json "
+              f"> {GUESTS}/hvc-fuzz-run.json")
+    fuzz_vm = configure(child, f"{GUESTS}/hvc-fuzz-run.json")
+    rc, out = sh(child, f"shyper vm boot {victim}")
+    assert rc == 0, out
+    sums_before = victim_sums(child, victim, lo, hi, "before")
+    run_before, irq_before = victim_progress(child, victim)
+
+    # Both fuzzers at once; the MVM's in the background, its output to a file.
+    sh(child, f"( (shyper-hvc-fuzz -x -j 4 -n 0 -t {MVM_SECONDS} > /tmp/mvm-fuzz 2>&1; "
+              f"echo \"rc=$?\" >> /tmp/mvm-fuzz) & )")
+    rc, out = sh(child, f"shyper vm boot {fuzz_vm}")
+    assert rc == 0, out
+    # The guest's report arrives in its channel, then it powers off.
+    wait_in_mvm(child, "shyper ivc shm fuzz-report read 0 14 | grep -q 'hvc-fuzz: done'",
+                "the guest fuzzer's report", SECONDS + 90)
+    wait_in_mvm(child, f"shyper vm list | grep -q '^{fuzz_vm} .* stopped '",
+                "the guest fuzzer powering off", 60)
+    rc, report = sh(child, "shyper ivc shm fuzz-report read 0 300")
+    guest_line = re.search(r"hvc-fuzz: done [^.]*", report).group(0)
+    guest = counts(guest_line)
+    # Its cores, for the VMs the MVM's fuzzer builds.
+    rc, out = sh(child, f"shyper vm remove {fuzz_vm}")
+    assert rc == 0, out
+    wait_in_mvm(child, "grep -q '^rc=' /tmp/mvm-fuzz", "the MVM's fuzzer", MVM_SECONDS + 120)
+    rc, out = sh(child, "cat /tmp/mvm-fuzz")
+    done = re.search(r"^shyper-hvc-fuzz: done .*$", out, re.M)
+    assert done and "rc=0" in out, out
+    mvm = counts(done.group(0))
+
+    # The lines carry the seeds that replay a failure.
+    print(f"{guest_line}\n{done.group(0)}")
+    assert guest["vcpus"] == 2 and guest["invalid"] == 0, guest_line
+    assert mvm["invalid"] == 0 and mvm["ioctl_errors"] == 0 and mvm["vms_left"] == 0, out
+    for k in CLASSES:
+        assert guest[k] > 0, f"the guest fuzzer never got {k}: {guest_line}"
+        assert mvm[k] > 0, f"the MVM's fuzzer never got {k}: {done.group(0)}"
+    assert mvm["vms_created"] > 0, out
+
+    # The victim ran on, took its timer interrupts, and nothing wrote its RAM.
+    run_after, irq_after = victim_progress(child, victim)
+    assert run_after - run_before >= SECONDS * 1000, (run_before, run_after)
+    assert irq_after > irq_before, (irq_before, irq_after)
+    assert victim_sums(child, victim, lo, hi, "after") == sums_before
+
+    # The MVM works, the board holds only what it held, nothing leaked.
+    rows = vm_list(child)
+    assert set(rows) == {0, victim} and rows[victim]["state"] == "running", rows
+    assert free_memory(child) == free_before
+    log = child.logfile_read.name
+    child.logfile_read.flush()
+    with open(log, errors="replace") as f:
+        console = f.read()
+    assert "PANIC" not in console and "unexpected exception" not in console
+    rc, out = sh(child, f"shyper vm shutdown {victim}")
+    assert rc == 0, out
