@@ -604,6 +604,10 @@ static int64_t ivc_keepalive(struct vcpu *caller, uint64_t period, uint64_t rest
 
 	if (period > SHYPER_IVC_PERIOD_MAX_MS || restart > 1)
 		return -SHYPER_EINVAL;
+	/* Nothing can reboot the MVM for a missed heartbeat: it is not a
+	 * promise to take. */
+	if (restart && vm_is_mvm(caller->vm))
+		return -SHYPER_EPERM;
 	flags = ivc_lock();
 	ret = ivc_ka_register(&caller->vm->ivc.ka, (uint32_t)period, restart, timer_now(),
 			      timer_freq());

@@ -15,6 +15,7 @@ VMM_LIST, VMM_INFO, VMM_BOOT, VMM_SHUTDOWN, VMM_REBOOT, VMM_REMOVE = range(0xc60
 (CFG_ADD_VM, CFG_SET_CPU, CFG_ADD_MEM, CFG_ADD_EMU_DEV, CFG_ADD_PT_REGION, CFG_ADD_PT_IRQ,
  CFG_ADD_DTB_DEV, CFG_SET_IMAGE, CFG_UPLOAD, CFG_FINISH) = range(0xc6000200, 0xc600020a)
 VM_DESC_SIZE = 32 + 4 + 4 + 512
+IVC_KEEPALIVE = 0xc6000305
 HV_IMAGE_PA = 0x40080000
 
 
@@ -100,6 +101,10 @@ def test_garbage_to_every_management_call(mvm):
 
     assert hvc(child, VMM_REMOVE, vm)[0] == 0
     assert set(vm_list(child)) == {0}
+    # The MVM may watch itself, but nothing can restart it on a miss.
+    assert hvc(child, IVC_KEEPALIVE, 1000, 1)[0] == -EPERM
+    assert hvc(child, IVC_KEEPALIVE, 1000, 2)[0] == -EINVAL
+    assert hvc(child, IVC_KEEPALIVE, 0, 0)[0] == 0
     assert free_memory(child) == before
     rc, out = sh(child, "shyper system info")
     assert rc == 0 and "core 1: free" in out
