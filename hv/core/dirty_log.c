@@ -3,10 +3,13 @@
  * frames from the pool, reachable from struct vm; stage 2 does the
  * write-protection, with its TLB hook flushing every core.
  */
+#include <arch/timer.h>
+#include <core/cpu.h>
 #include <core/dirty_log.h>
 #include <core/frame.h>
 #include <core/log.h>
 #include <core/mem.h>
+#include <core/smp.h>
 #include <core/vm.h>
 #include <shyper/errno.h>
 
@@ -52,11 +55,13 @@ int dirty_log_start(struct vm *vm)
 	ret = dirty_bitmap_layout(&map, ipa, size, cfg->nr_mem);
 	if (ret)
 		return ret;
-	frames = (dirty_bitmap_bytes(&map) + FRAME_SIZE - 1) / FRAME_SIZE;
+	frames = (sizeof(struct dirty_log_header) + dirty_bitmap_bytes(&map) + FRAME_SIZE - 1) /
+		 FRAME_SIZE;
 	pa = mem_alloc_frames(frames, 1);
 	if (pa == FRAME_NONE)
 		return -SHYPER_ENOMEM;
-	dirty_bitmap_attach(&map, (uint64_t *)pa);
+	*(struct dirty_log_header *)pa = (struct dirty_log_header){ 0 };
+	dirty_bitmap_attach(&map, (uint64_t *)(pa + sizeof(struct dirty_log_header)));
 
 	flags = vm_s2_lock(vm);
 	if (dirty_log_active(vm)) {
@@ -135,9 +140,56 @@ void dirty_log_mark(struct vm *vm, uint64_t ipa, uint64_t len)
 	vm_s2_unlock(vm, flags);
 }
 
+/* The header, if this log's storage has one (see struct dirty_log_header). */
+static struct dirty_log_header *header(struct vm *vm)
+{
+	if (!dirty_log_active(vm) || (uint64_t)vm->dirty.map.words == vm->dirty.storage_pa)
+		return 0;
+	return (struct dirty_log_header *)vm->dirty.storage_pa;
+}
+
+int dirty_log_throttle(struct vm *vm, uint32_t us)
+{
+	uint64_t flags;
+	struct dirty_log_header *h;
+	int ret = -SHYPER_EINVAL;
+
+	if (us > DIRTY_LOG_THROTTLE_MAX_US)
+		return -SHYPER_EINVAL;
+	flags = vm_s2_lock(vm);
+	h = header(vm);
+	if (h) {
+		__atomic_store_n(&h->throttle_us, us, __ATOMIC_RELAXED);
+		ret = 0;
+	}
+	vm_s2_unlock(vm, flags);
+	return ret;
+}
+
+static bool throttle_over(void *arg)
+{
+	const uint64_t *until = arg;
+	const struct cpu *cpu = this_cpu();
+
+	/* A pause or stop for this core is not kept waiting. */
+	return timer_now() >= *until || __atomic_load_n(&cpu->resched, __ATOMIC_RELAXED) ||
+	       __atomic_load_n(&cpu->stop_pending, __ATOMIC_RELAXED);
+}
+
+/* Auto-converge: the writer pays for the page it dirtied, on its own time
+ * (interrupts are taken meanwhile). */
+static void throttle(uint32_t us)
+{
+	uint64_t until = timer_now() + timer_us_to_ticks(us);
+
+	wait_until(throttle_over, &until, us + 1000);
+}
+
 bool dirty_log_fault(struct vm *vm, uint64_t ipa, enum s2_fault_kind kind)
 {
 	uint64_t page = ipa & ~(DIRTY_PAGE_SIZE - 1), flags;
+	struct dirty_log_header *h;
+	uint32_t delay = 0;
 	unsigned perm;
 	bool retry = false;
 
@@ -152,7 +204,11 @@ bool dirty_log_fault(struct vm *vm, uint64_t ipa, enum s2_fault_kind kind)
 	} else if (dirty_log_active(vm)) {
 		dirty_bitmap_mark(&vm->dirty.map, page, DIRTY_PAGE_SIZE);
 		retry = !stage2_set_flags(&vm->s2, page, DIRTY_PAGE_SIZE, RAM_WRITABLE);
+		h = header(vm);
+		delay = h ? __atomic_load_n(&h->throttle_us, __ATOMIC_RELAXED) : 0;
 	}
 	vm_s2_unlock(vm, flags);
+	if (retry && delay)
+		throttle(delay);
 	return retry;
 }

@@ -18,6 +18,7 @@
 
 _Static_assert(SHYPER_MIG_WINDOW_ALIGN == DIRTY_WINDOW_ALIGN, "ABI window = bitmap word");
 _Static_assert(SHYPER_MIG_PAGE_SIZE == DIRTY_PAGE_SIZE, "ABI page = logged page");
+_Static_assert(SHYPER_MIG_THROTTLE_MAX_US == DIRTY_LOG_THROTTLE_MAX_US, "ABI bound = log's");
 
 /* The guest the call names: -ENOENT none, -EPERM the MVM. */
 static int target(uint64_t id, struct vm **out)
@@ -164,7 +165,7 @@ int64_t hc_migrate(struct vcpu *caller, struct trap_frame *f, unsigned fn)
 	struct vm *vm;
 	int ret;
 
-	if (fn > SHYPER_HVC_FN(SHYPER_MIG_IMAGE_READ))
+	if (fn > SHYPER_HVC_FN(SHYPER_MIG_THROTTLE))
 		return -SHYPER_ENOSYS;
 	if (!hc_caller_is_mvm(caller))
 		return -SHYPER_EPERM;
@@ -194,6 +195,9 @@ int64_t hc_migrate(struct vcpu *caller, struct trap_frame *f, unsigned fn)
 		return state_load(caller, vm, f);
 	case SHYPER_HVC_FN(SHYPER_MIG_IMAGE_READ):
 		return image_read(caller, vm, f);
+	case SHYPER_HVC_FN(SHYPER_MIG_THROTTLE):
+		return f->x[2] > SHYPER_MIG_THROTTLE_MAX_US ? -SHYPER_EINVAL :
+		       dirty_log_throttle(vm, (uint32_t)f->x[2]);
 	}
 	return -SHYPER_ENOSYS;
 }

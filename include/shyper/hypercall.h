@@ -89,6 +89,11 @@ enum shyper_group {
  * The stream's IMAGE sections, so that the VM can be booted again where it
  * lands. */
 #define SHYPER_MIG_IMAGE_READ SHYPER_HVC(SHYPER_GRP_MIGRATE, 9)
+/* x1 id, x2 microseconds (0 .. SHYPER_MIG_THROTTLE_MAX_US): auto-converge.
+ * While its dirty log runs, each first write of the guest to a page costs
+ * the writing vCPU that long; 0 ends it, and so does DIRTY_STOP. */
+#define SHYPER_MIG_THROTTLE SHYPER_HVC(SHYPER_GRP_MIGRATE, 10)
+#define SHYPER_MIG_THROTTLE_MAX_US 2000U
 
 #define SHYPER_MIG_PAGE_SIZE 4096U
 #define SHYPER_MIG_WINDOW_ALIGN (64U * SHYPER_MIG_PAGE_SIZE)

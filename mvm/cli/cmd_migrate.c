@@ -40,6 +40,7 @@
 #define ERR_MAX 512
 #define MIN_FINAL_PAGES 16 /* never worth another round below this */
 #define STALLED_ROUNDS 3   /* rounds in a row that do not shrink the dirty set */
+#define THROTTLE_FIRST_US 100 /* auto-converge's first step, doubled from there */
 
 struct region {
 	uint64_t ipa, pages;
@@ -57,7 +58,8 @@ struct migration {
 	struct region *regions;
 	unsigned nr_regions;
 	struct mig_disks disks;
-	bool shared_disk;
+	bool shared_disk, auto_converge;
+	uint32_t throttle_us; /* what each page the guest dirties costs it now */
 	uint64_t disk_kib;
 	uint8_t *buf, *fetch_buf;
 	struct stream_out out;
@@ -412,6 +414,35 @@ static void round_line(unsigned round, uint64_t pages, int64_t dirtied, double s
 	fflush(stdout);
 }
 
+/*
+ * Auto-converge: rounds stopped shrinking the dirty set, so the guest's
+ * writes are made slower (docs/MIGRATION.md): from then on each page it
+ * dirties costs the writing vCPU throttle_us, doubled each time the rounds
+ * stall again, up to the hypervisor's bound. 0 when throttled harder; -1
+ * when it cannot be (at the bound, turned off, or not in this hypervisor).
+ */
+static int slow_down(struct migration *m)
+{
+	uint32_t us = m->throttle_us ? m->throttle_us * 2 : THROTTLE_FIRST_US;
+
+	if (!m->auto_converge || m->throttle_us >= SHYPER_MIG_THROTTLE_MAX_US)
+		return -1;
+	if (us > SHYPER_MIG_THROTTLE_MAX_US)
+		us = SHYPER_MIG_THROTTLE_MAX_US;
+	/* A hypervisor without it (an older image) migrates on unthrottled. */
+	if (call(m, "slow its writes", SHYPER_MIG_THROTTLE, us, 0, 0, NULL, 0, 0, NULL)) {
+		cli_warn("auto-converge is not available: %s", m->err);
+		m->err[0] = '\0';
+		m->auto_converge = false;
+		return -1;
+	}
+	m->throttle_us = us;
+	printf("auto-converge: the guest dirties pages as fast as they are sent; each page it "
+	       "dirties now costs it %u us\n", us);
+	fflush(stdout);
+	return 0;
+}
+
 /* Rounds until the rest fits the downtime target; the pages still waiting. */
 static int precopy(struct migration *m, unsigned *rounds, uint64_t *sent_pages)
 {
@@ -446,9 +477,13 @@ static int precopy(struct migration *m, unsigned *rounds, uint64_t *sent_pages)
 		if (best < 0 || dirty < best)
 			best = dirty;
 		if (stalled >= STALLED_ROUNDS) {
-			printf("the guest dirties pages as fast as they are sent: %lld pages "
-			       "left for the stop-and-copy\n", (long long)dirty);
-			break;
+			if (slow_down(m)) {
+				printf("the guest dirties pages as fast as they are sent: %lld pages "
+				       "left for the stop-and-copy\n", (long long)dirty);
+				break;
+			}
+			stalled = 0;
+			best = -1;
 		}
 		t0 = now_s();
 		pages = 0;
@@ -558,6 +593,7 @@ static int options(struct migration *m)
 	    cli_option_number("--max-rounds", 30, 1, 1000, &m->max_rounds))
 		return CLI_EXIT_USAGE;
 	m->shared_disk = cli_option("--shared-disk") != NULL;
+	m->auto_converge = cli_option("--no-auto-converge") == NULL;
 	return CLI_EXIT_OK;
 }
 

@@ -703,13 +703,16 @@ const struct cli_cmd cli_vm_cmds[] = {
 	  1, 1, cli_vm_restore },
 	{ "migrate",
 	  "<id> <host[:port]> [--downtime=MS] [--bandwidth=MiB/s] [--timeout=S] [--max-rounds=N] "
-	  "[--shared-disk]",
+	  "[--shared-disk] [--no-auto-converge]",
 	  "move a running VM to the board whose MVM runs `shyper system daemon` at host",
 	  "Live migration (pre-copy): the VM's configuration goes first and the other\n"
 	  "board builds the VM (or refuses, and nothing changes here); then all of its\n"
 	  "RAM while it runs, then the pages it wrote meanwhile, round after round,\n"
 	  "until the rest can be sent within --downtime (default 50 ms) or the rounds\n"
-	  "stop shrinking it (--max-rounds, default 30). Then the VM is paused, the\n"
+	  "stop shrinking it (--max-rounds, default 30). A guest that dirties pages as\n"
+	  "fast as they are sent is slowed down: each page it dirties costs it 100 us,\n"
+	  "then twice that each time the rounds stall again, up to 2 ms (auto-converge;\n"
+	  "--no-auto-converge stops the rounds instead). Then the VM is paused, the\n"
 	  "rest and its vCPU, vGIC and device state are sent, and the other board\n"
 	  "resumes it. Only then is it removed here; on any failure before that it\n"
 	  "runs on here. --bandwidth caps the rate, --timeout (default 30 s) bounds\n"

@@ -37,7 +37,8 @@ static struct vm vms[HV_MAX_VMS];
 static uint8_t *mvm_ram, *guest_ram;
 
 static struct calls {
-	int pause, resume, start, stop, fetch, mark, sync;
+	int pause, resume, start, stop, fetch, mark, sync, throttle;
+	uint32_t throttle_us;
 	struct vm *vm;
 	int ret; /* what the stubbed operation returns */
 	uint64_t fetch_ipa, fetch_len, mark_ipa, mark_len;
@@ -100,6 +101,14 @@ int dirty_log_start(struct vm *vm)
 {
 	calls.start++;
 	calls.vm = vm;
+	return calls.ret;
+}
+
+int dirty_log_throttle(struct vm *vm, uint32_t us)
+{
+	calls.throttle++;
+	calls.vm = vm;
+	calls.throttle_us = us;
 	return calls.ret;
 }
 
@@ -243,7 +252,7 @@ static int64_t call(struct vcpu *caller, uint32_t fid, uint64_t a1, uint64_t a2,
 static int nr_calls(void)
 {
 	return calls.pause + calls.resume + calls.start + calls.stop + calls.fetch +
-	       calls.mark + calls.sync;
+	       calls.mark + calls.sync + calls.throttle;
 }
 
 /* ---- tests ---- */
@@ -254,7 +263,7 @@ static void test_who_and_which(void **state)
 		SHYPER_MIG_PAUSE, SHYPER_MIG_RESUME, SHYPER_MIG_DIRTY_START,
 		SHYPER_MIG_DIRTY_STOP, SHYPER_MIG_DIRTY_FETCH, SHYPER_MIG_MEM_READ,
 		SHYPER_MIG_MEM_WRITE, SHYPER_MIG_STATE_SAVE, SHYPER_MIG_STATE_LOAD,
-		SHYPER_MIG_IMAGE_READ,
+		SHYPER_MIG_IMAGE_READ, SHYPER_MIG_THROTTLE,
 	};
 
 	(void)state;
@@ -274,7 +283,7 @@ static void test_who_and_which(void **state)
 				 -SHYPER_ENOENT);
 	}
 	assert_int_equal(nr_calls(), 0);
-	assert_int_equal(call(&mvm_vcpu, SHYPER_HVC(SHYPER_GRP_MIGRATE, 10), 1, 0, 0, 0, 0),
+	assert_int_equal(call(&mvm_vcpu, SHYPER_HVC(SHYPER_GRP_MIGRATE, 11), 1, 0, 0, 0, 0),
 			 -SHYPER_ENOSYS);
 	assert_int_equal(call(&mvm_vcpu, SHYPER_HVC(SHYPER_GRP_MIGRATE, 0xff), 1, 0, 0, 0, 0),
 			 -SHYPER_ENOSYS);
@@ -500,6 +509,26 @@ static void test_image_read(void **state)
 	assert_int_equal(nr_calls(), 0);
 }
 
+static void test_throttle(void **state)
+{
+	(void)state;
+	/* Above the bound: refused here, the log never asked. */
+	assert_int_equal(call(&mvm_vcpu, SHYPER_MIG_THROTTLE, 1, SHYPER_MIG_THROTTLE_MAX_US + 1,
+			      0, 0, 0), -SHYPER_EINVAL);
+	assert_int_equal(call(&mvm_vcpu, SHYPER_MIG_THROTTLE, 1, 1ULL << 32, 0, 0, 0),
+			 -SHYPER_EINVAL);
+	assert_int_equal(calls.throttle, 0);
+	/* The bound itself and 0 reach the VM's log, which has the last word. */
+	assert_int_equal(call(&mvm_vcpu, SHYPER_MIG_THROTTLE, 1, SHYPER_MIG_THROTTLE_MAX_US, 0,
+			      0, 0), 0);
+	assert_int_equal(calls.throttle_us, SHYPER_MIG_THROTTLE_MAX_US);
+	assert_ptr_equal(calls.vm, &vms[1]);
+	calls.ret = -SHYPER_EINVAL; /* not logging */
+	assert_int_equal(call(&mvm_vcpu, SHYPER_MIG_THROTTLE, 1, 0, 0, 0, 0), -SHYPER_EINVAL);
+	assert_int_equal(calls.throttle, 2);
+	assert_int_equal(calls.throttle_us, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -511,6 +540,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_mem_write, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_state_save_load, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_image_read, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_throttle, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

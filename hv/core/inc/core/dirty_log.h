@@ -22,6 +22,19 @@
 
 struct vm;
 
+/*
+ * At the start of the log's storage frames, before the bitmap's words:
+ * migration's auto-converge setting. It exists only while logging, in
+ * memory the root points to, so a live update carries it; an image that
+ * predates it put the words at storage_pa itself (map.words == storage_pa:
+ * no header, no throttle).
+ */
+struct dirty_log_header {
+	uint32_t throttle_us; /* each first write to a page costs the guest this */
+	uint32_t reserved[15];
+};
+#define DIRTY_LOG_THROTTLE_MAX_US 2000
+
 /* In struct vm. */
 struct dirty_log {
 	struct dirty_bitmap map;	/* map.words NULL: not logging */
@@ -44,6 +57,11 @@ int dirty_log_fetch(struct vm *vm, uint64_t ipa, void *out, uint64_t outlen,
 void dirty_log_mark(struct vm *vm, uint64_t ipa, uint64_t len);
 
 bool dirty_log_active(const struct vm *vm);
+
+/* Auto-converge: from now on each first write to a page while logging
+ * costs the writing vCPU @us microseconds (0 ends it). -SHYPER_EINVAL if
+ * not logging or above DIRTY_LOG_THROTTLE_MAX_US. */
+int dirty_log_throttle(struct vm *vm, uint32_t us);
 
 /* Why a stage-2 fault on RAM may be only a moment's state. */
 enum s2_fault_kind {
