@@ -883,6 +883,34 @@ static void check_interrupts(void)
 	wr32(GICD_BASE + GICD_CTLR, 0);
 }
 
+/* ---------------------------------------------------------------------- */
+/* 7: the PMU and the debug registers                                      */
+/* ---------------------------------------------------------------------- */
+
+/* Neither is the hardware's: a cycle counter would time other VMs' cache
+ * use, and breakpoint registers are not switched with the vCPU. */
+static void check_pmu_debug(void)
+{
+	uint64_t cycles, pmcr, bvr, mdscr;
+
+	__asm__ volatile("msr pmcr_el0, %0" ::"r"(7UL)); /* enable, reset all */
+	__asm__ volatile("msr pmcntenset_el0, %0" ::"r"(1UL << 31));
+	__asm__ volatile("isb");
+	for (volatile unsigned i = 0; i < 200000; i++)
+		;
+	__asm__ volatile("mrs %0, pmccntr_el0" : "=r"(cycles));
+	__asm__ volatile("mrs %0, pmcr_el0" : "=r"(pmcr));
+	ok(cycles == 0, "PMU hidden: the cycle counter reads %lu after a busy loop", cycles);
+	ok(((pmcr >> 11) & 0x1f) == 0, "PMU hidden: PMCR_EL0 0x%lx shows no counters", pmcr);
+	__asm__ volatile("msr dbgbvr0_el1, %0" ::"r"(0x1234560UL));
+	__asm__ volatile("msr mdscr_el1, %0" ::"r"(1UL << 15)); /* MDE */
+	__asm__ volatile("isb");
+	__asm__ volatile("mrs %0, dbgbvr0_el1" : "=r"(bvr));
+	__asm__ volatile("mrs %0, mdscr_el1" : "=r"(mdscr));
+	ok(bvr == 0 && mdscr == 0, "debug registers hidden: DBGBVR0_EL1 0x%lx, MDSCR_EL1 0x%lx",
+	   bvr, mdscr);
+}
+
 int main(void);
 int main(void)
 {
@@ -903,6 +931,7 @@ int main(void)
 	check_other_vms();
 	check_devices(gic_version);
 	check_interrupts();
+	check_pmu_debug();
 	check_own(gic_version); /* still its own after all that */
 	bm_printf("%s: %u passed, %u failed\n", bm_name, passed, failed);
 	bm_system_off();

@@ -182,7 +182,7 @@ static void handle_sysreg(struct vcpu *vcpu, struct trap_frame *f)
 	if (SYSREG_ISS_KEY(iss) == ICC_SGI1R_EL1_KEY && !read)
 		vgic_sgi1r_write(vcpu, reg_get(f, rt));
 	else if (read)
-		reg_set(f, rt, 0); /* other trapped registers read as zero */
+		reg_set(f, rt, 0); /* other trapped registers (PMU, debug) read as zero */
 	f->elr += 4;
 }
 

@@ -47,7 +47,19 @@ _Static_assert(__builtin_offsetof(struct vcpu, fast_timer_exits) == VCPU_FAST_EX
 #define CNTHCTL_EL1PCTEN (1UL << 0)
 /* CPTR_EL2 (non-VHE): RES1 bits; FP/SIMD not trapped (TFP = 0). */
 #define CPTR_EL2_RES1 0x33ffUL
-/* MDCR_EL2.HPMN: give the guest every PMU counter. */
+/*
+ * MDCR_EL2: every PMU and debug register access of a VM traps and reads as
+ * zero, writes are ignored (trap.c). The PMU's counters would let a VM
+ * time another's cache use on a shared core and cluster, and the debug
+ * registers are not switched with the vCPU. HPMN keeps every counter in
+ * the guests' range, as the reset value does.
+ */
+#define MDCR_TPMCR (1UL << 5)
+#define MDCR_TPM (1UL << 6)
+#define MDCR_TDA (1UL << 9)
+#define MDCR_TDOSA (1UL << 10)
+#define MDCR_TDRA (1UL << 11)
+#define MDCR_GUEST (MDCR_TPMCR | MDCR_TPM | MDCR_TDA | MDCR_TDOSA | MDCR_TDRA)
 #define PMCR_N(pmcr) (((pmcr) >> 11) & 0x1f)
 /* SCTLR_EL1 RES1 bits, MMU and caches off: the state Linux expects at entry. */
 #define SCTLR_EL1_RESET 0x30d00800UL
@@ -76,7 +88,7 @@ static void vcpu_load_el2(struct vcpu *vcpu)
 	sysreg_write(vpidr_el2, sysreg_read(midr_el1));
 	sysreg_write(vmpidr_el2, vcpu->sys.vmpidr_el2);
 	sysreg_write(cptr_el2, CPTR_EL2_RES1);
-	sysreg_write(mdcr_el2, PMCR_N(sysreg_read(pmcr_el0)));
+	sysreg_write(mdcr_el2, MDCR_GUEST | PMCR_N(sysreg_read(pmcr_el0)));
 	sysreg_write(cnthctl_el2, CNTHCTL_EL1PCTEN);
 	sysreg_write(cntvoff_el2, vm->cntvoff);
 	isb();
