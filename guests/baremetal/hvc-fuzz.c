@@ -40,6 +40,7 @@
 #include <shyper/hypercall.h>
 #include <shyper/ivc.h>
 #include <shyper/mediated.h>
+#include <shyper/psci.h>
 
 const char bm_name[] = "hvc-fuzz";
 
@@ -56,14 +57,7 @@ const char bm_name[] = "hvc-fuzz";
 #define WRITE_MAX 512U
 #define SCRATCH_SIZE 65536U
 
-/* PSCI (DEN0022D) function numbers and return codes used here. */
-#define PSCI_BASE32 0x84000000U
-#define PSCI_BASE64 0xc4000000U
-#define PSCI_FN_MAX 0x1f
-#define PSCI_FN_VERSION 0x0
-#define PSCI_FN_AFFINITY_INFO 0x4
-#define PSCI_FN_MIGRATE_INFO_TYPE 0x6
-#define PSCI_FN_FEATURES 0xa
+/* PSCI (DEN0022D) return codes used here; the ids are in shyper/psci.h. */
 #define PSCI_DENIED (-3L)
 #define PSCI_LAST_ERROR (-9L)
 #define PSCI_AFF_OFF 1
@@ -166,17 +160,6 @@ static struct bm_smccc_res call_any(struct fuzz_cpu *c, uint64_t id, const uint6
 	}
 }
 
-static bool psci_fn(uint32_t id, unsigned *fn)
-{
-	if (id >= PSCI_BASE32 && id <= PSCI_BASE32 + PSCI_FN_MAX)
-		*fn = id - PSCI_BASE32;
-	else if (id >= PSCI_BASE64 && id <= PSCI_BASE64 + PSCI_FN_MAX)
-		*fn = id - PSCI_BASE64;
-	else
-		return false;
-	return true;
-}
-
 /* The calls that legitimately stop this vCPU or this VM (see the top). */
 static bool excluded(uint32_t id)
 {
@@ -185,7 +168,10 @@ static bool excluded(uint32_t id)
 	if (!psci_fn(id, &fn))
 		return false;
 	switch (fn) {
-	case 0x1: case 0x2: case 0x8: case 0x9: case 0xb: case 0xc: case 0xe: case 0x12:
+	case PSCI_FN_CPU_SUSPEND: case PSCI_FN_CPU_OFF: case PSCI_FN_SYSTEM_OFF:
+	case PSCI_FN_SYSTEM_RESET:
+	/* CPU_FREEZE, CPU_DEFAULT_SUSPEND, SYSTEM_SUSPEND, SYSTEM_RESET2 */
+	case 0xb: case 0xc: case 0xe: case 0x12:
 		return true;
 	}
 	return false;
@@ -382,7 +368,7 @@ static void secondary_main(void *arg)
 	 * is off would start it wherever the arguments say. */
 	while (!release)
 		;
-	bm_hvc0(PSCI_BASE64 + 0x2); /* CPU_OFF */
+	bm_hvc0(PSCI_BASE64 + PSCI_FN_CPU_OFF);
 }
 
 /* ---- set-up and report --------------------------------------------------- */

@@ -11,43 +11,20 @@
 #include <core/state.h>
 #include <core/vm.h>
 #include <core/vpsci.h>
+#include <shyper/psci.h>
 
 #define SMCCC_VERSION 0x80000000U
 #define SMCCC_ARCH_FEATURES 0x80000001U
 #define SMCCC_VERSION_1_1 0x10001U
 #define SMCCC_NOT_SUPPORTED (-1L)
 
-#define PSCI_FN_CPU_SUSPEND 0x1
-#define PSCI_FN_CPU_OFF 0x2
-#define PSCI_FN_CPU_ON 0x3
-#define PSCI_FN_AFFINITY_INFO 0x4
-#define PSCI_FN_MIGRATE_INFO_TYPE 0x6
-#define PSCI_FN_SYSTEM_OFF 0x8
-#define PSCI_FN_SYSTEM_RESET 0x9
-#define PSCI_FN_FEATURES 0xa
-#define PSCI_FN_VERSION 0x0
 
-/* PSCI function ids: 0x84000000 + n (SMC32) or 0xc4000000 + n (SMC64). */
-#define PSCI_BASE32 0x84000000U
-#define PSCI_BASE64 0xc4000000U
-#define PSCI_FN_MAX 0x1f
 #define PSCI_VERSION_1_1 0x10001U
 #define PSCI_AFF_ON 0
 #define PSCI_AFF_OFF 1
 #define PSCI_AFF_ON_PENDING 2
 /* MIGRATE_INFO_TYPE: no Trusted OS needs migrating. */
 #define PSCI_TOS_NOT_PRESENT 2
-
-static bool psci_fn(uint32_t id, unsigned *fn)
-{
-	if (id >= PSCI_BASE32 && id <= PSCI_BASE32 + PSCI_FN_MAX)
-		*fn = id - PSCI_BASE32;
-	else if (id >= PSCI_BASE64 && id <= PSCI_BASE64 + PSCI_FN_MAX)
-		*fn = id - PSCI_BASE64;
-	else
-		return false;
-	return true;
-}
 
 static bool psci_supported(unsigned fn)
 {
