@@ -87,11 +87,16 @@ def expect(child, pattern, what, timeout=None):
 # A line the hypervisor prints for a guest ("[vm1] ..."): it shares the UART
 # with the MVM and can land between any two characters the MVM writes.
 HV_LINE = r"(?:\[vm\d+\] [^\r\n]*\r*\n)*"
+# The same, or the first part of one, whose rest comes after what the MVM
+# wrote meanwhile ("@@BEG[vm1IN@@", then "] rt-latency: ..."): the two
+# writers meet at any character.
+HV_PIECES = r"(?:\[vm\d+\] [^\r\n]*\r*\n|\[(?:vm?\d*)?(?:\] ?[^\r\n@]*)?)*"
 
 
 def marker(text):
-    """A pattern for text as the MVM printed it, guest lines allowed inside."""
-    return HV_LINE.join(re.escape(c) for c in text)
+    """A pattern for text as the MVM printed it, guest lines or the start of
+    one allowed between any two of its characters."""
+    return HV_PIECES.join(re.escape(c) for c in text)
 
 
 def sh(child, cmd, timeout=10):

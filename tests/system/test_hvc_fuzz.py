@@ -26,6 +26,11 @@ MIG_MEM_READ = 0xc6000505
 CLASSES = ("ok", "enosys", "eperm", "einval", "efault", "other")
 
 
+def busy_sh(child, cmd, timeout=60):
+    """sh() with room for a shell that shares two cores with two fuzzers."""
+    return sh(child, cmd, timeout=timeout)
+
+
 def writable_range(elf_path):
     """[lowest, highest) address of the ELF's writable or bss sections: what
     the victim itself writes (data, bss, stacks)."""
@@ -47,14 +52,14 @@ def victim_sums(child, vm, lo, hi, tag):
     """md5 of the victim's RAM below and above [lo, hi), read with
     MIG_MEM_READ (the VM keeps running) into files of the MVM."""
     for i in range(GUEST_RAM_SIZE // CHUNK):
-        rc, out = sh(child, f"SHYPER_HVC_OUT=/tmp/{tag}.{i} shyper-hvc -b 3 {CHUNK} "
+        rc, out = busy_sh(child, f"SHYPER_HVC_OUT=/tmp/{tag}.{i} shyper-hvc -b 3 {CHUNK} "
                             f"{MIG_MEM_READ:#x} {vm} {GUEST_RAM + i * CHUNK:#x} 0 {CHUNK}",
                      timeout=60)
         assert rc == 0 and "x0=0 " in out, out
     page = 4096
     below = (lo - GUEST_RAM) // page
     above = -(-(hi - GUEST_RAM) // page)
-    rc, out = sh(child, f"cat /tmp/{tag}.0 /tmp/{tag}.1 /tmp/{tag}.2 /tmp/{tag}.3 > /tmp/{tag} && "
+    rc, out = busy_sh(child, f"cat /tmp/{tag}.0 /tmp/{tag}.1 /tmp/{tag}.2 /tmp/{tag}.3 > /tmp/{tag} && "
                         f"dd if=/tmp/{tag} bs={page} count={below} 2>/dev/null | md5sum && "
                         f"dd if=/tmp/{tag} bs={page} skip={above} 2>/dev/null | md5sum", timeout=60)
     sums = re.findall(r"^([0-9a-f]{32})\s", out, re.M)
@@ -63,11 +68,18 @@ def victim_sums(child, vm, lo, hi, tag):
 
 
 def victim_progress(child, vm):
-    """(run ms, interrupts taken) of the victim's vCPU: its timer ticks."""
-    rc, out = sh(child, f"shyper vm info {vm}")
-    m = re.search(r"vcpu0: core 3, running, run (\d+) ms, .* irq (\d+),", out)
-    assert rc == 0 and m, out
-    return int(m.group(1)), int(m.group(2))
+    """(run ms, interrupts taken) of the victim's vCPU: its timer ticks. The
+    line is picked in the MVM and read again when the victim's own console
+    output, which shares the UART, split it on its way here."""
+    for _ in range(5):
+        rc, out = busy_sh(child, f"shyper vm info {vm} >/tmp/vminfo && sed -n 's/^vcpu0: core 3, "
+                            r"running, run \([0-9]*\) ms, .* irq \([0-9]*\),.*/progress=\1,\2/p' "
+                            "/tmp/vminfo")
+        assert rc == 0, out
+        m = re.search(r"progress=(\d+),(\d+)", out)
+        if m:
+            return int(m.group(1)), int(m.group(2))
+    raise AssertionError(f"no vcpu0 progress line in `shyper vm info {vm}`:\n{out}")
 
 
 def counts(line):
@@ -77,7 +89,7 @@ def counts(line):
 def wait_in_mvm(child, condition, what, seconds):
     """Waits in the MVM's shell (no console line to catch) until condition,
     a shell command, succeeds."""
-    rc, out = sh(child, f"n=0; until {condition}; do n=$((n+1)); [ $n -gt {seconds} ] && "
+    rc, out = busy_sh(child, f"n=0; until {condition}; do n=$((n+1)); [ $n -gt {seconds} ] && "
                         f"break; sleep 1; done; {condition}", timeout=seconds + 60)
     assert rc == 0, f"{what}: not within {seconds} s\n{out}"
 
@@ -85,36 +97,36 @@ def wait_in_mvm(child, condition, what, seconds):
 def test_hypercall_fuzzers_harm_nothing(qemu, tmp_path):
     child = boot_mvm_with_disk(qemu, tmp_path)
     # Kernel messages would land in the middle of the shell's output.
-    sh(child, "dmesg -n 1")
+    busy_sh(child, "dmesg -n 1")
     lo, hi = writable_range(VICTIM_ELF)
     victim = configure(child, f"{GUESTS}/rt-latency-loop.json")
     free_before = free_memory(child)
-    sh(child, f"sed 's/\"seconds=[0-9]*\"/\"seconds={SECONDS}\"/' {GUESTS}/hvc-fuzz.json "
+    busy_sh(child, f"sed 's/\"seconds=[0-9]*\"/\"seconds={SECONDS}\"/' {GUESTS}/hvc-fuzz.json "
               f"> {GUESTS}/hvc-fuzz-run.json")
     fuzz_vm = configure(child, f"{GUESTS}/hvc-fuzz-run.json")
-    rc, out = sh(child, f"shyper vm boot {victim}")
+    rc, out = busy_sh(child, f"shyper vm boot {victim}")
     assert rc == 0, out
     sums_before = victim_sums(child, victim, lo, hi, "before")
     run_before, irq_before = victim_progress(child, victim)
 
     # Both fuzzers at once; the MVM's in the background, its output to a file.
-    sh(child, f"( (shyper-hvc-fuzz -x -j 4 -n 0 -t {MVM_SECONDS} > /tmp/mvm-fuzz 2>&1; "
+    busy_sh(child, f"( (shyper-hvc-fuzz -x -j 4 -n 0 -t {MVM_SECONDS} > /tmp/mvm-fuzz 2>&1; "
               f"echo \"rc=$?\" >> /tmp/mvm-fuzz) & )")
-    rc, out = sh(child, f"shyper vm boot {fuzz_vm}")
+    rc, out = busy_sh(child, f"shyper vm boot {fuzz_vm}")
     assert rc == 0, out
     # The guest's report arrives in its channel, then it powers off.
     wait_in_mvm(child, "shyper ivc shm fuzz-report read 0 14 | grep -q 'hvc-fuzz: done'",
                 "the guest fuzzer's report", SECONDS + 90)
     wait_in_mvm(child, f"shyper vm list | grep -q '^{fuzz_vm} .* stopped '",
                 "the guest fuzzer powering off", 60)
-    rc, report = sh(child, "shyper ivc shm fuzz-report read 0 300")
+    rc, report = busy_sh(child, "shyper ivc shm fuzz-report read 0 300")
     guest_line = re.search(r"hvc-fuzz: done [^.]*", report).group(0)
     guest = counts(guest_line)
     # Its cores, for the VMs the MVM's fuzzer builds.
-    rc, out = sh(child, f"shyper vm remove {fuzz_vm}")
+    rc, out = busy_sh(child, f"shyper vm remove {fuzz_vm}")
     assert rc == 0, out
     wait_in_mvm(child, "grep -q '^rc=' /tmp/mvm-fuzz", "the MVM's fuzzer", MVM_SECONDS + 120)
-    rc, out = sh(child, "cat /tmp/mvm-fuzz")
+    rc, out = busy_sh(child, "cat /tmp/mvm-fuzz")
     done = re.search(r"^shyper-hvc-fuzz: done .*$", out, re.M)
     assert done and "rc=0" in out, out
     mvm = counts(done.group(0))
@@ -143,5 +155,5 @@ def test_hypercall_fuzzers_harm_nothing(qemu, tmp_path):
     with open(log, errors="replace") as f:
         console = f.read()
     assert "PANIC" not in console and "unexpected exception" not in console
-    rc, out = sh(child, f"shyper vm shutdown {victim}")
+    rc, out = busy_sh(child, f"shyper vm shutdown {victim}")
     assert rc == 0, out
