@@ -87,16 +87,18 @@ def expect(child, pattern, what, timeout=None):
 # A line the hypervisor prints for a guest ("[vm1] ..."): it shares the UART
 # with the MVM and can land between any two characters the MVM writes.
 HV_LINE = r"(?:\[vm\d+\] [^\r\n]*\r*\n)*"
-# The same, or the first part of one, whose rest comes after what the MVM
-# wrote meanwhile ("@@BEG[vm1IN@@", then "] rt-latency: ..."): the two
-# writers meet at any character.
-HV_PIECES = r"(?:\[vm\d+\] [^\r\n]*\r*\n|\[(?:vm?\d*)?(?:\] ?[^\r\n@]*)?)*"
+# Such a line, one the hypervisor logs ("[cpu0] vm3 ... removed"), or the
+# first part of either, whose rest comes after what the MVM wrote meanwhile
+# ("@@BEG[vm1IN@@", then "] rt-latency: ..."): the writers meet at any
+# character.
+HV_PIECES = (r"(?:\[(?:vm|cpu)\d+\] [^\r\n]*\r*\n"
+             r"|\[(?:(?:vm?|c(?:pu?)?)\d*)?(?:\] ?[^\r\n@]*)?)*")
 
 
 def marker(text):
-    """A pattern for text as the MVM printed it, guest lines or the start of
-    one allowed between any two of its characters."""
-    return HV_PIECES.join(re.escape(c) for c in text)
+    """A pattern for text as the MVM printed it, guest or hypervisor lines or
+    the start of one allowed between any two of its characters and after."""
+    return HV_PIECES.join(re.escape(c) for c in text) + HV_PIECES
 
 
 def sh(child, cmd, timeout=10):
@@ -104,7 +106,10 @@ def sh(child, cmd, timeout=10):
     are split with quotes so that the echoed command line cannot match them."""
     child.sendline(f'echo "@@BEG""IN@@"; {cmd}; echo "@@E""ND@@$?"')
     expect(child, marker("@@BEGIN@@") + r"\r*\n", f"the start of `{cmd}`", timeout)
-    expect(child, marker("@@END@@") + r"(\d+)", f"the end of `{cmd}`", timeout)
+    # The status ends its line: a digit of a "[cpu0" cut in front of it is
+    # not taken for the status.
+    expect(child, marker("@@END@@") + r"(\d+)" + HV_PIECES + r"\r*\n", f"the end of `{cmd}`",
+           timeout)
     out, rc = child.before.replace("\r", ""), int(child.match.group(1))
     # A guest printing through the hypervisor's console at this moment can
     # split the prompt's characters; an empty line then brings a clean one.
