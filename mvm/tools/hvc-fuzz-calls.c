@@ -11,7 +11,7 @@
  *     or drop the one reader's place); every config step (another VM being
  *     configured, or an incoming migration's, would be spoiled); the
  *     migration calls except MEM_READ and IMAGE_READ (PAUSE, RESUME, the
- *     dirty log, MEM_WRITE, STATE_LOAD change a VM; DIRTY_FETCH clears a
+ *     dirty log, its THROTTLE, MEM_WRITE, STATE_LOAD change a VM; DIRTY_FETCH clears a
  *     migration's marks; STATE_SAVE is kept with them); IVC_ADD_CHANNEL,
  *     whose peer is also one of ours, the MVM or no VM (a channel maps
  *     memory into the peer).
@@ -104,6 +104,7 @@ const struct call_spec fuzz_calls[] = {
 	{ SHYPER_MIG_STATE_SAVE, "MIG_STATE_SAVE", OWN, 2, OUT, F_BYTES, { V, B, L, A, A, A } },
 	{ SHYPER_MIG_STATE_LOAD, "MIG_STATE_LOAD", OWN, 2, IN, F_BYTES, { V, B, L, A, A, A } },
 	{ SHYPER_MIG_IMAGE_READ, "MIG_IMAGE_READ", READ, 3, OUT, F_BYTES, { V, S, B, L, L, A } },
+	{ SHYPER_MIG_THROTTLE, "MIG_THROTTLE", OWN, 0, 0, F_BYTES, { V, L, A, A, A, A } },
 
 	{ SHYPER_UPD_BEGIN, "UPD_BEGIN", EXCL, 0, 0, F_BYTES, { L, A, A, A, A, A } },
 	{ SHYPER_UPD_CHUNK, "UPD_CHUNK", EXCL, 2, IN, F_BYTES, { L, B, L, A, A, A } },
