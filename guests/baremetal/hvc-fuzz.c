@@ -15,6 +15,13 @@
  *   iterations=<n>  calls per vCPU (0: no bound; default 20000 when no
  *                   seconds are given either)
  *   seconds=<n>     stop after that long (0: no bound)
+ *   churn=<n>       after the report, power vCPU 1 on and off n times, each
+ *                   CPU_ON issued the moment AFFINITY_INFO says it is off
+ *                   (while its core may still be taking it off), then
+ *                   report "hvc-fuzz: churn cycles=... on=... starts=...":
+ *                   every CPU_ON must succeed and start it exactly once
+ *   reset=<ms>      end with PSCI SYSTEM_RESET instead of SYSTEM_OFF, that
+ *                   long after the report: the VM boots again and again
  *
  * Output: "hvc-fuzz: start seed=..." and "hvc-fuzz: done seed=... calls=...
  * ok=... enosys=... eperm=... einval=... efault=... other=... invalid=...",
@@ -89,6 +96,8 @@ static uint8_t scratch[SCRATCH_SIZE] __attribute__((aligned(16)));
 static unsigned nr_vcpus;
 static uint64_t self_id, iterations, deadline;
 static volatile uint32_t go, release;
+static volatile uint64_t churn_starts;
+static struct bm_secondary churn_boot;
 
 static uint64_t rng_next(struct fuzz_cpu *c)
 {
@@ -402,16 +411,18 @@ static bool parse_u64(const char *s, uint64_t *v)
 }
 
 /* "name=value" words of the command line. */
-static void parse_args(const char *args, uint64_t *seed, uint64_t *iters, uint64_t *secs)
+static void parse_args(const char *args, uint64_t *seed, uint64_t *iters, uint64_t *secs,
+		       uint64_t *churn, uint64_t *reset_ms)
 {
 	static const struct {
 		const char *name;
 		unsigned len;
-	} keys[] = { { "seed=", 5 }, { "iterations=", 11 }, { "seconds=", 8 } };
-	uint64_t *dst[] = { seed, iters, secs };
+	} keys[] = { { "seed=", 5 }, { "iterations=", 11 }, { "seconds=", 8 }, { "churn=", 6 },
+		     { "reset=", 6 } };
+	uint64_t *dst[] = { seed, iters, secs, churn, reset_ms };
 
 	while (*args) {
-		for (unsigned k = 0; k < 3; k++) {
+		for (unsigned k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
 			unsigned i = 0;
 
 			while (i < keys[k].len && args[i] == keys[k].name[i])
@@ -530,7 +541,9 @@ static void report(uint64_t seed)
 /* After the report: the secondaries off, then one started again at an
  * address outside the VM's memory, then the VM off with it spinning in
  * aborts. The hypervisor must stop it like any other. */
-static void wind_down(void)
+static void churn(uint64_t cycles);
+
+static void wind_down(uint64_t cycles)
 {
 	uint64_t bad_entry = 0x40000000;
 
@@ -540,20 +553,13 @@ static void wind_down(void)
 		       bm_hvc(PSCI_BASE64 + PSCI_FN_AFFINITY_INFO, i, 0, 0, 0, 0, 0).x0 != PSCI_AFF_OFF)
 			;
 	}
+	if (nr_vcpus > 1 && cycles)
+		churn(cycles);
 	if (nr_vcpus > 1) {
 		int64_t ret;
 
-		/*
-		 * Not while vCPU 1's core is still taking it off: a CPU_ON in
-		 * that moment is picked by the core's scheduler while the boot
-		 * hand-over still names it, so a SYSTEM_OFF right after finds the
-		 * hand-over, counts the vCPU as never entered and leaves it
-		 * running in a VM about to be removed (a hypervisor bug this
-		 * guest found; see the issue's notes). 200 ms lets the core reach
-		 * its idle loop.
-		 */
-		for (uint64_t end = counter() + counter_freq() / 5; counter() < end;)
-			;
+		/* Right away, while vCPU 1's core may still be taking it off:
+		 * the SYSTEM_OFF after it must stop it wherever it started. */
 		ret = (int64_t)bm_hvc(PSCI_CPU_ON_64, 1, bad_entry, 0, 0, 0, 0).x0;
 
 		bm_printf("%s: CPU_ON(1) at 0x%lx: %ld\n", bm_name, bad_entry, ret);
@@ -562,14 +568,55 @@ static void wind_down(void)
 	bm_hvc(SHYPER_IVC_KEEPALIVE, 0, 0, 0, 0, 0, 0);
 }
 
+static void churn_main(void *arg)
+{
+	(void)arg;
+	__atomic_fetch_add(&churn_starts, 1, __ATOMIC_SEQ_CST);
+	bm_hvc0(PSCI_BASE64 + PSCI_FN_CPU_OFF);
+}
+
+static bool vcpu1_off(void)
+{
+	return bm_hvc(PSCI_BASE64 + PSCI_FN_AFFINITY_INFO, 1, 0, 0, 0, 0, 0).x0 == PSCI_AFF_OFF;
+}
+
+/*
+ * vCPU 1 on and off, `cycles` times, each CPU_ON the moment it is seen off.
+ * A start the hypervisor made twice, or lost, shows as starts != on.
+ */
+static void churn(uint64_t cycles)
+{
+	uint64_t on = 0;
+	struct line l = { .len = 0 };
+
+	churn_boot.stack_top = (uint64_t)(uintptr_t)&stacks[1][STACK_SIZE];
+	churn_boot.fn = churn_main;
+	for (uint64_t k = 0; k < cycles; k++) {
+		if (bm_cpu_on(1, &churn_boot) == 0)
+			on++;
+		while (__atomic_load_n(&churn_starts, __ATOMIC_SEQ_CST) < on || !vcpu1_off())
+			;
+	}
+	/* A start that comes late comes within this. */
+	for (uint64_t end = counter() + counter_freq() / 10; counter() < end;)
+		;
+	put_str(&l, "hvc-fuzz: churn cycles=");
+	put_num(&l, cycles, 10);
+	put_str(&l, " on=");
+	put_num(&l, on, 10);
+	put_str(&l, " starts=");
+	put_num(&l, __atomic_load_n(&churn_starts, __ATOMIC_SEQ_CST), 10);
+	bm_printf("%s\n", l.buf);
+}
+
 int main(void);
 int main(void)
 {
 	const char *args = bm_fdt_bootargs(bm_boot_x0);
-	uint64_t seed = counter(), secs = 0, iters = ~0UL;
+	uint64_t seed = counter(), secs = 0, iters = ~0UL, cycles = 0, reset_ms = 0;
 	struct line l = { .len = 0 };
 
-	parse_args(args, &seed, &iters, &secs);
+	parse_args(args, &seed, &iters, &secs, &cycles, &reset_ms);
 	if (iters == ~0UL)
 		iters = secs ? 0 : DEFAULT_ITERATIONS;
 	iterations = iters;
@@ -593,6 +640,11 @@ int main(void)
 	go = 1;
 	fuzz_loop(&cpus[0]);
 	report(seed);
-	wind_down();
+	wind_down(cycles);
+	if (reset_ms) {
+		for (uint64_t end = counter() + counter_freq() / 1000 * reset_ms; counter() < end;)
+			;
+		bm_hvc0(PSCI_BASE64 + PSCI_FN_SYSTEM_RESET);
+	}
 	bm_system_off();
 }

@@ -286,5 +286,6 @@ int mvm_boot(const struct dt *dt)
 		 vm->nr_vcpus, ram->size >> 20, ram->ipa, cfg->kernel_ipa, rd_size >> 10,
 		 vm->vgic.version);
 	vm_note_started(vm);
+	vm->state = VM_RUNNING;
 	return vcpu_power_on(&vm->vcpus[0], cfg->kernel_ipa, cfg->dtb_ipa);
 }

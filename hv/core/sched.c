@@ -139,19 +139,25 @@ bool sched_tick(void)
 	return true;
 }
 
-/* Stop requests for vCPUs of this core that are not on it right now. */
+/* Stop requests for vCPUs of this core that are not on it right now: only
+ * this core moves them off (a pending one may be starting here). stop_req
+ * stays set until the VM is stopped, so no CPU_ON brings them back. */
 static void stop_waiting_vcpus(struct vcpu *cur)
 {
 	struct vcpu *v;
 
 	FOR_EACH_VCPU_ON(this_cpu_id(), v) {
-		if (v == cur || !v->stop_req)
+		if (v == cur || !v->stop_req || v->state == VCPU_OFF)
 			continue;
 		if (v->state == VCPU_RUNNING)
 			vcpu_discard_saved(v);
-		v->stop_req = false;
 		v->state = VCPU_OFF;
 	}
+}
+
+void sched_stop_waiting(void)
+{
+	stop_waiting_vcpus(this_cpu()->vcpu);
 }
 
 void sched_on_exit(struct trap_frame *f)

@@ -145,11 +145,14 @@ void smp_idle_loop(void)
 		if (vcpu) {
 			/* Busy before boot_vcpu is free again (vcpu_power_on). */
 			__atomic_store_n(&cpu->vcpu, vcpu, __ATOMIC_SEQ_CST);
-			/* A paused VM's vCPU stays pending until its resume. */
+			/* Only a hint: the vCPU may have been started (and
+			 * stopped) by a pick since, or its VM be stopping. A
+			 * paused VM's vCPU stays pending until its resume. */
 			if (__atomic_compare_exchange_n(&cpu->boot_vcpu, &vcpu, 0, false,
 							__ATOMIC_SEQ_CST,
 							__ATOMIC_SEQ_CST) &&
-			    !vm_is_paused(vcpu->vm))
+			    vcpu->pcpu == cpu->id && vcpu->state == VCPU_PENDING &&
+			    !vcpu->stop_req && !vm_is_paused(vcpu->vm))
 				vcpu_run(vcpu);
 			__atomic_store_n(&cpu->vcpu, 0, __ATOMIC_SEQ_CST);
 		}

@@ -15,6 +15,7 @@
 #include <core/irq.h>
 #include <core/ivc.h>
 #include <core/log.h>
+#include <core/sched.h>
 #include <core/smp.h>
 #include <core/state.h>
 #include <core/vm.h>
@@ -35,7 +36,31 @@ static bool vcpu_is_off(void *arg)
 	return ((struct vcpu *)arg)->state == VCPU_OFF;
 }
 
-/* Stops every vCPU of the VM but `except` (the caller's own, if any). */
+/* Marks every vCPU of the VM but `except` for a stop; the VM's lock held.
+ * From then on no CPU_ON of them succeeds (vcpu_power_on_locked), so a
+ * sibling still running cannot power one on behind the stop. */
+static void mark_for_stop(struct vm *vm, struct vcpu *except)
+{
+	for (unsigned i = 0; i < vm->nr_vcpus; i++)
+		if (&vm->vcpus[i] != except)
+			vm->vcpus[i].stop_req = true;
+}
+
+/* The marks of the vCPUs that are off now go: a boot may start them. */
+static void unmark_stopped(struct vm *vm)
+{
+	spin_lock(&vm->lock);
+	for (unsigned i = 0; i < vm->nr_vcpus; i++)
+		if (vm->vcpus[i].state == VCPU_OFF)
+			vm->vcpus[i].stop_req = false;
+	spin_unlock(&vm->lock);
+}
+
+/*
+ * Stops every marked vCPU of the VM but `except` (the caller's own, if
+ * any); one pass sees all that can still run (mark_for_stop). Only a
+ * vCPU's own core moves it off: a pending one may be starting there.
+ */
 static int stop_vcpus(struct vm *vm, struct vcpu *except)
 {
 	int ret = 0;
@@ -43,16 +68,20 @@ static int stop_vcpus(struct vm *vm, struct vcpu *except)
 	for (unsigned i = 0; i < vm->nr_vcpus; i++) {
 		struct vcpu *vcpu = &vm->vcpus[i];
 		struct cpu *cpu = &hv.cpus[vcpu->pcpu];
-		struct vcpu *expected = vcpu;
+		struct vcpu *hint = vcpu;
 
 		if (vcpu == except)
 			continue;
-		if (__atomic_compare_exchange_n(&cpu->boot_vcpu, &expected, 0, false,
-						__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
-			vcpu->state = VCPU_OFF; /* never entered */
-		if (vcpu->state == VCPU_OFF)
+		/* The idle loop's hint goes; the vCPU is still its core's. */
+		__atomic_compare_exchange_n(&cpu->boot_vcpu, &hint, 0, false,
+					    __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
+		if (vcpu->pcpu == this_cpu_id()) {
+			/* Waiting here while the caller runs: off right now. */
+			sched_stop_waiting();
 			continue;
-		vcpu->stop_req = true;
+		}
+		if (__atomic_load_n(&vcpu->state, __ATOMIC_ACQUIRE) == VCPU_OFF)
+			continue;
 		__atomic_store_n(&cpu->stop_pending, true, __ATOMIC_RELEASE);
 		gic_send_sgi(vcpu->pcpu, SGI_WORK);
 		if (!wait_until(vcpu_is_off, vcpu, STOP_TIMEOUT_US)) {
@@ -65,13 +94,14 @@ static int stop_vcpus(struct vm *vm, struct vcpu *except)
 
 static void mark_stopped(struct vm *vm)
 {
+	unmark_stopped(vm);
 	for (unsigned i = 0; i <= GIC_MAX_INTID; i++)
 		if (hv.irq_owner[i] == vm->id + 1)
 			gic_disable(i, 0);
 	vdev_reset_all(vm); /* requests in flight are dropped, not completed */
 	/* Its vCPUs are off: a pause has nothing left to hold. */
 	__atomic_store_n(&vm->pause_epoch, 0, __ATOMIC_RELEASE);
-	vm->state = VM_STOPPED;
+	__atomic_store_n(&vm->state, VM_STOPPED, __ATOMIC_RELEASE);
 	event_post(SHYPER_EVENT_VM_STATE, vm->id, VM_STOPPED);
 }
 
@@ -157,16 +187,16 @@ static int vmm_uptime(struct vm *vm, struct trap_frame *f)
 }
 #endif
 
-int vm_boot(struct vm *vm)
+/*
+ * Loads the images and powers vCPU 0 on: the VM runs. From vm_boot (the VM
+ * ready or stopped) or its guest's reset (stopping). 0, or an error with
+ * the VM's state unchanged.
+ */
+static int vm_start(struct vm *vm)
 {
+	struct vcpu *boot = &vm->vcpus[0];
 	int ret;
 
-	if (vm_is_mvm(vm))
-		return -SHYPER_EPERM;
-	if (vm->state == VM_RUNNING)
-		return -SHYPER_EBUSY;
-	if (vm->state != VM_READY && vm->state != VM_STOPPED)
-		return -SHYPER_EINVAL;
 	/* A restored VM boots only if its stream carried its images. */
 	if (vm->restore && vm_images_check(vm))
 		return -SHYPER_ENOEXEC;
@@ -179,34 +209,66 @@ int vm_boot(struct vm *vm)
 		return ret;
 	}
 	vgic_reset(vm);
+	spin_lock(&vm->lock);
 	for (unsigned i = 0; i < vm->nr_vcpus; i++)
 		vm->vcpus[i].state = VCPU_OFF;
-	/* Booted, it is an ordinary VM: its time starts at 0 again. */
-	vm->restore = false;
-	vm->cntvoff = 0;
-	vm->state = VM_RUNNING;
-	vm_note_started(vm);
-	/* Said first: on the VM's own core (a reset) the call does not return. */
-	log_info("vm%u (%s) started on cpu%u", vm->id, vm->cfg->name, vm->vcpus[0].pcpu);
-	event_post(SHYPER_EVENT_VM_STATE, vm->id, VM_RUNNING);
-	ret = vcpu_power_on(&vm->vcpus[0], vm->config.kernel_entry,
-			    vm->images[SHYPER_IMAGE_DTB].load_ipa);
+	ret = vcpu_power_on_locked(boot, vm->config.kernel_entry,
+				   vm->images[SHYPER_IMAGE_DTB].load_ipa);
+	if (!ret) {
+		/* Booted, it is an ordinary VM: its time starts at 0 again. */
+		vm->restore = false;
+		vm->cntvoff = 0;
+		__atomic_store_n(&vm->state, VM_RUNNING, __ATOMIC_RELEASE);
+	}
+	spin_unlock(&vm->lock);
 	if (ret) {
-		log_err("vm%u: cpu%u is busy; not started", vm->id, vm->vcpus[0].pcpu);
-		mark_stopped(vm);
+		log_err("vm%u: not started: cpu%u is offline", vm->id, boot->pcpu);
 		return -SHYPER_EBUSY;
 	}
+	vm_note_started(vm);
+	/* Said first: on the VM's own core (a reset) the kick does not return. */
+	log_info("vm%u (%s) started on cpu%u", vm->id, vm->cfg->name, boot->pcpu);
+	event_post(SHYPER_EVENT_VM_STATE, vm->id, VM_RUNNING);
+	vcpu_power_kick(boot);
 	return 0;
+}
+
+int vm_boot(struct vm *vm)
+{
+	if (vm_is_mvm(vm))
+		return -SHYPER_EPERM;
+	if (vm->state == VM_RUNNING || vm->state == VM_STOPPING)
+		return -SHYPER_EBUSY;
+	if (vm->state != VM_READY && vm->state != VM_STOPPED)
+		return -SHYPER_EINVAL;
+	return vm_start(vm);
+}
+
+#define SETTLE_TIMEOUT_US 2000000
+
+static bool vm_settled(void *arg)
+{
+	return __atomic_load_n(&((struct vm *)arg)->state, __ATOMIC_ACQUIRE) != VM_STOPPING;
 }
 
 int vm_shutdown(struct vm *vm)
 {
+	enum vm_state state;
 	int ret;
 
 	if (vm_is_mvm(vm))
 		return -SHYPER_EPERM;
-	if (vm->state != VM_RUNNING)
-		return -SHYPER_EINVAL;
+	/* Its guest may be powering it off or restarting it: soon done. */
+	wait_until(vm_settled, vm, SETTLE_TIMEOUT_US);
+	spin_lock(&vm->lock);
+	state = vm->state;
+	if (state == VM_RUNNING) {
+		vm->state = VM_STOPPING;
+		mark_for_stop(vm, 0);
+	}
+	spin_unlock(&vm->lock);
+	if (state != VM_RUNNING)
+		return state == VM_STOPPING ? -SHYPER_EBUSY : -SHYPER_EINVAL;
 	ivc_vm_stopped(vm);
 	ret = stop_vcpus(vm, 0);
 	mark_stopped(vm);
@@ -219,13 +281,30 @@ void vm_guest_system_event(struct vcpu *vcpu, bool reset)
 	struct vm *vm = vcpu->vm;
 	int ret;
 
+	spin_lock(&vm->lock);
+	if (vm->state != VM_RUNNING) {
+		/* A shutdown or a sibling's SYSTEM_OFF came first and takes the
+		 * VM down: this vCPU only leaves (its stop waits for that). */
+		spin_unlock(&vm->lock);
+		vcpu_stop_here();
+	}
+	vm->state = VM_STOPPING;
+	mark_for_stop(vm, vcpu);
+	spin_unlock(&vm->lock);
 	ivc_vm_stopped(vm);
 	stop_vcpus(vm, vcpu);
 	vcpu_detach_here();
-	mark_stopped(vm);
-	if (reset && (ret = vm_boot(vm)))
+	if (reset) {
+		/* STOPPING until it runs again: no boot, shutdown or removal
+		 * from the MVM meanwhile. */
+		unmark_stopped(vm);
+		ret = vm_start(vm);
+		if (!ret)
+			cpu_park_here();
 		log_err("vm%u: restart after SYSTEM_RESET failed%s", vm->id,
 			ret == -SHYPER_ENOEXEC ? ": restored without its boot images" : "");
+	}
+	mark_stopped(vm);
 	cpu_park_here();
 }
 
@@ -356,13 +435,14 @@ int64_t hc_vmm(struct vcpu *caller, struct trap_frame *f, unsigned fn)
 		/* Not stopped for a boot that cannot happen. */
 		if (vm->restore && vm_images_check(vm))
 			return -SHYPER_ENOEXEC;
-		if (vm->state == VM_RUNNING && (ret = vm_shutdown(vm)))
+		if ((vm->state == VM_RUNNING || vm->state == VM_STOPPING) &&
+		    (ret = vm_shutdown(vm)))
 			return ret;
 		return vm_boot(vm);
 	case SHYPER_HVC_FN(SHYPER_VMM_REMOVE):
 		if (vm_is_mvm(vm))
 			return -SHYPER_EPERM;
-		if (vm->state == VM_RUNNING)
+		if (vm->state == VM_RUNNING || vm->state == VM_STOPPING)
 			return -SHYPER_EBUSY; /* documented: shut it down first */
 		log_info("vm%u (%s) removed", vm->id, vm->cfg->name);
 		event_post(SHYPER_EVENT_VM_STATE, vm->id, VM_FREE);

@@ -142,6 +142,7 @@ enum shyper_vm_state {
 	SHYPER_VM_S_READY = 2,       /* finished: can boot */
 	SHYPER_VM_S_RUNNING = 3,
 	SHYPER_VM_S_STOPPED = 4,     /* shut down or powered itself off */
+	SHYPER_VM_S_STOPPING = 5,    /* being shut down or restarted: for a moment */
 };
 
 /* Emulated devices of the JSON template (EMU_DEVICE_T_*). */

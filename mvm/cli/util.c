@@ -91,6 +91,8 @@ const char *cli_vm_state_name(uint32_t state, char *buf, size_t len)
 		return "running";
 	case SHYPER_VM_S_STOPPED:
 		return "stopped";
+	case SHYPER_VM_S_STOPPING:
+		return "stopping";
 	}
 	snprintf(buf, len, "state %u", state);
 	return buf;

@@ -93,6 +93,9 @@ HV_LINE = r"(?:\[vm\d+\] [^\r\n]*\r*\n)*"
 # character.
 HV_PIECES = (r"(?:\[(?:vm|cpu)\d+\] [^\r\n]*\r*\n"
              r"|\[(?:(?:vm?|c(?:pu?)?)\d*)?(?:\] ?[^\r\n@]*)?)*")
+# The rest of a line the hypervisor had begun: not a status digit, not a
+# piece of "[cpuN]".
+HV_LINE_REST = r"(?:[^\d\[\]\r\n][^\r\n]*)?"
 HV_WHOLE_LINE = re.compile(r"\[(?:vm|cpu)\d+\] [^\n]*\n")
 
 
@@ -106,11 +109,13 @@ def sh(child, cmd, timeout=10):
     """Runs cmd in the guest shell; returns (exit status, output). The markers
     are split with quotes so that the echoed command line cannot match them."""
     child.sendline(f'echo "@@BEG""IN@@"; {cmd}; echo "@@E""ND@@$?"')
-    expect(child, marker("@@BEGIN@@") + r"\r*\n", f"the start of `{cmd}`", timeout)
-    # The status ends its line: a digit of a "[cpu0" cut in front of it is
-    # not taken for the status.
-    expect(child, marker("@@END@@") + r"(\d+)" + HV_PIECES + r"\r*\n", f"the end of `{cmd}`",
-           timeout)
+    # A marker can also land inside a line the hypervisor was printing: the
+    # rest of that line then follows it ("fetch @@END@@0outside its ...").
+    expect(child, marker("@@BEGIN@@") + r"[^\r\n]*\r*\n", f"the start of `{cmd}`", timeout)
+    # The status ends its line, or a hypervisor line's rest follows it; but
+    # a digit of a "[cpu0" cut in front of it is not taken for the status.
+    expect(child, marker("@@END@@") + r"(\d+)" + HV_PIECES + HV_LINE_REST + r"\r*\n",
+           f"the end of `{cmd}`", timeout)
     out, rc = child.before.replace("\r", ""), int(child.match.group(1))
     # The hypervisor's whole lines are not the command's output: one that
     # landed inside a line ("heap free: 3965 KiB[vm2] rt-latency: ...") would

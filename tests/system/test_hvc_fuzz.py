@@ -9,7 +9,11 @@ still works.
 
 HVC_FUZZ_SECONDS (default 15) sets how long the guest fuzzes; the MVM's
 fuzzer runs 15 s longer, part of it with the guest's cores free, so that the
-VMs it builds can boot. `make fuzz-long` sets it to FUZZ_SECONDS."""
+VMs it builds can boot. `make fuzz-long` sets it to FUZZ_SECONDS.
+
+Then the guest powers vCPU 1 on the moment it is seen off, a thousand
+times, and powers off right after a last CPU_ON: the races between a core
+taking a vCPU off, a CPU_ON and the VM's stop."""
 import os
 import re
 import struct
@@ -101,7 +105,7 @@ def test_hypercall_fuzzers_harm_nothing(qemu, tmp_path):
     lo, hi = writable_range(VICTIM_ELF)
     victim = configure(child, f"{GUESTS}/rt-latency-loop.json")
     free_before = free_memory(child)
-    busy_sh(child, f"sed 's/\"seconds=[0-9]*\"/\"seconds={SECONDS}\"/' {GUESTS}/hvc-fuzz.json "
+    busy_sh(child, f"sed 's/seconds=[0-9]*/seconds={SECONDS}/' {GUESTS}/hvc-fuzz.json "
               f"> {GUESTS}/hvc-fuzz-run.json")
     fuzz_vm = configure(child, f"{GUESTS}/hvc-fuzz-run.json")
     rc, out = busy_sh(child, f"shyper vm boot {victim}")
@@ -155,5 +159,57 @@ def test_hypercall_fuzzers_harm_nothing(qemu, tmp_path):
     with open(log, errors="replace") as f:
         console = f.read()
     assert "PANIC" not in console and "unexpected exception" not in console
+    # vCPU 1 powered on the moment it was seen off, again and again: every
+    # CPU_ON succeeded and started it once (no start lost, none repeated
+    # from a stale hand-over), and the SYSTEM_OFF right after the last one
+    # stopped it (the VM was removed above without a panic).
+    churn = re.search(r"hvc-fuzz: churn cycles=(\d+) on=(\d+) starts=(\d+)", console)
+    assert churn, "no churn line from the guest fuzzer"
+    cycles, on, starts = map(int, churn.groups())
+    assert cycles == on == starts and cycles >= 100, churn.group(0)
     rc, out = busy_sh(child, f"shyper vm shutdown {victim}")
     assert rc == 0, out
+
+
+def test_shutdown_meets_a_guest_that_resets_in_a_loop(qemu, tmp_path):
+    """hvc-fuzz with `reset=`: each boot fuzzes briefly, leaves vCPU 1
+    spinning in aborts and ends with PSCI SYSTEM_RESET, so the VM restarts
+    again and again. The MVM shuts it down at a different point of that
+    loop each time, then boots it again: every shutdown succeeds and leaves
+    the VM stopped with its vCPUs off, every boot starts it afresh, and once
+    it is removed the board has all its memory back and nothing panicked."""
+    child = boot_mvm_with_disk(qemu, tmp_path)
+    busy_sh(child, "dmesg -n 1")
+    free_before = free_memory(child)
+    busy_sh(child, f"sed 's/\"cmdline\": \"[^\"]*\"/\"cmdline\": \"iterations=300 reset=3\"/' "
+              f"{GUESTS}/hvc-fuzz.json > {GUESTS}/hvc-fuzz-reset.json")
+    vm = configure(child, f"{GUESTS}/hvc-fuzz-reset.json")
+    log = child.logfile_read.name
+    for cycle in range(12):
+        child.logfile_read.flush()
+        mark = os.path.getsize(log)
+        rc, out = busy_sh(child, f"shyper vm boot {vm} && usleep {40000 + 23000 * cycle} && "
+                                 f"shyper vm shutdown {vm}")
+        assert rc == 0, f"cycle {cycle}: {out}"
+        rows = vm_list(child)
+        assert rows[vm]["state"] == "stopped", (cycle, rows)
+        rc, out = busy_sh(child, f"shyper vm info {vm}")
+        vcpus = re.findall(r"^vcpu(\d): core \d+, (\w+)", out, re.M)
+        assert len(vcpus) == 2 and all(s == "off" for _, s in vcpus), f"cycle {cycle}: {out}"
+        child.logfile_read.flush()
+        with open(log, errors="replace") as f:
+            f.seek(mark)
+            seen = f.read()
+        # It ran meanwhile, and (from the third cycle, given time) reset.
+        assert "hvc-fuzz: start" in seen, f"cycle {cycle}: the guest never started"
+        if cycle >= 2:
+            assert "PSCI SYSTEM_RESET" in seen, f"cycle {cycle}: no reset before the shutdown"
+    rc, out = busy_sh(child, f"shyper vm remove {vm}")
+    assert rc == 0, out
+    assert set(vm_list(child)) == {0}
+    assert free_memory(child) == free_before
+    child.logfile_read.flush()
+    with open(log, errors="replace") as f:
+        console = f.read()
+    assert "PANIC" not in console and "did not stop" not in console
+    assert busy_sh(child, "echo still-alive")[1].count("still-alive") == 1

@@ -118,9 +118,14 @@ static void vcpu_load_fresh(struct vcpu *vcpu, struct trap_frame *f)
 	f->x[0] = vcpu->context;
 	f->elr = vcpu->entry;
 	f->spsr = SPSR_EL1H_MASKED;
+	/* Started by whatever path came first: the idle loop's hint, if it
+	 * still names this vCPU, must not start it a second time later. */
+	struct vcpu *hint = vcpu;
+
+	__atomic_compare_exchange_n(&this_cpu()->boot_vcpu, &hint, 0, false,
+				    __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
 	vcpu->state = VCPU_RUNNING;
 	vcpu->blocked = false;
-	vcpu->vm->state = VM_RUNNING;
 	vcpu->run_since = timer_now();
 	/* Virtual CPU interface on, and a full scan before the first entry. */
 	for (unsigned n = 0; n < vgic_hw_nr_lrs(); n++)
@@ -241,7 +246,6 @@ void vcpu_discard_saved(struct vcpu *vcpu)
 	}
 	vcpu->ctx.vtimer_active = false;
 	vgic_drop_pending(vcpu, false);
-	vcpu->stop_req = false;
 	dsb(sy);
 	vcpu->state = VCPU_OFF;
 }
@@ -279,7 +283,6 @@ void vcpu_detach_here(void)
 	sysreg_write(hcr_el2, HCR_IMO | HCR_FMO | HCR_AMO | HCR_RW);
 	isb();
 	cpu->vcpu = 0;
-	vcpu->stop_req = false;
 	if (vcpu->run_since)
 		vcpu->run_ticks += timer_now() - vcpu->run_since;
 	vcpu->run_since = 0;
@@ -312,30 +315,52 @@ void vcpu_stop_here(void)
 	cpu_park_here();
 }
 
-int vcpu_power_on(struct vcpu *vcpu, uint64_t entry, uint64_t context)
+/*
+ * Against stop_vcpus, under the VM's lock: a vCPU its VM's stop has marked
+ * stays off, so the stop never misses one powered on behind it.
+ */
+int vcpu_power_on_locked(struct vcpu *vcpu, uint64_t entry, uint64_t context)
 {
 	struct cpu *cpu = &hv.cpus[vcpu->pcpu];
 
-	if (cpu->state != CPU_ONLINE || vcpu->state != VCPU_OFF)
+	if (cpu->state != CPU_ONLINE || vcpu->state != VCPU_OFF || vcpu->stop_req)
 		return -1;
 	vcpu->entry = entry;
 	vcpu->context = context;
-	vcpu->stop_req = false;
 	dsb(sy);
 	vcpu->state = VCPU_PENDING;
-	if (vcpu->pcpu == this_cpu_id() && !cpu->vcpu)
-		vcpu_run(vcpu);
-	/* An idle core picks it up in its idle loop; a busy one takes it in
-	 * turn at its next exit. The idle loop sets cpu->vcpu before it lets
-	 * go of boot_vcpu, so one of the two is always seen. */
+	return 0;
+}
+
+/* A pending vCPU's core takes it: this core right away if it is the vCPU's
+ * and free (no return then), an idle one in its idle loop, a busy one in
+ * turn at its next exit. */
+void vcpu_power_kick(struct vcpu *vcpu)
+{
+	struct cpu *cpu = &hv.cpus[vcpu->pcpu];
 	struct vcpu *none = 0;
 
+	if (vcpu->pcpu == this_cpu_id() && !cpu->vcpu)
+		vcpu_run(vcpu);
+	/* The idle loop sets cpu->vcpu before it lets go of boot_vcpu, so one
+	 * of the two is always seen. */
 	if (__atomic_load_n(&cpu->vcpu, __ATOMIC_SEQ_CST) ||
 	    !__atomic_compare_exchange_n(&cpu->boot_vcpu, &none, vcpu, false,
 					 __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
 		cpu->resched = true;
 	gic_send_sgi(vcpu->pcpu, SGI_WORK);
-	return 0;
+}
+
+int vcpu_power_on(struct vcpu *vcpu, uint64_t entry, uint64_t context)
+{
+	int ret;
+
+	spin_lock(&vcpu->vm->lock);
+	ret = vcpu_power_on_locked(vcpu, entry, context);
+	spin_unlock(&vcpu->vm->lock);
+	if (!ret)
+		vcpu_power_kick(vcpu);
+	return ret;
 }
 
 /* Emulates taking an exception to the guest's EL1 (Arm ARM D1.10). */

@@ -20,10 +20,12 @@ struct vcpu;
 bool sched_core_shared(unsigned pcpu);
 /* The next runnable vCPU of this core after `after` (round robin), or NULL. */
 struct vcpu *sched_pick(struct vcpu *after);
-/* Arms or stops this core's slice timer depending on what it hosts. */
 /* For a core whose vCPU left: a runnable one, else any still active. */
 struct vcpu *sched_pick_any(void);
+/* Arms or stops this core's slice timer depending on what it hosts. */
 void sched_arm(unsigned pcpu);
+/* Turns off this core's vCPUs that have stop_req and are not on it. */
+void sched_stop_waiting(void);
 /* The idle loop was asked to look again: ends stopped vCPUs, acknowledges
  * pauses, and returns a vCPU to enter (vcpu_run), or NULL. */
 struct vcpu *sched_idle_pick(void);

@@ -47,7 +47,9 @@ struct vcpu {
 	struct vgic_cpu vgic;
 	struct vcpu_ctx ctx;	/* while another vCPU has the core */
 	bool blocked;		/* in WFI, core given away */
-	volatile bool stop_req;	/* shutdown: leave at the next exit */
+	/* Its VM is stopping: leave at the next exit, no CPU_ON; cleared when
+	 * the VM is stopped (mark_stopped) or booted. */
+	volatile bool stop_req;
 	/* Its core's acknowledgement of the VM's pause request with this
 	 * epoch: off the core, context saved, not entered again until resumed. */
 	volatile uint32_t paused_epoch;
@@ -91,6 +93,10 @@ enum vm_state {
 	VM_READY = 2,	    /* complete: can boot */
 	VM_RUNNING = 3,
 	VM_STOPPED = 4,
+	/* A core is taking it down: a shutdown, or its guest's SYSTEM_OFF or
+	 * SYSTEM_RESET (then RUNNING again). Lasts one hypercall or exit, so a
+	 * live update never carries it. */
+	VM_STOPPING = 5,
 };
 
 /* An image uploaded by the MVM, kept pristine so that a reboot reloads it. */
@@ -133,6 +139,8 @@ struct vm {
 	struct vgic_dist vgic;
 	struct mmio_region mmio[VM_MAX_MMIO_HANDLERS];
 	unsigned nr_mmio;
+	/* Short sections only: its vUART's line, and CPU_ON of its vCPUs
+	 * against a stop of the VM (stop_req). */
 	spinlock_t lock;
 	/* Guests configured from the MVM: their configuration lives here. */
 	struct vm_config config;
@@ -222,9 +230,6 @@ int vm_add_mmio(struct vm *vm, uint64_t base, uint64_t size, enum mmio_kind kind
 struct vcpu *vm_find_vcpu_by_mpidr(struct vm *vm, uint64_t mpidr);
 /* Runs an emulated-MMIO access; -SHYPER_ENOENT when no device is there. */
 int vm_mmio_dispatch(struct vcpu *vcpu, struct mmio_access *acc);
-/* Starts vCPU 0 on this core; never returns. */
-void __attribute__((noreturn)) vm_boot_here(struct vm *vm, uint64_t entry,
-					    uint64_t x0);
 
 /* vCPU entry and exits (vcpu.c). */
 static inline struct vcpu *current_vcpu(void)
@@ -245,6 +250,10 @@ static inline void vgic_flush(struct vcpu *vcpu)
 void __attribute__((noreturn)) vcpu_run(struct vcpu *vcpu);
 /* Asks the core of `vcpu` to start it (PSCI CPU_ON). */
 int vcpu_power_on(struct vcpu *vcpu, uint64_t entry, uint64_t context);
+/* vcpu_power_on in two steps, for a caller that holds vcpu->vm->lock for
+ * the first (the vCPU pending) and then makes its core take it. */
+int vcpu_power_on_locked(struct vcpu *vcpu, uint64_t entry, uint64_t context);
+void vcpu_power_kick(struct vcpu *vcpu);
 void __attribute__((noreturn)) vcpu_stop_here(void);
 /* Leaves the guest on this core (list registers, timer, stage 2) without
  * changing the stack; the caller decides what the core does next. */
