@@ -267,9 +267,10 @@ def cshyper_run(opts, rep, workload):
         if rc or not m:
             raise qemu.BenchError(f"{name}: the migration failed:\n{out}")
         gap, period = longest_gap(ticks, t0, t1)
+        parts = re.search(r"^downtime: (.*?)\r?$", out, re.M)
         return {"total_s": float(m.group(1)), "downtime_ms": int(m.group(2)),
                 "mib": float(m.group(3)), "rounds": int(m.group(4)), "gap_ms": gap,
-                "tick_ms": period}
+                "tick_ms": period, "parts": parts.group(1) if parts else ""}
     finally:
         for con in cons.values():
             con.kill()
@@ -286,7 +287,8 @@ def run(opts, progress):
             lambda o, r, w=workload: cshyper_run(o, r, w),
             lambda r: f"total {r['total_s']:.2f} s, downtime {r['downtime_ms']} ms, "
                       f"{r['mib']:.1f} MiB, longest tick gap {r['gap_ms']:.0f} ms "
-                      f"(ticks every {r['tick_ms']:.1f} ms)")
+                      f"(ticks every {r['tick_ms']:.1f} ms)"
+                      + (f"\n    downtime: {r['parts']}" if r.get("parts") else ""))
         extra[workload] = res
 
         def both(key):

@@ -68,6 +68,8 @@ struct migration {
 	/* The downtime's parts (s): paused, state taken, pages and blocks
 	 * read, all sent, LOADED, RUNNING. */
 	double t_pause, t_state, t_read, t_sent, t_loaded, t_running;
+	double dest_load_s;	      /* of t_loaded - t_sent: the destination's own */
+	uint32_t resent_before_pause, resent_paused; /* TCP segments sent again */
 	double t_start, pace_t0;
 	uint64_t pace_bytes;
 	char err[ERR_MAX];
@@ -443,6 +445,23 @@ static int slow_down(struct migration *m)
 	return 0;
 }
 
+/* Until the destination has every byte of the round: what a round leaves
+ * in the network would otherwise cross it in the downtime, and the rate
+ * would be the local socket's, not the link's. */
+static int drained(struct migration *m, const char *what)
+{
+	if (!mig_wait_acked(m->sock, m->timeout_s))
+		return 0;
+	if (errno == ETIMEDOUT) {
+		snprintf(m->err, sizeof(m->err), "%s: the destination took nothing for %.0f s",
+			 what, m->timeout_s);
+		return -1;
+	}
+	m->out.err = errno == EPROTO ? ECONNRESET : errno;
+	peer_reason(m, what);
+	return -1;
+}
+
 /* Rounds until the rest fits the downtime target; the pages still waiting. */
 static int precopy(struct migration *m, unsigned *rounds, uint64_t *sent_pages)
 {
@@ -454,7 +473,7 @@ static int precopy(struct migration *m, unsigned *rounds, uint64_t *sent_pages)
 	if (call(m, "start its dirty log", SHYPER_MIG_DIRTY_START, 0, 0, 0, NULL, 0, 0, NULL))
 		return -1;
 	m->dirty_logging = true;
-	if (copy_all(m, &pages) || (dirty = fetch_dirty(m)) < 0)
+	if (copy_all(m, &pages) || drained(m, "sending RAM") || (dirty = fetch_dirty(m)) < 0)
 		return -1;
 	*rounds = 1;
 	*sent_pages += pages;
@@ -487,11 +506,14 @@ static int precopy(struct migration *m, unsigned *rounds, uint64_t *sent_pages)
 		}
 		t0 = now_s();
 		pages = 0;
-		if (send_dirty(m, &pages) || send_written(m) || (dirty = fetch_dirty(m)) < 0)
+		if (send_dirty(m, &pages) || send_written(m) || drained(m, "sending RAM") ||
+		    (dirty = fetch_dirty(m)) < 0)
 			return -1;
 		++*rounds;
 		*sent_pages += pages;
-		if (now_s() > t0)
+		/* The link's rate is what its fullest round showed: a small
+		 * round's time is mostly the round trip. */
+		if (now_s() > t0 && pages * PAGE / (now_s() - t0) > rate)
 			rate = pages * PAGE / (now_s() - t0);
 		round_line(*rounds, pages, dirty, now_s() - t0);
 	}
@@ -513,6 +535,7 @@ static int stop_and_copy(struct migration *m, uint64_t *sent_pages)
 	bool drain = m->disks.nr > 0;
 
 	m->t_pause = now_s();
+	m->resent_before_pause = mig_resent_segments(m->sock);
 	if (pause_vm(m) || (drain && save_state(m)))
 		return -1;
 	m->t_state = now_s();
@@ -556,6 +579,8 @@ static int hand_over(struct migration *m)
 	if (expect_reply(m, MIG_LOADED, "to the state", &rep))
 		return -1;
 	m->t_loaded = now_s();
+	m->dest_load_s = rep.load_us / 1e6;
+	m->resent_paused = mig_resent_segments(m->sock) - m->resent_before_pause;
 	m->go_sent = true;
 	if (mig_send_all(m->sock, &go, sizeof(go))) {
 		snprintf(m->err, sizeof(m->err), "sending the go-ahead: %s", strerror(errno));
@@ -673,12 +698,16 @@ int cli_vm_migrate(int argc, char **argv)
 	else if (m.disks.nr)
 		printf(", disks %llu KiB", (unsigned long long)m.disk_kib);
 	printf(")\n");
+	/* "destination loaded" counts from the last byte handed to this
+	 * MVM's TCP: the network's transit, the destination's writes, its
+	 * load (said apart) and the answer's way back. */
 	printf("downtime: paused%s %.1f ms, last pages read and sent %.1f ms, %sstate sent "
-	       "%.1f ms, destination loaded %.1f ms, resumed %.1f ms\n",
+	       "%.1f ms, destination loaded %.1f ms (its load %.1f ms, %u TCP segments resent), "
+	       "resumed %.1f ms\n",
 	       m.disks.nr ? " and disk requests done" : "", (m.t_state - m.t_pause) * 1e3,
 	       (m.t_read - m.t_state) * 1e3, m.disks.nr ? "" : "state taken and ",
 	       (m.t_sent - m.t_read) * 1e3, (m.t_loaded - m.t_sent) * 1e3,
-	       (m.t_running - m.t_loaded) * 1e3);
+	       m.dest_load_s * 1e3, m.resent_paused, (m.t_running - m.t_loaded) * 1e3);
 	release(&m);
 	return CLI_EXIT_OK;
 fail:

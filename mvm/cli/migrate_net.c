@@ -8,9 +8,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <linux/sockios.h>
 
 #include "migrate_proto.h"
 
@@ -206,6 +209,31 @@ int mig_recv_all(int sock, void *data, size_t len)
 	return 0;
 }
 
+int mig_wait_acked(int sock, double timeout_s)
+{
+	struct timespec t0, t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		struct pollfd p = { .fd = sock, .events = POLLIN };
+		int queued;
+
+		if (ioctl(sock, SIOCOUTQ, &queued))
+			return -1;
+		if (!queued)
+			return 0;
+		if (poll(&p, 1, 1) > 0) {
+			errno = EPROTO;
+			return -1;
+		}
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		if ((t.tv_sec - t0.tv_sec) + (t.tv_nsec - t0.tv_nsec) / 1e9 > timeout_s) {
+			errno = ETIMEDOUT;
+			return -1;
+		}
+	}
+}
+
 int mig_recv_reply(int sock, struct mig_reply *r, char *err, size_t errlen)
 {
 	if (mig_recv_all(sock, r, sizeof(*r))) {
@@ -227,4 +255,23 @@ int mig_send_reply(int sock, uint32_t kind, uint32_t vm_id, const char *msg)
 
 	snprintf(r.msg, sizeof(r.msg), "%s", msg ? msg : "");
 	return mig_send_all(sock, &r, sizeof(r));
+}
+
+int mig_send_loaded(int sock, uint32_t vm_id, uint32_t load_us)
+{
+	struct mig_reply r = { .magic = MIG_REPLY_MAGIC, .kind = MIG_LOADED, .vm_id = vm_id,
+			       .load_us = load_us };
+
+	return mig_send_all(sock, &r, sizeof(r));
+}
+
+uint32_t mig_resent_segments(int sock)
+{
+	struct tcp_info ti;
+	socklen_t len = sizeof(ti);
+
+	if (getsockopt(sock, IPPROTO_TCP, TCP_INFO, &ti, &len) ||
+	    len < offsetof(struct tcp_info, tcpi_total_retrans) + sizeof(ti.tcpi_total_retrans))
+		return 0;
+	return ti.tcpi_total_retrans;
 }

@@ -43,7 +43,7 @@ struct mig_reply {
 	uint32_t magic;
 	uint32_t kind;	/* enum mig_reply_kind */
 	uint32_t vm_id; /* the VM on the destination */
-	uint32_t reserved;
+	uint32_t load_us; /* LOADED: microseconds from END to the reply; else 0 */
 	char msg[240];	/* FAILED: why, NUL-terminated */
 };
 _Static_assert(sizeof(struct mig_reply) == 256, "reply layout");
@@ -78,9 +78,17 @@ void mig_set_timeout(int sock, double timeout_s);
 int mig_send_all(int sock, const void *data, size_t len);
 /* All of len: 0, or -1 (errno; ECONNRESET for an early end). */
 int mig_recv_all(int sock, void *data, size_t len);
+/* Until the peer has acknowledged every byte sent (0); -1 with errno
+ * ETIMEDOUT after timeout_s, or EPROTO when the peer spoke meanwhile (a
+ * FAILED reply or a close: read it). */
+int mig_wait_acked(int sock, double timeout_s);
 /* A reply, refusing a malformed one. */
 int mig_recv_reply(int sock, struct mig_reply *r, char *err, size_t errlen);
 int mig_send_reply(int sock, uint32_t kind, uint32_t vm_id, const char *msg);
+/* LOADED, with the time the destination took from END to it. */
+int mig_send_loaded(int sock, uint32_t vm_id, uint32_t load_us);
+/* Segments the socket's TCP resent so far (0 where it cannot tell). */
+uint32_t mig_resent_segments(int sock);
 
 /* migrate_recv.c: one incoming migration, every wait bounded by
  * timeout_s; the exit status. */

@@ -19,6 +19,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <lib/mstream.h>
@@ -338,15 +339,25 @@ static int receive_stream(struct receiver *rv)
 	return 0;
 }
 
-/* LOADED, then the source's word. */
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* LOADED (saying how long loading took: the source splits its downtime
+ * into the network's share and ours), then the source's word. */
 static int finish(struct receiver *rv)
 {
 	struct mig_cmd cmd;
+	double t0 = now_s();
 
 	if (vm_import_load(&rv->im, rv->err, sizeof(rv->err)))
 		return -1;
 	stall_before("loaded");
-	if (mig_send_reply(rv->sock, MIG_LOADED, rv->im.id, NULL) ||
+	if (mig_send_loaded(rv->sock, rv->im.id, (uint32_t)((now_s() - t0) * 1e6)) ||
 	    mig_recv_all(rv->sock, &cmd, sizeof(cmd))) {
 		snprintf(rv->err, sizeof(rv->err), "waiting for the go-ahead: %s",
 			 errno == ECONNRESET ? "connection closed" : strerror(errno));
