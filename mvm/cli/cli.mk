@@ -56,3 +56,13 @@ cli: $(TICK_BIN)
 $(TICK_BIN): mvm/tools/tick.c
 	@mkdir -p $(@D)
 	$(CLI_CC) -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -static -o $@ $<
+
+# shyper-memcheck (mvm/tools/memcheck.c): pages rewritten and checked
+# forever, for the migration tests (a lost write shows as a bad page).
+MEMCHECK_BIN	:= $(CLI_OUT)/shyper-memcheck
+
+cli: $(MEMCHECK_BIN)
+
+$(MEMCHECK_BIN): mvm/tools/memcheck.c
+	@mkdir -p $(@D)
+	$(CLI_CC) -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -static -o $@ $<
