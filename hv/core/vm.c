@@ -305,21 +305,42 @@ static int check_emulated_ranges(struct vm *vm)
 	return 0;
 }
 
+/* A vm_setup that failed part way: nothing of it stays, so that the MVM
+ * can fix the configuration and FINISH again (or remove the VM) without
+ * devices set up twice or torn down twice. */
+static void setup_undo(struct vm *vm, bool gicc_mapped)
+{
+	vdev_teardown_all(vm);
+	if (gicc_mapped) /* pages of its own tables: unmapping allocates nothing */
+		(void)stage2_unmap(&vm->s2, vm->cfg->gicc_ipa, VGIC_GICV2_CPU_SIZE);
+	memset(vm->vdevs, 0, sizeof(vm->vdevs));
+	memset(vm->mmio, 0, sizeof(vm->mmio));
+	vm->nr_mmio = 0;
+	memset(&vm->vgic, 0, sizeof(vm->vgic));
+	memset(vm->vcpus, 0, sizeof(vm->vcpus));
+	vm->nr_vcpus = 0;
+}
+
 int vm_setup(struct vm *vm)
 {
 	const struct vm_config *cfg = vm->cfg;
+	bool gicc_mapped = false;
 	int ret = place_vcpus(vm);
 
-	if (!ret)
+	if (!ret) {
 		ret = vgic_init(vm);
+		gicc_mapped = !ret && vm->vgic.version == 2;
+	}
 	if (!ret && vm->has_uart)
 		ret = vm_add_mmio(vm, vm->uart.base, VUART_SIZE, MMIO_VUART, 0);
 	if (!ret)
 		ret = vdev_setup_all(vm);
 	if (!ret)
 		ret = check_emulated_ranges(vm);
-	if (ret)
+	if (ret) {
+		setup_undo(vm, gicc_mapped);
 		return ret;
+	}
 	for (unsigned i = 0; i < cfg->nr_pt_irqs; i++)
 		vm->vgic.spi[cfg->pt_irqs[i] - VGIC_NR_PRIVATE].hw = true;
 	vm_passthrough_irqs(vm);

@@ -417,15 +417,21 @@ static void add_default_console(struct vm *vm)
 static int cfg_finish(struct vm *vm)
 {
 	int ret = check_complete(vm);
+	bool had_uart = vm->has_uart;
 
 	if (ret) {
 		log_warn("vm%u config: incomplete or does not fit (%d)", vm->id, ret);
 		return ret;
 	}
 	add_default_console(vm);
-	ret = vm_setup(vm);
-	if (ret)
+	ret = vm_setup(vm); /* undoes itself when it fails */
+	if (ret) {
+		if (!had_uart) {
+			vm->has_uart = false;
+			vm->uart = (struct vuart){ 0 };
+		}
 		return ret;
+	}
 	log_info("vm%u (%s) configured: %u vCPU(s) on cores 0x%lx", vm->id, vm->name,
 		 vm->config.nr_vcpus, vm->config.cpu_bitmap);
 	event_post(SHYPER_EVENT_VM_STATE, vm->id, VM_READY);

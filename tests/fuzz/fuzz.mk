@@ -96,6 +96,17 @@ $(FUZZ_VIRTIO_BLK_SEED)/.stamp: $(FUZZ_OUT)/fuzz_virtio_blk
 	FUZZ_VIRTIO_BLK_WRITE_SEEDS=$(dir $@) $<
 	@touch $@
 
+# Config hypercall seeds (fuzz_vm_cfg): guests as the CLI builds them,
+# written by the harness itself.
+FUZZ_VM_CFG_SEED		:= $(FUZZ_OUT)/vm-cfg-seed
+FUZZ_SEED_FILES_fuzz_vm_cfg	:= $(FUZZ_VM_CFG_SEED)/.stamp
+FUZZ_SEED_DIRS_fuzz_vm_cfg	:= $(FUZZ_VM_CFG_SEED)
+
+$(FUZZ_VM_CFG_SEED)/.stamp: $(FUZZ_OUT)/fuzz_vm_cfg
+	@mkdir -p $(dir $@)
+	FUZZ_VM_CFG_WRITE_SEEDS=$(dir $@) $<
+	@touch $@
+
 # Hypervisor image seeds (fuzz_image_check): valid synthetic images the
 # harness writes itself, and the first 4 KiB of $(HV_BIN) when it is built
 # (the whole image is beyond -max_len). Rewritten on every run, and the image

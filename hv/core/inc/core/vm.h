@@ -169,7 +169,8 @@ struct vm {
 bool vm_log_allowed(struct vm *vm);
 
 int vm_create(const struct vm_config *cfg, struct vm **out);
-/* Stage 2, identity memory, passthrough, vCPUs and vGIC for vm->cfg. */
+/* Stage 2, identity memory, passthrough, vCPUs and vGIC for vm->cfg. On
+ * failure nothing of it stays (its vCPUs, vGIC, MMIO regions, devices). */
 int vm_setup(struct vm *vm);
 /* Frees everything the VM owns (memory scrubbed) and marks the slot free. */
 void vm_destroy(struct vm *vm);
