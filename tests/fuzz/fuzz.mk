@@ -96,6 +96,17 @@ $(FUZZ_VIRTIO_BLK_SEED)/.stamp: $(FUZZ_OUT)/fuzz_virtio_blk
 	FUZZ_VIRTIO_BLK_WRITE_SEEDS=$(dir $@) $<
 	@touch $@
 
+# virtio-net seeds (fuzz_virtio_net): two guests with frames both ways,
+# written by the harness itself.
+FUZZ_VIRTIO_NET_SEED		:= $(FUZZ_OUT)/virtio-net-seed
+FUZZ_SEED_FILES_fuzz_virtio_net	:= $(FUZZ_VIRTIO_NET_SEED)/.stamp
+FUZZ_SEED_DIRS_fuzz_virtio_net	:= $(FUZZ_VIRTIO_NET_SEED)
+
+$(FUZZ_VIRTIO_NET_SEED)/.stamp: $(FUZZ_OUT)/fuzz_virtio_net
+	@mkdir -p $(dir $@)
+	FUZZ_VIRTIO_NET_WRITE_SEEDS=$(dir $@) $<
+	@touch $@
+
 # Config hypercall seeds (fuzz_vm_cfg): guests as the CLI builds them,
 # written by the harness itself.
 FUZZ_VM_CFG_SEED		:= $(FUZZ_OUT)/vm-cfg-seed
