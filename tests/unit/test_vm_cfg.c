@@ -67,8 +67,8 @@ static void setup(unsigned gic_version)
 }
 
 /* A guest for a restore (no images needed): one vCPU on core 1, 256 KiB of
- * RAM, the default console's address taken by a passthrough page (so it
- * has none: nothing but the devices can clash). */
+ * RAM and a page of it where the default console would go (so it has
+ * none: nothing but the devices can clash). */
 static unsigned add_guest(void)
 {
 	struct shyper_vm_desc d = { .name = "g", .type = SHYPER_VM_T_LINUX,
@@ -78,8 +78,7 @@ static unsigned add_guest(void)
 	assert_true(id > 0);
 	assert_int_equal(cfg(SHYPER_CFG_SET_CPU, id, 1, 2, 1, 0), 0);
 	assert_int_equal(cfg(SHYPER_CFG_ADD_MEM, id, GUEST_RAM, 0x40000, 0, 0), 0);
-	assert_int_equal(cfg(SHYPER_CFG_ADD_PT_REGION, id, 0x10000000, 0x09000000, 0x1000, 0),
-			 0);
+	assert_int_equal(cfg(SHYPER_CFG_ADD_MEM, id, 0x09000000, 0x1000, 0, 0), 0);
 	return (unsigned)id;
 }
 
