@@ -213,6 +213,15 @@ static int cfg_add_pt_region(struct vm *vm, uint64_t pa, uint64_t ipa, uint64_t 
 		cfg->gicc_ipa = ipa;
 		return 0;
 	}
+	/* A VM built for a restore is what a stream describes, and no stream
+	 * carries a passthrough device (its state is in hardware): one that
+	 * names a device would hand a guest from a file or the network this
+	 * board's device, with its DMA. */
+	if (vm->restore) {
+		log_warn("vm%u config: passthrough 0x%lx+0x%lx refused: a VM built for a "
+			 "restore has no passthrough devices", vm->id, pa, len);
+		return -SHYPER_ENOTSUP;
+	}
 	if (cfg->nr_pt == VM_MAX_PASSTHROUGH)
 		return -SHYPER_ENOSPC;
 	ret = vm_map_passthrough(vm, pa, ipa, len);
@@ -236,6 +245,11 @@ static int cfg_add_pt_irq(struct vm *vm, uint64_t intid)
 		return 0;
 	if (intid > GIC_MAX_INTID)
 		return -SHYPER_EINVAL;
+	if (vm->restore) { /* as for regions: no stream carries one */
+		log_warn("vm%u config: interrupt %lu refused: a VM built for a restore has no "
+			 "passthrough interrupts", vm->id, intid);
+		return -SHYPER_ENOTSUP;
+	}
 	if (cfg->nr_pt_irqs == VM_MAX_PASSTHROUGH_IRQS)
 		return -SHYPER_ENOSPC;
 	ret = vm_claim_irq(vm, (uint32_t)intid);

@@ -9,6 +9,7 @@ from conftest import sh
 from test_guests import boot_mvm_with_disk, free_memory, vm_list
 
 EPERM, ENOENT, EFAULT, EBUSY, EEXIST, EINVAL, ENOMEM, ENOSYS = 1, 2, 14, 16, 17, 22, 12, 38
+ENOTSUP = 95
 
 SYS_INFO, SYS_NOTIFY = 0xc6000001, 0xc6000004
 VMM_LIST, VMM_INFO, VMM_BOOT, VMM_SHUTDOWN, VMM_REBOOT, VMM_REMOVE = range(0xc6000101, 0xc6000107)
@@ -99,6 +100,32 @@ def test_garbage_to_every_management_call(mvm):
     # A zero image descriptor (no kernel) is refused.
     assert hvc(child, CFG_SET_IMAGE, vm, 0, 56, buf="-b 2 56")[0] == -EINVAL
 
+    assert hvc(child, VMM_REMOVE, vm)[0] == 0
+    assert set(vm_list(child)) == {0}
+
+    # A VM built for a restore (flags: RESTORE) is what a snapshot file or
+    # a migration stream describes: none carries a passthrough device, so
+    # one naming a device of this board (here QEMU's PL061 GPIO, which an
+    # ordinary VM may have) or an interrupt is refused.
+    sh(child, f"(printf probe; head -c 31 /dev/zero; printf '\\001'; "
+              f"head -c {VM_DESC_SIZE - 37} /dev/zero) > /tmp/desc-restore")
+    # Such a VM belongs to the /dev/shyper file that added it until it
+    # runs: the adding call holds its file open meanwhile.
+    rc, out = sh(child, f"(SHYPER_HVC_HOLD=8 shyper-hvc -f 1 /tmp/desc-restore "
+                        f"{CFG_ADD_VM:#x} 0 {VM_DESC_SIZE:#x} >/tmp/restore-vm 2>&1 &); "
+                        f"for i in $(seq 100); do grep -q x0= /tmp/restore-vm && break; "
+                        f"usleep 100000; done; cat /tmp/restore-vm", timeout=30)
+    m = re.search(r"x0=(-?\d+) x1=(0x[0-9a-f]+)", out)
+    assert m and int(m.group(1)) == 0, out
+    vm = int(m.group(2), 16)
+    assert hvc(child, CFG_ADD_PT_REGION, vm, 0x09030000, 0x09030000, 0x1000)[0] == -ENOTSUP
+    assert hvc(child, CFG_ADD_PT_IRQ, vm, 39)[0] == -ENOTSUP
+    # The file closed, shyper.ko removes the VM it added.
+    sh(child, "while pidof shyper-hvc >/dev/null; do usleep 100000; done", timeout=30)
+    assert set(vm_list(child)) == {0}
+    ret, vm = hvc(child, CFG_ADD_VM, 0, VM_DESC_SIZE, buf="-f 1 /tmp/desc")
+    assert ret == 0 and hvc(child, CFG_ADD_PT_REGION, vm, 0x09030000, 0x09030000,
+                                0x1000)[0] == 0, "an ordinary VM may have the GPIO"
     assert hvc(child, VMM_REMOVE, vm)[0] == 0
     assert set(vm_list(child)) == {0}
     # The MVM may watch itself, but nothing can restart it on a miss.
