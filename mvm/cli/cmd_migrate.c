@@ -176,6 +176,33 @@ static int resume_vm(struct migration *m)
 	return 0;
 }
 
+/* Only a running guest migrates: anything else is said as it is, before
+ * the guest is touched (a pause would only answer EINVAL or ENOENT). */
+static int check_running(struct migration *m)
+{
+	struct shyper_vm_info v;
+	char state[32];
+	int e;
+
+	if (m->id == 0) {
+		snprintf(m->err, sizeof(m->err), "VM 0 is the management VM: it cannot migrate");
+		return -1;
+	}
+	e = hvc_call(m->fd, SHYPER_VMM_INFO, (uint64_t[6]){ m->id, 0, sizeof(v) }, 2, &v,
+		     sizeof(v), SHYPER_BUF_OUT, NULL);
+	if (e == -SHYPER_ENOENT) {
+		snprintf(m->err, sizeof(m->err), "there is no VM %u (see `shyper vm list`)", m->id);
+		return -1;
+	}
+	if (!e && v.state != SHYPER_VM_S_RUNNING) {
+		snprintf(m->err, sizeof(m->err), "VM %u is %s: only a running VM migrates "
+			 "(`shyper vm boot %u` first)", m->id,
+			 cli_vm_state_name(v.state, state, sizeof(state)), m->id);
+		return -1;
+	}
+	return 0; /* an error here is the pause's to report */
+}
+
 /* The VM's configuration, taken in a pause of a few milliseconds: also
  * where a VM that cannot migrate is refused, before anything is sent. */
 static int take_config(struct migration *m, struct mstream_reader *r,
@@ -669,6 +696,11 @@ int cli_vm_migrate(int argc, char **argv)
 		}
 	}
 	if (cli_open_device(&m.fd)) {
+		release(&m);
+		return CLI_EXIT_ERR;
+	}
+	if (check_running(&m)) {
+		cli_err("%s", m.err);
 		release(&m);
 		return CLI_EXIT_ERR;
 	}

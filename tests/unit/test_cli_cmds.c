@@ -175,6 +175,12 @@ int __wrap_hvc_call(int fd, uint32_t fid, const uint64_t x[6], unsigned buf_arg,
 		break;
 	case SHYPER_VMM_INFO:
 		assert_int_equal(buf_arg, 2);
+		if (x[0] == 3) { /* a running guest, for vm migrate */
+			*(struct shyper_vm_info *)buf = (struct shyper_vm_info){
+				.id = 3, .type = SHYPER_VM_T_LINUX, .state = SHYPER_VM_S_RUNNING,
+				.nr_vcpus = 1, .cpu_bitmap = 0x2, .name = "running" };
+			break;
+		}
 		if (x[0] != 5)
 			return -SHYPER_ENOENT;
 		fake_vms(buf, 1);
@@ -762,11 +768,39 @@ static void test_migrate_refused_before_anything_is_sent(void **state)
 	assert_string_equal(err, "vm migrate: VM 3 cannot be migrated: it has passthrough "
 				 "devices or interrupts or an IVC channel (the hypervisor's console "
 				 "names which); VM 3 keeps running here\n");
-	assert_int_equal(nr_calls, 3);
-	assert_int_equal(calls[0].fid, SHYPER_MIG_PAUSE);
-	assert_int_equal(calls[1].fid, SHYPER_MIG_STATE_SAVE);
-	assert_int_equal(calls[2].fid, SHYPER_MIG_RESUME);
-	assert_int_equal(calls[2].x[0], 3);
+	assert_int_equal(nr_calls, 4);
+	assert_int_equal(calls[0].fid, SHYPER_VMM_INFO);
+	assert_int_equal(calls[1].fid, SHYPER_MIG_PAUSE);
+	assert_int_equal(calls[2].fid, SHYPER_MIG_STATE_SAVE);
+	assert_int_equal(calls[3].fid, SHYPER_MIG_RESUME);
+	assert_int_equal(calls[3].x[0], 3);
+}
+
+/* Only a running guest migrates: the others are told so as they are,
+ * without a pause (and without "keeps running here"). */
+static void test_migrate_refuses_what_is_not_running(void **state)
+{
+	char id[4], dest[] = "10.0.3.2", *argv[2] = { id, dest };
+	static const struct {
+		const char *id, *msg;
+		unsigned calls;
+	} cases[] = {
+		{ "5", "vm migrate: VM 5 is ready: only a running VM migrates (`shyper vm boot 5` "
+		       "first)\n", 1 },
+		{ "9", "vm migrate: there is no VM 9 (see `shyper vm list`)\n", 1 },
+		{ "0", "vm migrate: VM 0 is the management VM: it cannot migrate\n", 0 },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		nr_calls = 0;
+		snprintf(id, sizeof(id), "%s", cases[i].id);
+		assert_int_equal(run(cli_vm_cmds, "vm", "migrate", 2, argv), 1);
+		assert_string_equal(err, cases[i].msg);
+		assert_int_equal(nr_calls, cases[i].calls);
+		if (cases[i].calls)
+			assert_int_equal(calls[0].fid, SHYPER_VMM_INFO);
+	}
 }
 
 /* Bad addresses and options are usage errors, before any hypercall. */
@@ -907,6 +941,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup(test_config_template, reset),
 		cmocka_unit_test_setup(test_migrate_refused_before_anything_is_sent, reset),
+		cmocka_unit_test_setup(test_migrate_refuses_what_is_not_running, reset),
 		cmocka_unit_test_setup(test_migrate_usage, reset),
 		cmocka_unit_test_setup(test_migrate_receiver_refuses_bad_input, reset),
 		cmocka_unit_test_setup(test_config_chunks, reset),
