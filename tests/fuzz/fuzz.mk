@@ -107,6 +107,17 @@ $(FUZZ_VIRTIO_NET_SEED)/.stamp: $(FUZZ_OUT)/fuzz_virtio_net
 	FUZZ_VIRTIO_NET_WRITE_SEEDS=$(dir $@) $<
 	@touch $@
 
+# Mediated-disk seeds (fuzz_mediated): guests with requests of every kind
+# and a daemon serving them, written by the harness itself.
+FUZZ_MEDIATED_SEED		:= $(FUZZ_OUT)/mediated-seed
+FUZZ_SEED_FILES_fuzz_mediated	:= $(FUZZ_MEDIATED_SEED)/.stamp
+FUZZ_SEED_DIRS_fuzz_mediated	:= $(FUZZ_MEDIATED_SEED)
+
+$(FUZZ_MEDIATED_SEED)/.stamp: $(FUZZ_OUT)/fuzz_mediated
+	@mkdir -p $(dir $@)
+	FUZZ_MEDIATED_WRITE_SEEDS=$(dir $@) $<
+	@touch $@
+
 # Config hypercall seeds (fuzz_vm_cfg): guests as the CLI builds them,
 # written by the harness itself.
 FUZZ_VM_CFG_SEED		:= $(FUZZ_OUT)/vm-cfg-seed

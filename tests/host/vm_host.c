@@ -353,6 +353,19 @@ uint64_t vgic_hw_eoi_lrs(void)
 	abort();
 }
 
+uint64_t vgic_hw_raw_lr(unsigned n)
+{
+	(void)n;
+	abort();
+}
+
+void vgic_hw_set_raw_lr(unsigned n, uint64_t v)
+{
+	(void)n;
+	(void)v;
+	abort();
+}
+
 /* ---- MMU, caches ---- */
 
 /* Host heap addresses stand for physical ones: 47 bits on x86-64. */

@@ -23,7 +23,7 @@
 #include <arch/gic.h>
 
 #define HOST_MVM_BASE 0x50000000ULL /* the MVM's RAM, identity mapped */
-#define HOST_MVM_SIZE 0x10000ULL
+#define HOST_MVM_SIZE 0x100000ULL /* a mediated FETCH of the most data fits */
 #define HOST_RAM_BASE 0x40000000ULL /* the board's RAM: no passthrough */
 #define HOST_RAM_SIZE 0x40000000ULL
 #define HOST_GICD_BASE 0x08000000ULL
