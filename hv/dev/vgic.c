@@ -312,7 +312,44 @@ static enum irq_result vtimer_irq(uint32_t intid)
 	if (!vcpu)
 		return IRQ_HANDLED;
 	vgic_inject(vcpu, intid);
+	vcpu->ctx.vtimer_active = true; /* active at the GIC until the guest ends it */
 	return IRQ_FORWARDED;
+}
+
+/* CNTV_CTL_EL0 (Arm ARM D13.8.x): the timer's output is high with ENABLE
+ * and ISTATUS set and IMASK clear. */
+#define CNTV_CTL_OUTPUT_MASK 0x7UL
+#define CNTV_CTL_OUTPUT_HIGH 0x5UL
+
+void vgic_vtimer_resample(struct vcpu *vcpu)
+{
+	uint32_t intid = hv.board.timer.virt_intid;
+	uint64_t bit = 1UL << (intid % 64);
+	bool was_pending;
+	struct lr lr;
+	int n;
+
+	if (__builtin_expect(!vcpu->ctx.vtimer_active, 1) ||
+	    (sysreg_read(cntv_ctl_el0) & CNTV_CTL_OUTPUT_MASK) == CNTV_CTL_OUTPUT_HIGH)
+		return;
+	/* The guest disabled, masked or moved its timer before taking the
+	 * interrupt: a level interrupt whose line fell is pending no more at
+	 * a GIC, so it is withdrawn here too, and ended at the physical GIC
+	 * (it refires when the line rises again). Once the guest has taken
+	 * it, its EOI ends it as usual. */
+	was_pending = __atomic_fetch_and(&vcpu->vgic.pending[intid / 64], ~bit,
+					 __ATOMIC_ACQ_REL) & bit;
+	n = find_lr(intid, vgic_hw_empty_lrs(), &lr);
+	if (n >= 0 && lr.state != LR_PENDING)
+		return;
+	if (n >= 0)
+		vgic_hw_set_raw_lr((unsigned)n, 0);
+	else if (!was_pending) {
+		vcpu->ctx.vtimer_active = false; /* the guest ended it already */
+		return;
+	}
+	gic_deactivate(intid);
+	vcpu->ctx.vtimer_active = false;
 }
 
 /* The distributor is 64 KiB on GICv3, 4 KiB on GICv2. */

@@ -27,6 +27,8 @@ _Static_assert(__builtin_offsetof(struct cpu, preack) == CPU_PREACK, "CPU_PREACK
 _Static_assert(__builtin_offsetof(struct vcpu, fast_timer_lr) == VCPU_FAST_LR, "VCPU_FAST_LR");
 _Static_assert(__builtin_offsetof(struct vcpu, fast_timer_exits) == VCPU_FAST_EXITS,
 	       "VCPU_FAST_EXITS");
+_Static_assert(__builtin_offsetof(struct vcpu, ctx.vtimer_active) == VCPU_VTIMER_ACTIVE,
+	       "VCPU_VTIMER_ACTIVE");
 
 /* HCR_EL2 (Arm ARM D19.2.48) bits for a running guest. */
 #define HCR_VM (1UL << 0)

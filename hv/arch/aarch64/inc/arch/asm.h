@@ -42,6 +42,7 @@
 #define CPU_PREACK 8
 #define VCPU_FAST_LR 0
 #define VCPU_FAST_EXITS 8
+#define VCPU_VTIMER_ACTIVE 0x748 /* ctx.vtimer_active */
 
 /* Vector kinds passed to the C handler. */
 #define VEC_SYNC 0
