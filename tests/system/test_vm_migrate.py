@@ -7,6 +7,7 @@ counters counting on from above their values, files with their checksums,
 its shell answering), its network card fetches from B's MVM through B's
 switch, and on A it is gone and its memory free again. A destination that cannot take the VM refuses it before
 anything stops, and the guest runs on at the source."""
+import os
 import re
 import shutil
 import time
@@ -336,15 +337,16 @@ def memcheck_past(child, vm, checked, what):
     pytest.fail(f"{what}: the checker made no progress past {checked} pages")
 
 
-@pytest.mark.parametrize("gic", [3, 2])
+@pytest.mark.parametrize("gic", [2])
 def test_guest_memory_survives_migrations_back_and_forth(qemu, tmp_path, gic):
     """A guest that rewrites 16 MiB page by page, checking each page still
     holds what it last wrote there (mvm/tools/memcheck.c), and a shell
-    counter beside it, moves A -> B -> A -> B (MIGRATE_ROUND_TRIPS, default 2):
+    counter beside it, moves A -> B -> A (MIGRATE_ROUND_TRIPS, default 1; GICv2,
+    where a CI run once saw a migrated process die; the main test runs the
+    checker on both GICs):
     after every move both run on, and no page came back older (a write lost
     by the dirty log, the final copy or the pause shows as a bad page)."""
-    import os
-    trips = int(os.environ.get("MIGRATE_ROUND_TRIPS", "2"))
+    trips = int(os.environ.get("MIGRATE_ROUND_TRIPS", "1"))
     a, b = boot_boards(qemu, tmp_path, gic)
     boards = {"a": a, "b": b}
     start_daemon(a)
