@@ -96,13 +96,18 @@ HV_PIECES = (r"(?:\[(?:vm|cpu)\d+\] [^\r\n]*\r*\n"
 # The rest of a line the hypervisor had begun: not a status digit, not a
 # piece of "[cpuN]".
 HV_LINE_REST = r"(?:[^\d\[\]\r\n][^\r\n]*)?"
+# Between two characters of a marker also the rest of a hypervisor line that
+# the marker's first part landed in ("@[cpu2] error: ins" ... "@" then
+# "truction fetch ...\n" then "END@@0"): no '@' and no '"' in it, so that the
+# echoed command line ('"@@BEG""IN@@"') never passes for the marker.
+HV_BETWEEN = r"(?:" + HV_PIECES + r"(?:[^\r\n@\"]*\r*\n" + HV_PIECES + r")?)"
 HV_WHOLE_LINE = re.compile(r"\[(?:vm|cpu)\d+\] [^\n]*\n")
 
 
 def marker(text):
     """A pattern for text as the MVM printed it, guest or hypervisor lines or
     the start of one allowed between any two of its characters and after."""
-    return HV_PIECES.join(re.escape(c) for c in text) + HV_PIECES
+    return HV_BETWEEN.join(re.escape(c) for c in text) + HV_PIECES
 
 
 def sh(child, cmd, timeout=10):
