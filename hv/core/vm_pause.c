@@ -14,7 +14,9 @@
  * While paused the virtual timer is off (saved with the context; a
  * deadline that passes fires at the resume), and interrupts raised for the
  * VM stay pending in its vGIC; keep-alive does not count it (ivc.c) and
- * starts its period again at the resume.
+ * starts its period again at the resume. Its virtio devices take nothing
+ * from its queues and write nothing into its RAM meanwhile (vdev_net.c,
+ * vdev_console.c), except a mediated disk's requests already in flight.
  */
 #include <arch/gic.h>
 #include <core/cpu.h>

@@ -48,8 +48,20 @@ static int console_check(struct vm *vm, const struct vm_vdev_cfg *cfg)
 	return 0;
 }
 
+/*
+ * A paused VM's queues are not touched from this side: its state may have
+ * been taken for a migration or a snapshot, and a chain taken or a buffer
+ * filled afterwards would leave the rings ahead of the saved device (the
+ * destination would hand the guest a used entry twice, or a buffer it had
+ * already freed). Decided under the device lock, which the state save holds.
+ */
+static bool queues_frozen(const struct vm *vm)
+{
+	return vm_is_paused(vm);
+}
+
 /* Moves what the guest has sent into the history, as far as allowed. */
-static void drain(struct vcon_model *m)
+static void drain(const struct vm *vm, struct vcon_model *m)
 {
 	uint8_t buf[256];
 
@@ -57,13 +69,16 @@ static void drain(struct vcon_model *m)
 	for (;;) {
 		uint32_t room = VCON_HISTORY - (m->head - m->tail);
 		size_t want = sizeof(buf);
-		size_t n;
+		size_t n = 0;
 
 		if (m->attached && room < want)
 			want = room;
 		if (!want)
 			break;
-		n = virtio_console_tx_pop(&m->con, buf, want);
+		virtio_dev_lock(&m->con.dev);
+		if (!queues_frozen(vm))
+			n = virtio_console_tx_pop_locked(&m->con, buf, want);
+		virtio_dev_unlock(&m->con.dev);
 		if (!n)
 			break;
 		for (size_t i = 0; i < n; i++)
@@ -79,7 +94,7 @@ static void drain(struct vcon_model *m)
 
 static void console_after_access(struct vdev *vd)
 {
-	drain(vd->model);
+	drain(vd->vm, vd->model);
 }
 
 static int console_setup(struct vdev *vd)
@@ -245,7 +260,8 @@ int vdev_console_history_load(struct vm *vm, const uint8_t *bytes, uint64_t len,
 	return 0;
 }
 
-static int64_t console_read(struct vcon_model *m, uint8_t *out, uint64_t len)
+static int64_t console_read(const struct vm *vm, struct vcon_model *m, uint8_t *out,
+			   uint64_t len)
 {
 	uint32_t n;
 
@@ -257,7 +273,7 @@ static int64_t console_read(struct vcon_model *m, uint8_t *out, uint64_t len)
 		out[i] = m->hist[(m->tail + i) & (VCON_HISTORY - 1)];
 	m->tail += n;
 	spin_unlock(&m->lock);
-	drain(m); /* room again: the guest's waiting buffers can come in */
+	drain(vm, m); /* room again: the guest's waiting buffers can come in */
 	return n;
 }
 
@@ -279,10 +295,17 @@ long vdev_console_hypercall(struct vcpu *caller, struct vm *vm, struct trap_fram
 	}
 	switch (op) {
 	case SHYPER_CONSOLE_READ:
-		f->x[1] = (uint64_t)console_read(m, buf, len);
+		f->x[1] = (uint64_t)console_read(vm, m, buf, len);
 		return 0;
 	case SHYPER_CONSOLE_WRITE:
-		f->x[1] = len ? virtio_console_rx_push(&m->con, buf, len) : 0;
+		/* Paused: nothing taken (the writer tries again, or sees the
+		 * VM gone after a migration); accepted bytes would not be in
+		 * a state already taken. */
+		f->x[1] = 0;
+		virtio_dev_lock(&m->con.dev);
+		if (len && !queues_frozen(vm))
+			f->x[1] = virtio_console_rx_push_locked(&m->con, buf, len);
+		virtio_dev_unlock(&m->con.dev);
 		return 0;
 	case SHYPER_CONSOLE_ATTACH:
 		spin_lock(&m->lock);
@@ -298,10 +321,10 @@ long vdev_console_hypercall(struct vcpu *caller, struct vm *vm, struct trap_fram
 		spin_lock(&m->lock);
 		m->attached = false;
 		spin_unlock(&m->lock);
-		drain(m);
+		drain(vm, m);
 		return 0;
 	case SHYPER_CONSOLE_STATS:
-		drain(m); /* what the guest sent so far counts */
+		drain(vm, m); /* what the guest sent so far counts */
 		spin_lock(&m->lock);
 		f->x[1] = m->head - m->tail;
 		f->x[2] = m->dropped;

@@ -81,11 +81,19 @@ static bool port_deliver(struct vswitch_port *port, const uint8_t *frame, size_t
 {
 	struct vnet_model *m = container_of(port, struct vnet_model, port);
 
-	/* Paused: its RAM and rings must stay as migration copies them. */
-	if (__atomic_load_n(&m->vm->state, __ATOMIC_RELAXED) != VM_RUNNING ||
-	    vm_is_paused(m->vm))
-		return false;
-	return virtio_net_rx_deliver(&m->net, frame, len);
+	bool ok = false;
+
+	/* Paused: its RAM and rings must stay as migration copies them.
+	 * Decided under the device lock, which the state save holds: a
+	 * frame checked in before the pause cannot land after the save. */
+	virtio_dev_lock(&m->net.dev);
+	if (__atomic_load_n(&m->vm->state, __ATOMIC_RELAXED) == VM_RUNNING &&
+	    !vm_is_paused(m->vm))
+		ok = virtio_net_rx_deliver_locked(&m->net, frame, len);
+	else
+		m->net.stats.rx_drops++;
+	virtio_dev_unlock(&m->net.dev);
+	return ok;
 }
 
 static void port_send(struct virtio_net *net, const uint8_t *frame, size_t len, void *ctx)

@@ -157,12 +157,11 @@ void virtio_console_rebind(struct virtio_console *con, const struct guest_mem *m
 	virtio_dev_rebind(&con->dev, &console_ops, mem, irq, irq_ctx);
 }
 
-size_t virtio_console_tx_pop(struct virtio_console *con, void *buf, size_t max)
+size_t virtio_console_tx_pop_locked(struct virtio_console *con, void *buf, size_t max)
 {
 	struct vcon_ring *r = &con->tx;
 	uint32_t n, pos, first;
 
-	virtio_dev_lock(&con->dev);
 	n = ring_used(r);
 	if (n > max)
 		n = (uint32_t)max;
@@ -175,17 +174,25 @@ size_t virtio_console_tx_pop(struct virtio_console *con, void *buf, size_t max)
 	}
 	/* Room again (or a kick the guest left out): take what it still has. */
 	tx_drain(con, false);
+	return n;
+}
+
+size_t virtio_console_tx_pop(struct virtio_console *con, void *buf, size_t max)
+{
+	size_t n;
+
+	virtio_dev_lock(&con->dev);
+	n = virtio_console_tx_pop_locked(con, buf, max);
 	virtio_dev_unlock(&con->dev);
 	return n;
 }
 
-size_t virtio_console_rx_push(struct virtio_console *con, const void *buf,
-			      size_t len)
+size_t virtio_console_rx_push_locked(struct virtio_console *con, const void *buf,
+				     size_t len)
 {
 	struct vcon_ring *r = &con->rx;
 	size_t done = 0;
 
-	virtio_dev_lock(&con->dev);
 	for (;;) {
 		uint32_t room = ring_room(r), n, pos, first;
 
@@ -200,6 +207,16 @@ size_t virtio_console_rx_push(struct virtio_console *con, const void *buf,
 		if (!rx_fill(con) || done == len)
 			break;
 	}
+	return done;
+}
+
+size_t virtio_console_rx_push(struct virtio_console *con, const void *buf,
+			      size_t len)
+{
+	size_t done;
+
+	virtio_dev_lock(&con->dev);
+	done = virtio_console_rx_push_locked(con, buf, len);
 	virtio_dev_unlock(&con->dev);
 	return done;
 }

@@ -160,7 +160,7 @@ unsigned virtio_net_tx_poll(struct virtio_net *net, vnet_send_fn send, void *ctx
 	return sent;
 }
 
-bool virtio_net_rx_deliver(struct virtio_net *net, const uint8_t *frame, size_t len)
+bool virtio_net_rx_deliver_locked(struct virtio_net *net, const uint8_t *frame, size_t len)
 {
 	struct virtio_dev *dev = &net->dev;
 	struct virtq_seg segs[VNET_MAX_SEGS];
@@ -169,7 +169,6 @@ bool virtio_net_rx_deliver(struct virtio_net *net, const uint8_t *frame, size_t 
 	uint32_t written = 0;
 	bool ok = false;
 
-	virtio_dev_lock(dev);
 	if (len >= VNET_ETH_HLEN && len <= VNET_MAX_FRAME &&
 	    virtio_dev_pop(dev, VIRTIO_NET_RECEIVEQ, segs, VNET_MAX_SEGS, &c) == 1) {
 		/* A buffer the device cannot fill goes back empty (the driver
@@ -189,6 +188,15 @@ bool virtio_net_rx_deliver(struct virtio_net *net, const uint8_t *frame, size_t 
 	} else {
 		net->stats.rx_drops++;
 	}
-	virtio_dev_unlock(dev);
+	return ok;
+}
+
+bool virtio_net_rx_deliver(struct virtio_net *net, const uint8_t *frame, size_t len)
+{
+	bool ok;
+
+	virtio_dev_lock(&net->dev);
+	ok = virtio_net_rx_deliver_locked(net, frame, len);
+	virtio_dev_unlock(&net->dev);
 	return ok;
 }

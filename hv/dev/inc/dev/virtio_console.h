@@ -62,6 +62,12 @@ size_t virtio_console_tx_pop(struct virtio_console *con, void *buf, size_t max);
  * is for a later call). Takes the lock. */
 size_t virtio_console_rx_push(struct virtio_console *con, const void *buf,
 			      size_t len);
+/* The same with the device lock held: the caller decides under it whether
+ * the guest's queues may be touched at all (not once a paused VM's state was
+ * taken: its RAM and rings must stay as the state describes them). */
+size_t virtio_console_tx_pop_locked(struct virtio_console *con, void *buf, size_t max);
+size_t virtio_console_rx_push_locked(struct virtio_console *con, const void *buf,
+				     size_t len);
 /* Bytes waiting in the tx ring, room left in the rx ring. Take the lock. */
 size_t virtio_console_tx_pending(struct virtio_console *con);
 size_t virtio_console_rx_room(struct virtio_console *con);

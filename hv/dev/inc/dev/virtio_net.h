@@ -101,5 +101,8 @@ unsigned virtio_net_tx_poll(struct virtio_net *net, vnet_send_fn send, void *ctx
  * lock; call with no device lock held.
  */
 bool virtio_net_rx_deliver(struct virtio_net *net, const uint8_t *frame, size_t len);
+/* The same with the device lock held (the caller decides under it whether
+ * the guest may be given anything at all). */
+bool virtio_net_rx_deliver_locked(struct virtio_net *net, const uint8_t *frame, size_t len);
 
 #endif
