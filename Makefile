@@ -11,7 +11,7 @@ GIC         ?= 3
 
 .DEFAULT_GOAL := all
 .PHONY: all run test test-under-load bench clean deps images hv kmod unit fuzz fuzz-long \
-	system-test stress
+	system-test stress soak
 
 all: hv
 
@@ -49,6 +49,14 @@ test-under-load: build-all
 # 10 000 interrupt-driven I/Os on each GIC).
 stress: build-all
 	IRQ_STRESS_SCALE=10 $(PYTHON) -m pytest -q -s tests/system/test_irq_stress.py
+
+# Lifecycle soak: SOAK_CYCLES (1000 unless given) cycles of config, boot,
+# stop and remove of Linux and bare-metal guests, the board checked back at
+# its baseline every 100 (tests/system/test_soak.py; make test runs 50).
+SOAK_CYCLES ?= 1000
+
+soak: build-all
+	SOAK_CYCLES=$(SOAK_CYCLES) SOAK_CHECK_EVERY=100 $(PYTHON) -m pytest -q -s tests/system/test_soak.py
 
 # Long fuzzing: every libFuzzer harness, then the hypercall fuzzers inside the
 # system (tests/system/test_hvc_fuzz.py), each for FUZZ_SECONDS (600 unless

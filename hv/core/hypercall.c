@@ -66,12 +66,18 @@ static void fill_sys_info(struct shyper_sys_info *info)
 	info->state_version = HV_STATE_VERSION;
 	info->updates = hv.update.updates;
 	info->heap_free = hv_heap_free();
+	for (unsigned i = 0; i <= GIC_MAX_INTID; i++)
+		info->irqs_owned += hv.irq_owner[i] != 0;
 }
+
+_Static_assert(__builtin_offsetof(struct shyper_sys_info, irqs_owned) ==
+		       SHYPER_SYS_INFO_MIN_SIZE, "SYS_INFO's first layout");
 
 int64_t hc_sys(struct vcpu *caller, struct trap_frame *f, unsigned fn)
 {
 	struct shyper_sys_info info;
 	struct event ev;
+	uint64_t len;
 	void *buf;
 
 	if (fn == SHYPER_HVC_FN(SHYPER_SYS_VERSION)) {
@@ -86,13 +92,15 @@ int64_t hc_sys(struct vcpu *caller, struct trap_frame *f, unsigned fn)
 		return -SHYPER_EPERM;
 	switch (fn) {
 	case SHYPER_HVC_FN(SHYPER_SYS_INFO):
-		if (f->x[2] < sizeof(info))
+		/* An older caller's shorter struct gets what it knows. */
+		if (f->x[2] < SHYPER_SYS_INFO_MIN_SIZE)
 			return -SHYPER_EINVAL;
-		buf = hc_mvm_buffer(caller, f->x[1], sizeof(info));
+		len = f->x[2] < sizeof(info) ? f->x[2] : sizeof(info);
+		buf = hc_mvm_buffer(caller, f->x[1], len);
 		if (!buf)
 			return -SHYPER_EFAULT;
 		fill_sys_info(&info);
-		memcpy(buf, &info, sizeof(info));
+		memcpy(buf, &info, len);
 		return 0;
 	case SHYPER_HVC_FN(SHYPER_SYS_REBOOT):
 		log_info("the management VM asked for a board reset");

@@ -281,7 +281,12 @@ struct shyper_sys_info {
 	uint32_t state_version;	/* layout of its state root */
 	uint32_t updates;	/* live updates since the board booted */
 	uint64_t heap_free;	/* bytes free in the hypervisor's heap */
+	/* Appended (a caller may pass the shorter size of the fields above). */
+	uint32_t irqs_owned;	/* physical interrupts a VM owns (passthrough) */
+	uint32_t reserved;	/* 0 */
 };
+/* The size before irqs_owned: what older callers pass. */
+#define SHYPER_SYS_INFO_MIN_SIZE 136
 
 /*
  * Live update group (docs/HYPERCALLS.md, "Live update"): the MVM only.

@@ -142,6 +142,7 @@ static int sys_info(int argc, char **argv)
 	       (unsigned long long)(si.total_ram / MIB), (unsigned long long)(si.free_ram / MIB));
 	si.version_string[sizeof(si.version_string) - 1] = '\0';
 	printf("hypervisor heap free: %llu KiB\n", (unsigned long long)(si.heap_free >> 10));
+	printf("interrupts passed through: %u\n", si.irqs_owned);
 	printf("hypervisor image: %s, state layout %u, %u live update%s since boot\n",
 	       si.version_string, si.state_version, si.updates, si.updates == 1 ? "" : "s");
 	free(vms);

@@ -42,6 +42,9 @@ def test_garbage_to_every_management_call(mvm):
     assert hvc(child, SYS_INFO, HV_IMAGE_PA, 4096)[0] == -EFAULT
     assert hvc(child, SYS_INFO, 0, 4096)[0] == -EFAULT
     assert hvc(child, SYS_INFO, 0, 1, buf="-b 1 4096")[0] == -EINVAL
+    # A CLI older than the hypervisor passes the size of the fields it knows.
+    assert hvc(child, SYS_INFO, 0, 135, buf="-b 1 4096")[0] == -EINVAL
+    assert hvc(child, SYS_INFO, 0, 136, buf="-b 1 4096")[0] == 0
     assert hvc(child, SYS_INFO, 0, 4096, buf="-b 1 4096")[0] == 0
     assert hvc(child, 0xc60000ff)[0] == -ENOSYS
     assert hvc(child, VMM_LIST, 0xdeadbeef000, 1 << 20)[0] == -EFAULT

@@ -232,7 +232,7 @@ int __wrap_hvc_call(int fd, uint32_t fid, const uint64_t x[6], unsigned buf_arg,
 			.nr_cpus = 4, .gic_version = 3, .total_ram = 4ULL << 30,
 			.free_ram = 2ULL << 30, .cpu_owner = { 1, 0, 6, 6 },
 			.version_string = "0.1.0-s1", .state_version = 1, .updates = 3,
-			.heap_free = 4000 << 10,
+			.heap_free = 4000 << 10, .irqs_owned = 2,
 		};
 
 		assert_int_equal(buf_arg, 1);
@@ -734,6 +734,7 @@ static void test_system(void **state)
 				 "core 2: vm5 (guest-os-1)\ncore 3: vm5 (guest-os-1)\n"
 				 "memory total: 4096 MiB\nmemory free: 2048 MiB\n"
 				 "hypervisor heap free: 4000 KiB\n"
+				 "interrupts passed through: 2\n"
 				 "hypervisor image: 0.1.0-s1, state layout 1, 3 live updates since boot\n");
 
 	assert_int_equal(run(cli_system_cmds, "system", "version", 0, NULL), 0);
