@@ -1,6 +1,7 @@
 #include <arch/sysreg.h>
 #include <arch/timer.h>
 #include <arch/vcpu_ctx.h>
+#include <arch/vcpu_ptimer.h>
 #include <core/cpu.h>
 #include <core/sched.h>
 #include <core/state.h>
@@ -60,7 +61,7 @@ static bool runnable(struct vcpu *v)
 		return false;
 	if (v->state == VCPU_PENDING || !v->blocked)
 		return true;
-	return has_pending(v) || vtimer_due(v);
+	return has_pending(v) || vtimer_due(v) || vcpu_ptimer_due(v);
 }
 
 struct vcpu *sched_pick(struct vcpu *after)

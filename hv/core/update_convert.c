@@ -8,8 +8,15 @@
  *           time vCPU 0 has had its core (exact for a VM on cores of its
  *           own, where an idle vCPU keeps its core; a lower bound otherwise).
  *   2 -> 1  drops it.
+ *   2 -> 3  appends struct hv_state_v3: each vCPU's EL1 physical timer.
+ *           Layout 2 trapped the timer, so none was running: all zero,
+ *           and every vCPU's timer PPI becomes a hardware-backed one.
+ *   3 -> 2  drops them (the cores parked with the timers stopped; the
+ *           older image traps the registers again).
+ * Layouts further apart convert one step at a time.
  */
 #include <arch/timer.h>
+#include <arch/vcpu_ptimer.h>
 #include <core/state.h>
 #include <core/update.h>
 #include <lib/string.h>
@@ -42,17 +49,38 @@ static void down_2_to_1(void)
 }
 #endif
 
-int update_convert_state(uint32_t from, uint32_t to)
+/* One step, from -> from +/- 1. */
+static void convert_step(uint32_t from, uint32_t to)
 {
-	if (from < HV_STATE_OLDEST || from > HV_STATE_VERSION || to < HV_STATE_OLDEST ||
-	    to > HV_STATE_VERSION)
-		return -SHYPER_EPROTO;
 #if HV_STATE_VERSION >= 2
 	if (from == 1 && to == 2)
 		up_1_to_2();
 	else if (from == 2 && to == 1)
 		down_2_to_1();
 #endif
+#if HV_STATE_VERSION >= 3
+	if (from == 2 && to == 3)
+		vcpu_ptimer_adopt_all();
+	else if (from == 3 && to == 2)
+		vcpu_ptimer_drop_all();
+#endif
+	(void)from;
+	(void)to;
+}
+
+int update_convert_state(uint32_t from, uint32_t to)
+{
+	if (from < HV_STATE_OLDEST || from > HV_STATE_VERSION || to < HV_STATE_OLDEST ||
+	    to > HV_STATE_VERSION)
+		return -SHYPER_EPROTO;
+	while (from < to) {
+		convert_step(from, from + 1);
+		from++;
+	}
+	while (from > to) {
+		convert_step(from, from - 1);
+		from--;
+	}
 	hv.version = to;
 	return 0;
 }

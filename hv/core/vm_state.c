@@ -10,6 +10,7 @@
  * the saved count at that moment (vcpu_arch.c applies it at every entry).
  */
 #include <arch/timer.h>
+#include <arch/vcpu_ptimer.h>
 #include <arch/vcpu_state.h>
 #include <core/event.h>
 #include <core/log.h>
@@ -142,16 +143,24 @@ static void save_config(struct vm *vm, struct mstream_writer *w)
 	mstream_end_section(w);
 }
 
-static int write_state(struct vm *vm, struct mstream_writer *w, uint64_t cntvct)
+static int write_state(struct vm *vm, struct mstream_writer *w, uint64_t cntvct,
+		       uint64_t cntpct)
 {
 	save_config(vm, w);
 	for (unsigned i = 0; i < vm->nr_vcpus; i++) {
 		struct shyper_mig_vcpu v;
+		struct shyper_mig_ptimer pt;
 
 		vcpu_state_export(&vm->vcpus[i], &v);
 		v.cntvct = cntvct;
 		mstream_begin_section(w, SHYPER_MIG_SEC_VCPU, SHYPER_MIG_VCPU_VERSION, i);
 		mstream_append(w, &v, sizeof(v));
+		mstream_end_section(w);
+		if (!vcpu_ptimer_export(&vm->vcpus[i], &pt, cntpct))
+			continue;
+		mstream_begin_section(w, SHYPER_MIG_SEC_VCPU_PTIMER,
+				      SHYPER_MIG_VCPU_PTIMER_VERSION, i);
+		mstream_append(w, &pt, sizeof(pt));
 		mstream_end_section(w);
 	}
 	vgic_state_save_dist(vm, w);
@@ -168,7 +177,7 @@ int vm_state_save(struct vm *vm, void *buf, size_t cap, size_t *needed, char *wh
 {
 	struct mstream_info info = stream_info();
 	struct mstream_writer w;
-	uint64_t cntvct;
+	uint64_t cntvct, cntpct;
 	int ret;
 
 	if (vm->state != VM_RUNNING || !vm_is_paused(vm)) {
@@ -180,16 +189,17 @@ int vm_state_save(struct vm *vm, void *buf, size_t cap, size_t *needed, char *wh
 		return ret;
 	/* The guest's count now; it does not advance for the guest while the
 	 * stream rests, since the load continues from it. */
-	cntvct = timer_now() - vm->cntvoff;
+	cntpct = timer_now();
+	cntvct = cntpct - vm->cntvoff;
 	mstream_writer_init_count(&w, &info);
-	ret = write_state(vm, &w, cntvct);
+	ret = write_state(vm, &w, cntvct, cntpct);
 	if (ret)
 		return ret;
 	*needed = w.pos;
 	if (w.pos > cap)
 		return -SHYPER_ENOSPC;
 	mstream_writer_init(&w, buf, cap, &info);
-	ret = write_state(vm, &w, cntvct);
+	ret = write_state(vm, &w, cntvct, cntpct);
 	if (!ret && w.pos != *needed)
 		ret = -SHYPER_EAGAIN; /* the console grew between the passes */
 	return ret;
@@ -286,6 +296,17 @@ static int load_section(struct load *l, const struct mstream_section *s, char *w
 			l->cntvct = vcpu.cntvct;
 		l->vcpus_seen |= 1U << s->instance;
 		return vcpu_state_import(&vm->vcpus[s->instance], &vcpu, why, why_size);
+	case SHYPER_MIG_SEC_VCPU_PTIMER: {
+		struct shyper_mig_ptimer pt;
+
+		/* After its VCPU, whose load resets the vCPU's context. */
+		if (!(l->vcpus_seen & (1U << s->instance))) {
+			fmt_snprintf(why, why_size, "comes before its VCPU section");
+			return -SHYPER_EINVAL;
+		}
+		mstream_parse_ptimer(s->payload, s->length, &pt, why, why_size);
+		return vcpu_ptimer_import(&vm->vcpus[s->instance], &pt, why, why_size);
+	}
 	case SHYPER_MIG_SEC_VGIC_DIST:
 		mstream_parse_vgic_dist(s->payload, s->length, &dist, why, why_size);
 		l->dist_seen = true;

@@ -8,6 +8,7 @@
 #include <arch/gic.h>
 #include <arch/stage2.h>
 #include <arch/sysreg.h>
+#include <arch/vcpu_ptimer.h>
 #include <arch/vgic_hw.h>
 #include <core/cpu.h>
 #include <core/irq.h>
@@ -323,15 +324,20 @@ static enum irq_result vtimer_irq(uint32_t intid)
 
 void vgic_vtimer_resample(struct vcpu *vcpu)
 {
-	uint32_t intid = hv.board.timer.virt_intid;
+	vcpu_ptimer_resample(vcpu);
+	if (__builtin_expect(!vcpu->ctx.vtimer_active, 1) ||
+	    (sysreg_read(cntv_ctl_el0) & CNTV_CTL_OUTPUT_MASK) == CNTV_CTL_OUTPUT_HIGH)
+		return;
+	vgic_timer_withdraw(vcpu, hv.board.timer.virt_intid, &vcpu->ctx.vtimer_active);
+}
+
+void vgic_timer_withdraw(struct vcpu *vcpu, uint32_t intid, bool *active)
+{
 	uint64_t bit = 1UL << (intid % 64);
 	bool was_pending;
 	struct lr lr;
 	int n;
 
-	if (__builtin_expect(!vcpu->ctx.vtimer_active, 1) ||
-	    (sysreg_read(cntv_ctl_el0) & CNTV_CTL_OUTPUT_MASK) == CNTV_CTL_OUTPUT_HIGH)
-		return;
 	/* The guest disabled, masked or moved its timer before taking the
 	 * interrupt: a level interrupt whose line fell is pending no more at
 	 * a GIC, so it is withdrawn here too, and ended at the physical GIC
@@ -345,11 +351,11 @@ void vgic_vtimer_resample(struct vcpu *vcpu)
 	if (n >= 0)
 		vgic_hw_set_raw_lr((unsigned)n, 0);
 	else if (!was_pending) {
-		vcpu->ctx.vtimer_active = false; /* the guest ended it already */
+		*active = false; /* the guest ended it already */
 		return;
 	}
 	gic_deactivate(intid);
-	vcpu->ctx.vtimer_active = false;
+	*active = false;
 }
 
 /* The distributor is 64 KiB on GICv3, 4 KiB on GICv2. */
@@ -373,6 +379,9 @@ void vgic_reset(struct vm *vm)
 		for (unsigned i = 0; i < VGIC_NR_PRIVATE; i++)
 			c->priv[i] = (struct vgic_irq){ .cfg = i < GIC_NR_SGIS ? 2 : 0 };
 		c->priv[hv.board.timer.virt_intid].hw = true;
+#if HV_STATE_VERSION >= 3
+		c->priv[hv.board.timer.phys_intid].hw = true;
+#endif
 		for (unsigned w = 0; w < VGIC_MAX_IRQS / 64; w++)
 			c->pending[w] = 0;
 		c->waker = 0;
@@ -418,5 +427,6 @@ int vgic_cpu_init(void)
 	vgic_cpu_setup();
 	irq_register(hv.board.timer.virt_intid, vtimer_irq);
 	gic_enable(hv.board.timer.virt_intid, this_cpu_id());
+	vcpu_ptimer_cpu_init();
 	return 0;
 }

@@ -11,6 +11,7 @@
  * entry.
  */
 #include <arch/gic.h>
+#include <arch/vcpu_ptimer.h>
 #include <arch/vgic_hw.h>
 #include <core/state.h>
 #include <core/vm.h>
@@ -251,8 +252,10 @@ static int lr_in(struct vcpu *vcpu, uint64_t raw, uint64_t *out, char *why, size
 	};
 	/* A hardware interrupt active in the guest is active at the GIC too
 	 * (the virtual timer's, on the vCPU's core: set at its switch-in). */
-	if (irq->hw)
+	if (irq->hw && intid == hv.board.timer.virt_intid)
 		vcpu->ctx.vtimer_active = true;
+	else if (irq->hw && intid == hv.board.timer.phys_intid)
+		vcpu_ptimer_set_active(vcpu);
 	*out = vgic_hw_encode_lr(&lr);
 	return 0;
 }
@@ -292,6 +295,7 @@ int vgic_state_load_cpu(struct vcpu *vcpu, const struct mstream_vgic_cpu_view *v
 			set_pending(vcpu, intid);
 	}
 	vcpu->ctx.vtimer_active = false;
+	vcpu_ptimer_forget(vcpu);
 	memset(vcpu->ctx.lr, 0, sizeof(vcpu->ctx.lr));
 	for (uint32_t n = 0; n < v->cpu.nr_lrs; n++) {
 		uint64_t raw;

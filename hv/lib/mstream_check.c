@@ -65,6 +65,8 @@ static const struct section_rule rules[SHYPER_MIG_SEC_NR] = {
 				 false, false, false, true },
 	[SHYPER_MIG_SEC_IMAGE] = { "IMAGE", SHYPER_MIG_IMAGE_VERSION,
 				   true, false, false, false },
+	[SHYPER_MIG_SEC_VCPU_PTIMER] = { "VCPU_PTIMER", SHYPER_MIG_VCPU_PTIMER_VERSION,
+					 true, true, true, false },
 };
 
 static const char *const image_names[3] = { "kernel", "initrd", "DTB" };
@@ -404,6 +406,8 @@ static int check_payload(struct mstream_check *c, const uint8_t *p, size_t len,
 		return mstream_parse_mem(p, len, &v.mem, why, why_size);
 	case SHYPER_MIG_SEC_VCPU:
 		return mstream_parse_vcpu(p, len, &v.vcpu, why, why_size);
+	case SHYPER_MIG_SEC_VCPU_PTIMER:
+		return mstream_parse_ptimer(p, len, &v.ptimer, why, why_size);
 	case SHYPER_MIG_SEC_VGIC_DIST:
 		return mstream_parse_vgic_dist(p, len, &v.dist, why, why_size);
 	case SHYPER_MIG_SEC_VGIC_CPU:

@@ -233,6 +233,25 @@ int mstream_parse_vcpu(const void *payload, size_t len,
 	return 0;
 }
 
+int mstream_parse_ptimer(const void *payload, size_t len,
+			 struct shyper_mig_ptimer *pt, char *why, size_t why_size)
+{
+	struct cursor c;
+	int ret;
+
+	cursor_init(&c, payload, len, why, why_size);
+	ret = take_fixed(&c, pt, sizeof(*pt), "physical timer state");
+	if (!ret)
+		ret = expect_end(&c);
+	if (ret)
+		return ret;
+	if (pt->ctl & ~(uint64_t)SHYPER_MIG_PTIMER_CTL_KNOWN)
+		return bad(&c, "unknown CNTP_CTL bits 0x%llx", (unsigned long long)pt->ctl);
+	if (pt->reserved)
+		return bad(&c, "reserved field not 0");
+	return 0;
+}
+
 /* Interrupt entries: INTIDs first_intid + i. */
 static int check_irqs(struct cursor *c, const struct mstream_array *a,
 		      uint32_t first_intid)

@@ -70,6 +70,7 @@ enum shyper_mig_section_type {
 	SHYPER_MIG_SEC_DISK_BLOCKS = 8,	    /* mediated disk copy; repeatable */
 	SHYPER_MIG_SEC_END = 9,		    /* exactly one, last */
 	SHYPER_MIG_SEC_IMAGE = 10,	    /* a boot image's bytes; repeatable */
+	SHYPER_MIG_SEC_VCPU_PTIMER = 11,    /* per vCPU whose EL1 physical timer is set (instance) */
 	SHYPER_MIG_SEC_NR
 };
 
@@ -84,6 +85,7 @@ enum shyper_mig_section_type {
 #define SHYPER_MIG_DISK_BLOCKS_VERSION 1
 #define SHYPER_MIG_END_VERSION 1
 #define SHYPER_MIG_IMAGE_VERSION 1
+#define SHYPER_MIG_VCPU_PTIMER_VERSION 1
 
 struct shyper_mig_section {
 	uint16_t type;	   /* enum shyper_mig_section_type */
@@ -169,6 +171,21 @@ struct shyper_mig_vcpu {
 	uint32_t reserved;   /* 0 */
 };
 _Static_assert(sizeof(struct shyper_mig_vcpu) == 1024, "VCPU layout");
+
+/*
+ * VCPU_PTIMER: a vCPU's EL1 physical timer, written only when the guest set
+ * it (CNTP_CTL not 0), so a stream of a VM that never used it stays
+ * readable by readers that predate the section. The physical counter is
+ * the board's, so the reader keeps the time left (cval - cntpct), not cval.
+ */
+#define SHYPER_MIG_PTIMER_CTL_KNOWN 0x3u /* ENABLE, IMASK (ISTATUS is computed) */
+struct shyper_mig_ptimer {
+	uint64_t ctl;	   /* CNTP_CTL_EL0 */
+	uint64_t cval;	   /* CNTP_CVAL_EL0 */
+	uint64_t cntpct;   /* the source board's physical count at the save */
+	uint64_t reserved; /* 0 */
+};
+_Static_assert(sizeof(struct shyper_mig_ptimer) == 32, "VCPU_PTIMER layout");
 
 /* One interrupt's state, in VGIC_DIST (SPIs) and VGIC_CPU (SGIs, PPIs). */
 #define SHYPER_MIG_IRQ_ENABLED (1u << 0)

@@ -105,6 +105,7 @@ static void parse_all(const uint8_t *p, size_t len, uint32_t type, bool must_pas
 	struct mstream_vdev_view vdev;
 	struct mstream_disk_view disk;
 	struct shyper_mig_end end;
+	struct shyper_mig_ptimer ptimer;
 	char why[64];
 	int ret;
 
@@ -125,6 +126,9 @@ static void parse_all(const uint8_t *p, size_t len, uint32_t type, bool must_pas
 		abort();
 	ret = mstream_parse_vcpu(p, len, &vcpu, NULL, 0);
 	if (must_pass && type == SHYPER_MIG_SEC_VCPU && ret)
+		abort();
+	ret = mstream_parse_ptimer(p, len, &ptimer, why, sizeof(why));
+	if (must_pass && type == SHYPER_MIG_SEC_VCPU_PTIMER && ret)
 		abort();
 	ret = mstream_parse_vgic_dist(p, len, &dist, why, sizeof(why));
 	if (!ret)
@@ -314,6 +318,12 @@ static void seed_vcpus(struct mstream_writer *w, uint32_t nr_vcpus)
 		vcpu.psci_state = i ? SHYPER_MIG_PSCI_OFF : SHYPER_MIG_PSCI_ON;
 		seed_section(w, SHYPER_MIG_SEC_VCPU, SHYPER_MIG_VCPU_VERSION, i,
 			     &vcpu, sizeof(vcpu));
+		if (i == 0) {
+			struct shyper_mig_ptimer pt = { .ctl = 1, .cval = 1000, .cntpct = 900 };
+
+			seed_section(w, SHYPER_MIG_SEC_VCPU_PTIMER,
+				     SHYPER_MIG_VCPU_PTIMER_VERSION, i, &pt, sizeof(pt));
+		}
 	}
 }
 

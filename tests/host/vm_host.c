@@ -110,6 +110,7 @@ void host_setup(const struct host_board *b)
 		}
 	}
 	hv.board.timer.virt_intid = HOST_VIRT_TIMER;
+	hv.board.timer.phys_intid = HOST_PHYS_TIMER;
 	nr_gic_irqs = b->nr_irqs;
 
 	/* The MVM: running, on core 0 and its other cores; its RAM holds
@@ -281,6 +282,26 @@ void gic_send_sgi(unsigned cpu, uint32_t sgi)
 void gic_deactivate(uint32_t ack)
 {
 	(void)ack;
+}
+
+/* The EL1 physical timer's hardware side (arch/aarch64/vcpu_ptimer.c). */
+void vcpu_ptimer_cpu_init(void)
+{
+}
+
+void vcpu_ptimer_resample(struct vcpu *v)
+{
+	(void)v;
+}
+
+void vcpu_ptimer_forget(struct vcpu *v)
+{
+	(void)v;
+}
+
+void vcpu_ptimer_set_active(struct vcpu *v)
+{
+	(void)v;
 }
 
 int irq_register(uint32_t intid, irq_handler_t handler)

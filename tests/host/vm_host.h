@@ -34,6 +34,7 @@
 #define HOST_HV_UART_INTID 33 /* the hypervisor's own: registered */
 #define HOST_MVM_IRQ 34	      /* passthrough to the MVM */
 #define HOST_VIRT_TIMER 27
+#define HOST_PHYS_TIMER 30
 
 struct host_board {
 	unsigned gic_version;	/* 2 or 3 */

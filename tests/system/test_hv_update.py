@@ -1,7 +1,8 @@
 """Hypervisor live update (`shyper system update`): the running cshyper
 image is replaced while the MVM and guests run. The two images differ in
-their state layout (cshyper.bin writes layout 2, cshyper-s1.bin layout 1,
-built with -DHV_STATE_VERSION=1) and in one hypercall the newer adds
+their state layout (cshyper.bin writes layout 3, cshyper-s1.bin layout 1,
+built with -DHV_STATE_VERSION=1: each switch converts through layout 2) and
+in one hypercall the newer adds
 (SHYPER_VMM_UPTIME, shown by `shyper vm info` as "uptime:"): each switch is
 visible, and no guest notices more than a pause. Bad images are refused
 before anything stops; an image that fails its self-check is rolled back."""
@@ -21,6 +22,7 @@ from test_vm_snapshot import counter_at_least, guest, guest_value
 
 HV = "/mnt/hv"
 IMAGE = {"0.2.0": f"{HV}/cshyper.bin", "0.2.0-s1": f"{HV}/cshyper-s1.bin"}
+LAYOUT = 3  # the state layout cshyper.bin writes (core/state_version.h)
 
 
 class Tee:
@@ -101,12 +103,12 @@ def refused(child, image, pattern, what):
 
 def test_update_keeps_every_vm_running(qemu, tmp_path):
     """MVM, a Linux guest (mediated disk written, a counter, a TCP fetch
-    loop over the switch) and the real-time guest through v2 -> v1 -> v2."""
+    loop over the switch) and the real-time guest through v3 -> v1 -> v3."""
     child = boot(qemu, tmp_path)
     seen = Tee(child.logfile_read)
     child.logfile_read = seen
     version, layout, updates, _, _ = info(child)
-    assert (version, layout, updates) == ("0.2.0", 2, 0)
+    assert (version, layout, updates) == ("0.2.0", LAYOUT, 0)
 
     rc, out = sh(child, "dd if=/dev/zero of=/tmp/vm.img bs=1M count=64 2>/dev/null && "
                         "echo '{\"mediated\": [\"/tmp/vm.img\"]}' > /tmp/med.json && "
@@ -131,11 +133,11 @@ def test_update_keeps_every_vm_running(qemu, tmp_path):
     assert rc == 0, out
     expect(child, rf"\[vm{rt}\] rt-latency: window 3 ", "the RT guest's windows", timeout=60)
     uptime0 = has_uptime(child, vm)
-    assert uptime0 is not None, "layout 2 reports a VM's uptime"
+    assert uptime0 is not None, "layouts from 2 on report a VM's uptime"
     fetched = guest_value(child, vm, "fetches", "wc -l < /tmp/fetch.log", "the first fetches")
 
     out, pause = update(child, IMAGE["0.2.0-s1"])
-    assert "state v2 -> v1" in out, out
+    assert f"state v{LAYOUT} -> v1" in out, out
     assert "cshyper 0.2.0-s1 running; 3 VMs kept (mvm, linux-migrate, rt-latency-loop)" in out, out
     assert info(child)[:3] == ("0.2.0-s1", 1, 1)
     assert has_uptime(child, vm) is None, "layout 1 has no SHYPER_VMM_UPTIME"
@@ -143,10 +145,10 @@ def test_update_keeps_every_vm_running(qemu, tmp_path):
     assert f"alive-{pid}" in out, out
 
     out, pause2 = update(child, IMAGE["0.2.0"])
-    assert "state v1 -> v2" in out, out
-    assert info(child)[:3] == ("0.2.0", 2, 2)
+    assert f"state v1 -> v{LAYOUT}" in out, out
+    assert info(child)[:3] == ("0.2.0", LAYOUT, 2)
     up = has_uptime(child, vm)
-    assert up is not None and up >= uptime0, f"uptime after v1 -> v2: {up} (was {uptime0})"
+    assert up is not None and up >= uptime0, f"uptime after the way back: {up} (was {uptime0})"
     # Three windows after the switches, then the 20 kHz guest stops: on a
     # busy host its lines and interrupts would starve the checks below.
     expect(child, rf"\[vm{rt}\] rt-latency: window \d+ ", "an RT window after the updates",
@@ -180,20 +182,20 @@ def test_update_keeps_every_vm_running(qemu, tmp_path):
     wins = [(int(k), int(m), int(ns)) for k, m, ns in re.findall(
         rf"\[vm{rt}\] rt-latency: window (\d+) n=\d+ missed=(\d+) max=\d+ ticks max=(\d+) ns",
         log)]
-    start = log.index("state v2 -> v1")
+    start = log.index(f"state v{LAYOUT} -> v1")
     after = [w for w in wins if log.index(f"window {w[0]} ") > start] if wins else []
     assert len(after) >= 3, f"the RT guest stopped reporting after the updates:\n{log[-3000:]}"
     assert all(m == 0 for _, m, _ in wins), f"RT timer shots were missed: {wins}"
     worst = max(ns for _, _, ns in wins) / 1000
     assert vm_list(child)[vm]["state"] == "running"
-    print(f"\npauses: {pause:.3f} ms (v2 -> v1), {pause2:.3f} ms (v1 -> v2); "
+    print(f"\npauses: {pause:.3f} ms (v{LAYOUT} -> v1), {pause2:.3f} ms (v1 -> v{LAYOUT}); "
           f"{len(rows)} fetches of 256 KiB intact; RT guest: {len(wins)} windows, "
           f"worst timer latency {worst:.0f} us (wall-clock QEMU: `make bench` has the "
           f"icount figure)")
 
 
 def test_twenty_updates_back_and_forth_leak_nothing(qemu, tmp_path):
-    """v2 -> v1 -> v2 ... twenty times in one boot, a guest running: free
+    """v3 -> v1 -> v3 ... twenty times in one boot, a guest running: free
     memory and the hypervisor's heap are back to their values each time."""
     child = boot(qemu, tmp_path)
     vm = configure(child, f"{GUESTS}/linux-core1.json")
@@ -210,7 +212,7 @@ def test_twenty_updates_back_and_forth_leak_nothing(qemu, tmp_path):
         pauses.append(pause)
         assert f"cshyper {version} running; 2 VMs kept (mvm, linux-core1)" in out, out
         got = info(child)
-        assert got == (version, 1 if n % 2 else 2, n, free0, heap0), \
+        assert got == (version, 1 if n % 2 else LAYOUT, n, free0, heap0), \
             f"after update {n}: {got}, expected free {free0} MiB, heap {heap0} KiB"
     assert vm_list(child)[vm]["state"] == "running"
     rc, out = sh(child, "shyper system update --status")
@@ -288,7 +290,7 @@ def test_failing_image_is_rolled_back(qemu, tmp_path, gic, fault):
     assert rc != 0, out
     assert re.search(r"the new image failed its self-check: " + FAULTS[fault], out), out
     assert re.search(r"rolled back: cshyper 0\.2\.0 running; 2 VMs kept", out), out
-    assert info(child)[:2] == ("0.2.0", 2)
+    assert info(child)[:2] == ("0.2.0", LAYOUT)
     counter_at_least(child, vm, before + 50, "the counter after the rollback")
     rc, out = sh(child, "shyper system update --status")
     assert rc == 0 and "rollbacks: 1" in out and "rolled back: " in out, out
@@ -301,7 +303,7 @@ def test_failing_image_is_rolled_back(qemu, tmp_path, gic, fault):
     update(child, IMAGE["0.2.0-s1"])
     rc, out = sh(child, "shyper system update --rollback", timeout=120)
     assert rc == 0 and "cshyper 0.2.0 running; 2 VMs kept" in out, out
-    assert info(child)[:2] == ("0.2.0", 2)
+    assert info(child)[:2] == ("0.2.0", LAYOUT)
     after = guest_value(child, vm, "count", "cat /tmp/count", "the count at the end")
     counter_at_least(child, vm, after + 50, "the counter after --rollback")
 

@@ -62,6 +62,7 @@ static uint16_t version_of(uint16_t type)
 		[SHYPER_MIG_SEC_CONSOLE_HISTORY] = SHYPER_MIG_CONSOLE_HISTORY_VERSION,
 		[SHYPER_MIG_SEC_DISK_BLOCKS] = SHYPER_MIG_DISK_BLOCKS_VERSION,
 		[SHYPER_MIG_SEC_END] = SHYPER_MIG_END_VERSION,
+		[SHYPER_MIG_SEC_VCPU_PTIMER] = SHYPER_MIG_VCPU_PTIMER_VERSION,
 	};
 
 	return type < SHYPER_MIG_SEC_NR ? v[type] : 1;
@@ -287,6 +288,14 @@ static void finish(struct mstream_writer *w, struct stream *s)
 	assert_int_equal(s->len, w->pos);
 }
 
+static size_t ptimer_payload(uint8_t *p, unsigned v)
+{
+	struct shyper_mig_ptimer pt = { .ctl = 1, .cval = 5000 + v, .cntpct = 4000 };
+
+	memcpy(p, &pt, sizeof(pt));
+	return sizeof(pt);
+}
+
 /* Every section type, per-vCPU and per-device instances, repeats. */
 static void write_full(struct mstream_writer *w, struct stream *s, size_t cap,
 		       uint32_t flags)
@@ -309,6 +318,7 @@ static void write_full(struct mstream_writer *w, struct stream *s, size_t cap,
 	put_section(w, s, SHYPER_MIG_SEC_DISK_BLOCKS, 0, p, disk_payload(p, 4096, 2));
 	put_section(w, s, SHYPER_MIG_SEC_DISK_BLOCKS, 0, p, disk_payload(p, 0, 1));
 	put_section(w, s, SHYPER_MIG_SEC_MEM, 0, p, mem_payload(p, 0x80000000ULL, 1, 3));
+	put_section(w, s, SHYPER_MIG_SEC_VCPU_PTIMER, 1, p, ptimer_payload(p, 1));
 	finish(w, s);
 }
 
@@ -857,7 +867,7 @@ static void test_truncation_reasons(void **state)
 			    "section 4: stream truncated: 3 of 24 section header bytes");
 	/* Missing END: the stream stops cleanly after a section. */
 	validate_exact(s.buf, s.off[s.nr - 1], &err);
-	assert_string_equal(err.reason, "section 15: stream truncated before END");
+	assert_string_equal(err.reason, "section 16: stream truncated before END");
 	free(s.buf);
 }
 
@@ -1230,6 +1240,57 @@ static void test_vm_config_and_vcpu_payloads(void **state)
 	free(s.buf);
 }
 
+/* VCPU_PTIMER: its size, known CNTP_CTL bits, reserved 0, one per vCPU
+ * of the VM, in order. */
+static void test_ptimer_payload(void **state)
+{
+	static uint8_t p[MAX_PAYLOAD], cfg[MAX_PAYLOAD];
+	struct shyper_mig_ptimer pt;
+	struct mstream_writer w;
+	struct stream s;
+	size_t n = ptimer_payload(p, 0), c = vm_config_payload(cfg, 1, false);
+	struct {
+		unsigned inst;
+		size_t len;
+		uint64_t ctl, reserved;
+		int code;
+		const char *reason;
+	} cases[] = {
+		{ 0, sizeof(pt), 3, 0, 0, NULL },
+		{ 0, sizeof(pt) - 1, 1, 0, -SHYPER_EPROTO,
+		  "section 2 (VCPU_PTIMER #0): 31 bytes cannot hold the 32-byte physical timer state" },
+		{ 0, sizeof(pt), 4, 0, -SHYPER_EPROTO,
+		  "section 2 (VCPU_PTIMER #0): unknown CNTP_CTL bits 0x4" },
+		{ 0, sizeof(pt), 1, 7, -SHYPER_EPROTO,
+		  "section 2 (VCPU_PTIMER #0): reserved field not 0" },
+		{ 1, sizeof(pt), 1, 0, -SHYPER_EPROTO, "section 2 (VCPU_PTIMER #1): " },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		ptimer_payload(p, 0);
+		SET(p, struct shyper_mig_ptimer, ctl, cases[i].ctl);
+		SET(p, struct shyper_mig_ptimer, reserved, cases[i].reserved);
+		start(&w, &s, BIG_CAP, 0);
+		put_section(&w, &s, SHYPER_MIG_SEC_VM_CONFIG, 0, cfg, c);
+		put_section(&w, &s, SHYPER_MIG_SEC_VCPU, 0, p + 1024, vcpu_payload(p + 1024, 0));
+		put_section(&w, &s, SHYPER_MIG_SEC_VCPU_PTIMER, cases[i].inst, p, cases[i].len);
+		finish(&w, &s);
+		if (cases[i].code) {
+			expect_invalid(s.buf, s.len, cases[i].code, cases[i].reason);
+		} else {
+			struct mstream_error err;
+
+			assert_int_equal(validate_exact(s.buf, s.len, &err), 0);
+			assert_int_equal(mstream_parse_ptimer(p, n, &pt, err.reason,
+							      sizeof(err.reason)), 0);
+			assert_int_equal(pt.ctl, 3);
+			assert_int_equal(pt.cval, 5000);
+		}
+		free(s.buf);
+	}
+}
+
 /* Every parser, every shorter length, in a block of exactly that size. */
 static void test_parsers_never_read_past(void **state)
 {
@@ -1422,6 +1483,7 @@ int main(void)
 		cmocka_unit_test(test_missing_end),
 		cmocka_unit_test(test_payload_lengths_and_counts),
 		cmocka_unit_test(test_vm_config_and_vcpu_payloads),
+		cmocka_unit_test(test_ptimer_payload),
 		cmocka_unit_test(test_parsers_never_read_past),
 		cmocka_unit_test(test_writer_never_writes_past_cap),
 		cmocka_unit_test(test_writer_misuse),

@@ -19,6 +19,7 @@
 #include <dev/vgic.h>
 #include <arch/vgic_hw.h>
 #include <arch/vcpu_ctx.h>
+#include <arch/vcpu_ptimer.h>
 #include <core/sched.h>
 #include <lib/string.h>
 
@@ -44,9 +45,6 @@ _Static_assert(__builtin_offsetof(struct vcpu, ctx.vtimer_active) == VCPU_VTIMER
 #define HCR_GUEST (HCR_VM | HCR_SWIO | HCR_FMO | HCR_IMO | HCR_AMO | HCR_FB | \
 		   HCR_BSU_INNER | HCR_TSC | HCR_RW)
 
-/* CNTHCTL_EL2 (non-VHE): EL1 may read the physical counter, but the EL1
- * physical timer traps; guests use their virtual timer. */
-#define CNTHCTL_EL1PCTEN (1UL << 0)
 /* CPTR_EL2 (non-VHE): RES1 bits; FP/SIMD not trapped (TFP = 0). */
 #define CPTR_EL2_RES1 0x33ffUL
 /*
@@ -91,7 +89,7 @@ static void vcpu_load_el2(struct vcpu *vcpu)
 	sysreg_write(vmpidr_el2, vcpu->sys.vmpidr_el2);
 	sysreg_write(cptr_el2, CPTR_EL2_RES1);
 	sysreg_write(mdcr_el2, MDCR_GUEST | PMCR_N(sysreg_read(pmcr_el0)));
-	sysreg_write(cnthctl_el2, CNTHCTL_EL1PCTEN);
+	sysreg_write(cnthctl_el2, CNTHCTL_GUEST); /* arch/vcpu_ptimer.h */
 	sysreg_write(cntvoff_el2, vm->cntvoff);
 	isb();
 }
@@ -103,6 +101,7 @@ static void vcpu_load_fresh(struct vcpu *vcpu, struct trap_frame *f)
 	sysreg_write(sctlr_el1, vcpu->sys.sctlr_el1);
 	sysreg_write(cntkctl_el1, 0);
 	sysreg_write(cntv_ctl_el0, 0);
+	vcpu_ptimer_reset(vcpu);
 	sysreg_write(cpacr_el1, 0);
 	sysreg_write(vbar_el1, 0);
 	sysreg_write(tcr_el1, 0);
@@ -149,6 +148,7 @@ static void switch_out(struct vcpu *cur, struct trap_frame *f)
 	cur->ctx.vtimer_active = gic_private_active(vtimer);
 	if (cur->ctx.vtimer_active)
 		gic_set_private_active(vtimer, false);
+	vcpu_ptimer_switch_out(cur);
 	cur->run_ticks += timer_now() - cur->run_since;
 	cur->run_since = 0;
 }
@@ -172,6 +172,7 @@ static void switch_in(struct vcpu *next, struct trap_frame *f)
 		/* Before its list registers: a HW one may name the timer PPI. */
 		if (next->ctx.vtimer_active)
 			gic_set_private_active(vtimer, true);
+		vcpu_ptimer_switch_in(next);
 		vcpu_ctx_restore(&next->ctx, f);
 		vgic_hw_set_hcr(false);
 		next->vgic.uie = false;
@@ -247,6 +248,7 @@ void vcpu_discard_saved(struct vcpu *vcpu)
 		vcpu->ctx.lr[n] = 0;
 	}
 	vcpu->ctx.vtimer_active = false;
+	vcpu_ptimer_forget(vcpu);
 	vgic_drop_pending(vcpu, false);
 	dsb(sy);
 	vcpu->state = VCPU_OFF;

@@ -4,6 +4,7 @@
  * the vCPU off. The list registers are not carried here: the vGIC folds
  * them into its own state (dev/vgic_state.c).
  */
+#include <arch/vcpu_ptimer.h>
 #include <arch/vcpu_state.h>
 #include <core/vm.h>
 #include <lib/fmt.h>
@@ -90,6 +91,7 @@ int vcpu_state_import(struct vcpu *vcpu, const struct shyper_mig_vcpu *in, char 
 		return -SHYPER_EINVAL;
 	}
 	memset(ctx, 0, sizeof(*ctx));
+	vcpu_ptimer_clear(vcpu); /* a VCPU_PTIMER section may follow */
 	vcpu->entry = vcpu->context = 0;
 	vcpu->blocked = false;
 	vcpu->stop_req = false;

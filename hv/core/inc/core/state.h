@@ -52,6 +52,20 @@ struct hv_state_v2 {
 	uint64_t vm_started_at[HV_MAX_VMS];
 };
 
+/*
+ * Added by layout 3: each vCPU's EL1 physical timer while the vCPU is off
+ * its core (on it, the registers are the hardware's), and whether its
+ * interrupt is active at the GIC on the guest's behalf (see vcpu_ptimer.h).
+ */
+struct vcpu_ptimer {
+	uint64_t ctl, cval; /* CNTP_CTL_EL0, CNTP_CVAL_EL0 */
+	bool active;
+};
+
+struct hv_state_v3 {
+	struct vcpu_ptimer ptimer[HV_MAX_VMS][VM_MAX_VCPUS];
+};
+
 struct hv_state {
 	uint32_t magic;
 	uint32_t version;
@@ -85,6 +99,9 @@ struct hv_state {
 	struct hv_update update;   /* live update: slots, switch, probation */
 #if HV_STATE_VERSION >= 2
 	struct hv_state_v2 v2;
+#endif
+#if HV_STATE_VERSION >= 3
+	struct hv_state_v3 v3;
 #endif
 };
 

@@ -67,10 +67,14 @@ void vgic_drop_pending(struct vcpu *vcpu, bool private_too);
 /* Before entering the guest: move pending interrupts into list registers
  * (vgic_flush() in core/vm.h checks inline whether there is anything). */
 void vgic_flush_slow(struct vcpu *vcpu);
-/* At a guest's exit: its virtual timer interrupt, forwarded but not yet
- * taken, is withdrawn if the timer's output has fallen since (disabled,
- * masked or moved on), as a GIC does for a level interrupt. */
+/* At a guest's exit: its timer interrupts (virtual, and the EL1 physical
+ * one), forwarded but not yet taken, are withdrawn if the timer's output
+ * has fallen since (disabled, masked or moved on), as a GIC does for a
+ * level interrupt. */
 void vgic_vtimer_resample(struct vcpu *vcpu);
+/* Withdraws timer interrupt intid of the running vCPU whose output fell;
+ * *active (held for the guest at the GIC) ends false. */
+void vgic_timer_withdraw(struct vcpu *vcpu, uint32_t intid, bool *active);
 /* Recomputes each vCPU's timer fast-path list register (struct vcpu). */
 void vgic_fast_sync(struct vm *vm);
 /* A physical interrupt owned by a VM arrived on this core. */

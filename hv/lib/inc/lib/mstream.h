@@ -104,6 +104,7 @@ union mstream_any_view {
 	struct mstream_vm_config_view cfg;
 	struct mstream_mem_view mem;
 	struct shyper_mig_vcpu vcpu;
+	struct shyper_mig_ptimer ptimer;
 	struct mstream_vgic_dist_view dist;
 	struct mstream_vgic_cpu_view cpu;
 	struct mstream_vdev_view vdev;
@@ -127,6 +128,8 @@ int mstream_parse_mem(const void *payload, size_t len,
 		      struct mstream_mem_view *view, char *why, size_t why_size);
 int mstream_parse_vcpu(const void *payload, size_t len,
 		       struct shyper_mig_vcpu *vcpu, char *why, size_t why_size);
+int mstream_parse_ptimer(const void *payload, size_t len,
+			 struct shyper_mig_ptimer *pt, char *why, size_t why_size);
 int mstream_parse_vgic_dist(const void *payload, size_t len,
 			    struct mstream_vgic_dist_view *view,
 			    char *why, size_t why_size);
