@@ -322,10 +322,11 @@ static enum irq_result vtimer_irq(uint32_t intid)
 #define CNTV_CTL_OUTPUT_MASK 0x7UL
 #define CNTV_CTL_OUTPUT_HIGH 0x5UL
 
-void vgic_vtimer_resample(struct vcpu *vcpu)
+void vgic_timers_resample_slow(struct vcpu *vcpu)
 {
-	vcpu_ptimer_resample(vcpu);
-	if (__builtin_expect(!vcpu->ctx.vtimer_active, 1) ||
+	if (vcpu->ctx.ptimer_active)
+		vcpu_ptimer_resample(vcpu);
+	if (!vcpu->ctx.vtimer_active ||
 	    (sysreg_read(cntv_ctl_el0) & CNTV_CTL_OUTPUT_MASK) == CNTV_CTL_OUTPUT_HIGH)
 		return;
 	vgic_timer_withdraw(vcpu, hv.board.timer.virt_intid, &vcpu->ctx.vtimer_active);

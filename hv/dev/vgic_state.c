@@ -255,7 +255,7 @@ static int lr_in(struct vcpu *vcpu, uint64_t raw, uint64_t *out, char *why, size
 	if (irq->hw && intid == hv.board.timer.virt_intid)
 		vcpu->ctx.vtimer_active = true;
 	else if (irq->hw && intid == hv.board.timer.phys_intid)
-		vcpu_ptimer_set_active(vcpu);
+		vcpu->ctx.ptimer_active = true;
 	*out = vgic_hw_encode_lr(&lr);
 	return 0;
 }
@@ -295,7 +295,7 @@ int vgic_state_load_cpu(struct vcpu *vcpu, const struct mstream_vgic_cpu_view *v
 			set_pending(vcpu, intid);
 	}
 	vcpu->ctx.vtimer_active = false;
-	vcpu_ptimer_forget(vcpu);
+	vcpu->ctx.ptimer_active = false;
 	memset(vcpu->ctx.lr, 0, sizeof(vcpu->ctx.lr));
 	for (uint32_t n = 0; n < v->cpu.nr_lrs; n++) {
 		uint64_t raw;

@@ -294,15 +294,6 @@ void vcpu_ptimer_resample(struct vcpu *v)
 	(void)v;
 }
 
-void vcpu_ptimer_forget(struct vcpu *v)
-{
-	(void)v;
-}
-
-void vcpu_ptimer_set_active(struct vcpu *v)
-{
-	(void)v;
-}
 
 int irq_register(uint32_t intid, irq_handler_t handler)
 {

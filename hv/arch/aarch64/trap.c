@@ -237,7 +237,7 @@ void guest_sync_exception(struct trap_frame *f)
 
 	if (__builtin_expect(!vcpu, 0))
 		panic_frame(f, "exception from a lower exception level with no vCPU");
-	vgic_vtimer_resample(vcpu); /* before any emulation reads its state */
+	vgic_timers_resample(vcpu); /* before any emulation reads its state */
 	/* The hot exits first: emulated MMIO and hypercalls. */
 	if (ec == EC_DABT_LOW) {
 		vcpu->exit_counts[SHYPER_EXIT_MMIO]++;
@@ -261,7 +261,7 @@ void guest_irq_exit(struct trap_frame *f)
 	if (!vcpu)
 		return;
 	vcpu->exit_counts[SHYPER_EXIT_IRQ]++;
-	vgic_vtimer_resample(vcpu);
+	vgic_timers_resample(vcpu);
 	sched_exit_check(f); /* stops, slices, newly started vCPUs */
 	vgic_flush(current_vcpu());
 }

@@ -248,7 +248,7 @@ void vcpu_discard_saved(struct vcpu *vcpu)
 		vcpu->ctx.lr[n] = 0;
 	}
 	vcpu->ctx.vtimer_active = false;
-	vcpu_ptimer_forget(vcpu);
+	vcpu->ctx.ptimer_active = false;
 	vgic_drop_pending(vcpu, false);
 	dsb(sy);
 	vcpu->state = VCPU_OFF;

@@ -34,8 +34,8 @@ void vcpu_ptimer_switch_out(struct vcpu *v)
 	pt->cval = sysreg_read(cntp_cval_el0);
 	sysreg_write(cntp_ctl_el0, 0); /* no firing for someone else */
 	isb();
-	pt->active = gic_private_active(ptimer_intid());
-	if (pt->active)
+	v->ctx.ptimer_active = gic_private_active(ptimer_intid());
+	if (v->ctx.ptimer_active)
 		gic_set_private_active(ptimer_intid(), false);
 }
 
@@ -43,7 +43,7 @@ void vcpu_ptimer_switch_in(const struct vcpu *v)
 {
 	const struct vcpu_ptimer *pt = vcpu_ptimer_of(v);
 
-	if (pt->active)
+	if (v->ctx.ptimer_active)
 		gic_set_private_active(ptimer_intid(), true);
 	sysreg_write(cntp_cval_el0, pt->cval);
 	sysreg_write(cntp_ctl_el0, pt->ctl);
@@ -53,25 +53,17 @@ void vcpu_ptimer_switch_in(const struct vcpu *v)
 void vcpu_ptimer_reset(struct vcpu *v)
 {
 	*vcpu_ptimer_of(v) = (struct vcpu_ptimer){ 0 };
+	v->ctx.ptimer_active = false;
 	sysreg_write(cntp_ctl_el0, 0);
 	sysreg_write(cntp_cval_el0, 0);
 	isb();
 	gic_set_private_active(ptimer_intid(), false);
 }
 
-void vcpu_ptimer_forget(struct vcpu *v)
-{
-	vcpu_ptimer_of(v)->active = false;
-}
-
 void vcpu_ptimer_clear(struct vcpu *v)
 {
 	*vcpu_ptimer_of(v) = (struct vcpu_ptimer){ 0 };
-}
-
-void vcpu_ptimer_set_active(struct vcpu *v)
-{
-	vcpu_ptimer_of(v)->active = true;
+	v->ctx.ptimer_active = false;
 }
 
 bool vcpu_ptimer_due(const struct vcpu *v)
@@ -84,12 +76,9 @@ bool vcpu_ptimer_due(const struct vcpu *v)
 
 void vcpu_ptimer_resample(struct vcpu *v)
 {
-	struct vcpu_ptimer *pt = vcpu_ptimer_of(v);
-
-	if (__builtin_expect(!pt->active, 1) ||
-	    (sysreg_read(cntp_ctl_el0) & CTL_OUTPUT_MASK) == CTL_OUTPUT_HIGH)
+	if ((sysreg_read(cntp_ctl_el0) & CTL_OUTPUT_MASK) == CTL_OUTPUT_HIGH)
 		return;
-	vgic_timer_withdraw(v, ptimer_intid(), &pt->active);
+	vgic_timer_withdraw(v, ptimer_intid(), &v->ctx.ptimer_active);
 }
 
 static enum irq_result ptimer_irq(uint32_t intid)
@@ -103,7 +92,7 @@ static enum irq_result ptimer_irq(uint32_t intid)
 		return IRQ_HANDLED;
 	}
 	vgic_inject(vcpu, intid);
-	vcpu_ptimer_of(vcpu)->active = true; /* active at the GIC until the guest ends it */
+	vcpu->ctx.ptimer_active = true; /* active at the GIC until the guest ends it */
 	return IRQ_FORWARDED;
 }
 
@@ -150,8 +139,10 @@ static void set_hw_all(bool hw)
 	for (unsigned i = 0; i < HV_MAX_VMS; i++) {
 		struct vm *vm = &hv.vms[i];
 
-		for (unsigned n = 0; n < vm->nr_vcpus; n++)
+		for (unsigned n = 0; n < vm->nr_vcpus; n++) {
 			vm->vcpus[n].vgic.priv[ptimer_intid()].hw = hw;
+			vm->vcpus[n].ctx.ptimer_active = false;
+		}
 	}
 }
 

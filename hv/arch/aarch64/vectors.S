@@ -122,7 +122,7 @@ guest_irq_fast:
 	msr	ICH_LR0_EL2, x1
 	msr	ICC_EOIR1_EL1, x0	/* priority drop; the guest's EOI deactivates */
 	mov	w0, #1
-	strb	w0, [x3, #VCPU_VTIMER_ACTIVE]	/* forwarded (vgic_vtimer_resample) */
+	strb	w0, [x3, #VCPU_VTIMER_ACTIVE]	/* forwarded (vgic_timers_resample) */
 	ldr	x0, [x3, #VCPU_FAST_EXITS]
 	add	x0, x0, #1
 	str	x0, [x3, #VCPU_FAST_EXITS]

@@ -54,12 +54,12 @@ struct hv_state_v2 {
 
 /*
  * Added by layout 3: each vCPU's EL1 physical timer while the vCPU is off
- * its core (on it, the registers are the hardware's), and whether its
- * interrupt is active at the GIC on the guest's behalf (see vcpu_ptimer.h).
+ * its core (on it, the registers are the hardware's); whether its interrupt
+ * is active at the GIC for the guest is ctx.ptimer_active (see
+ * arch/vcpu_ptimer.h).
  */
 struct vcpu_ptimer {
 	uint64_t ctl, cval; /* CNTP_CTL_EL0, CNTP_CVAL_EL0 */
-	bool active;
 };
 
 struct hv_state_v3 {

@@ -247,6 +247,15 @@ static inline void vgic_flush(struct vcpu *vcpu)
 		vgic_flush_slow(vcpu);
 }
 
+/* At every exit, before any emulation reads the vGIC: a timer interrupt the
+ * guest holds is looked at again (vgic_timers_resample_slow); one load when
+ * it holds none. */
+static inline void vgic_timers_resample(struct vcpu *vcpu)
+{
+	if (__builtin_expect(vcpu->ctx.vtimer_active | vcpu->ctx.ptimer_active, 0))
+		vgic_timers_resample_slow(vcpu);
+}
+
 /* Enters `vcpu` on this core: fresh if pending, else from its saved context. */
 void __attribute__((noreturn)) vcpu_run(struct vcpu *vcpu);
 /* Asks the core of `vcpu` to start it (PSCI CPU_ON). */

@@ -71,7 +71,7 @@ void vgic_flush_slow(struct vcpu *vcpu);
  * one), forwarded but not yet taken, are withdrawn if the timer's output
  * has fallen since (disabled, masked or moved on), as a GIC does for a
  * level interrupt. */
-void vgic_vtimer_resample(struct vcpu *vcpu);
+void vgic_timers_resample_slow(struct vcpu *vcpu);
 /* Withdraws timer interrupt intid of the running vCPU whose output fell;
  * *active (held for the guest at the GIC) ends false. */
 void vgic_timer_withdraw(struct vcpu *vcpu, uint32_t intid, bool *active);

@@ -28,8 +28,15 @@ struct vcpu_ctx {
 	uint64_t lr[VCPU_CTX_MAX_LRS];
 	uint64_t vmcr;
 	uint64_t apr[4];
-	bool vtimer_active; /* the physical timer PPI, active for this vCPU */
+	bool vtimer_active; /* the virtual timer PPI, active for this vCPU */
+	/* The same for the EL1 physical timer's PPI (arch/vcpu_ptimer.h). In
+	 * what was padding: the layout of every older image is unchanged. */
+	bool ptimer_active;
 };
+
+_Static_assert(sizeof(struct vcpu_ctx) ==
+		       ((__builtin_offsetof(struct vcpu_ctx, vtimer_active) + 8) & ~7UL),
+	       "ptimer_active sits in vcpu_ctx's tail padding");
 
 /* Moves the running vCPU's state from the core into `ctx`, and back. */
 void vcpu_ctx_save(struct vcpu_ctx *ctx, const struct trap_frame *frame);

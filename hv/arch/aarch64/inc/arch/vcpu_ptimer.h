@@ -3,8 +3,9 @@
  * hardware timer directly (CNTHCTL_EL2.EL1PCEN), the hypervisor switches
  * it with the vCPU and forwards its interrupt (the board's non-secure
  * physical timer PPI) as a hardware interrupt whose EOI by the guest ends
- * it at the GIC, as for the virtual timer. Its state lives in layout 3 of
- * the state root (struct hv_state_v3); an image of an older layout traps
+ * it at the GIC, as for the virtual timer. Its registers live in layout 3
+ * of the state root (struct hv_state_v3), the PPI's active state in
+ * ctx.ptimer_active (read at every exit); an image of an older layout traps
  * the registers and reads them as zero, as before.
  *
  * The physical counter is the board's: it has no offset (FEAT_ECV is not
@@ -42,16 +43,12 @@ void vcpu_ptimer_switch_out(struct vcpu *v);
 void vcpu_ptimer_switch_in(const struct vcpu *v);
 /* A vCPU starting fresh: timer off, nothing active. */
 void vcpu_ptimer_reset(struct vcpu *v);
-/* Stopped while off its core, or its vGIC state replaced (a restore). */
-void vcpu_ptimer_forget(struct vcpu *v);
 /* Its saved state zeroed (a vCPU loaded from a stream; not on a core). */
 void vcpu_ptimer_clear(struct vcpu *v);
-/* A restored list register holds its interrupt, active at the GIC. */
-void vcpu_ptimer_set_active(struct vcpu *v);
 /* ENABLE set, IMASK clear, deadline passed (for a vCPU off its core). */
 bool vcpu_ptimer_due(const struct vcpu *v);
-/* At an exit: its interrupt withdrawn if the guest stopped the timer
- * before taking it (the line fell). */
+/* At an exit with ctx.ptimer_active: its interrupt withdrawn if the guest
+ * stopped the timer before taking it (the line fell). */
 void vcpu_ptimer_resample(struct vcpu *v);
 /* Every core: the PPI's handler, enabled at the GIC. */
 void vcpu_ptimer_cpu_init(void);
@@ -72,9 +69,7 @@ void vcpu_ptimer_drop_all(void);
 static inline void vcpu_ptimer_switch_out(struct vcpu *v) { (void)v; }
 static inline void vcpu_ptimer_switch_in(const struct vcpu *v) { (void)v; }
 static inline void vcpu_ptimer_reset(struct vcpu *v) { (void)v; }
-static inline void vcpu_ptimer_forget(struct vcpu *v) { (void)v; }
 static inline void vcpu_ptimer_clear(struct vcpu *v) { (void)v; }
-static inline void vcpu_ptimer_set_active(struct vcpu *v) { (void)v; }
 static inline bool vcpu_ptimer_due(const struct vcpu *v) { (void)v; return false; }
 static inline void vcpu_ptimer_resample(struct vcpu *v) { (void)v; }
 static inline void vcpu_ptimer_cpu_init(void) { }
