@@ -97,6 +97,7 @@ static int cfg_add_vm(struct vcpu *caller, struct trap_frame *f)
 		.gicd_ipa = DEFAULT_GICD_IPA,
 		.gicc_ipa = DEFAULT_GICC_IPA,
 		.gicr_ipa = DEFAULT_GICR_IPA,
+		.pmu = desc.flags & SHYPER_VM_F_PMU,
 	};
 	ret = vm_stage2_init(vm);
 	if (ret) {

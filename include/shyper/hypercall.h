@@ -183,7 +183,11 @@ enum shyper_image_kind {
  * state from STATE_LOAD, not from images: FINISH needs none, BOOT and
  * REBOOT are refused. */
 #define SHYPER_VM_F_RESTORE (1U << 0)
-#define SHYPER_VM_F_KNOWN SHYPER_VM_F_RESTORE
+/* Its vCPUs read and program the PMU themselves (a real-time guest timing
+ * itself). The PMU is not switched with the vCPU, so the grant holds only
+ * on a core the VM has alone; elsewhere the PMU stays trapped. */
+#define SHYPER_VM_F_PMU (1U << 1)
+#define SHYPER_VM_F_KNOWN (SHYPER_VM_F_RESTORE | SHYPER_VM_F_PMU)
 
 struct shyper_vm_desc {
 	char name[SHYPER_NAME_MAX]; /* NUL-terminated */

@@ -392,6 +392,7 @@ static int vm_config(int argc, char **argv)
 	memset(&desc, 0, sizeof(desc));
 	memcpy(desc.name, cfg.name, sizeof(desc.name));
 	desc.type = cfg.type;
+	desc.flags = cfg.cpu_pmu ? SHYPER_VM_F_PMU : 0;
 	memcpy(desc.cmdline, cfg.cmdline, sizeof(desc.cmdline));
 	snprintf(what, sizeof(what), "add VM \"%s\"", cfg.name);
 	if (cli_vm_call(fd, what, SHYPER_CFG_ADD_VM, (uint64_t[6]){ 0, sizeof(desc) }, 1, &desc,

@@ -564,7 +564,7 @@ static bool parse_cpu(struct ctx *c, json_object *obj)
 {
 	static const struct field fields[] = {
 		{ "num", REQ }, { "allocate_bitmap", REQ }, { "master", 0 }, { "slice_us", 0 },
-		{ NULL, 0 },
+		{ "pmu", 0 }, { NULL, 0 },
 	};
 	struct cli_vm_config *cfg = c->cfg;
 	char bits[80];
@@ -605,6 +605,12 @@ static bool parse_cpu(struct ctx *c, json_object *obj)
 		if (cfg->cpu_slice_us < SHYPER_SLICE_MIN_US || cfg->cpu_slice_us > SHYPER_SLICE_MAX_US)
 			return cfg_fail(c, "cpu.slice_us", "%u: must be %u to %u (1 ms to 1 s)",
 				    cfg->cpu_slice_us, SHYPER_SLICE_MIN_US, SHYPER_SLICE_MAX_US);
+	}
+	v = cfg_get(obj, "pmu", &has);
+	if (has) {
+		if (!json_object_is_type(v, json_type_boolean))
+			return cfg_fail(c, "cpu.pmu", "must be true or false");
+		cfg->cpu_pmu = json_object_get_boolean(v);
 	}
 	v = cfg_get(obj, "master", &has);
 	/* Absent or -1 (Rust-Shyper's "none"): the lowest core of the bitmap. */

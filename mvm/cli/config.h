@@ -10,6 +10,7 @@
 #ifndef CLI_CONFIG_H
 #define CLI_CONFIG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -65,6 +66,7 @@ struct cli_vm_config {
 	uint64_t cpu_bitmap;
 	uint32_t cpu_master; /* absent in the file: the lowest core of the bitmap */
 	uint32_t cpu_slice_us; /* a turn on a shared core; 0 (absent): the default */
+	bool cpu_pmu; /* cpu.pmu: the PMU untrapped on its own cores */
 
 	struct shyper_emu_dev *emu; /* ready for SHYPER_CFG_ADD_EMU_DEV */
 	size_t nr_emu;

@@ -60,7 +60,12 @@ _Static_assert(__builtin_offsetof(struct vcpu, ctx.vtimer_active) == VCPU_VTIMER
 #define MDCR_TDOSA (1UL << 10)
 #define MDCR_TDRA (1UL << 11)
 #define MDCR_GUEST (MDCR_TPMCR | MDCR_TPM | MDCR_TDA | MDCR_TDOSA | MDCR_TDRA)
+/* A VM granted the PMU (SHYPER_VM_F_PMU) on a core of its own: only the
+ * debug registers trap. */
+#define MDCR_GUEST_PMU (MDCR_TDA | MDCR_TDOSA | MDCR_TDRA)
 #define PMCR_N(pmcr) (((pmcr) >> 11) & 0x1f)
+#define PMCR_P (1UL << 1)
+#define PMCR_C (1UL << 2)
 /* SCTLR_EL1 RES1 bits, MMU and caches off: the state Linux expects at entry. */
 #define SCTLR_EL1_RESET 0x30d00800UL
 #define VMPIDR_RES1 (1UL << 31)
@@ -88,9 +93,22 @@ static void vcpu_load_el2(struct vcpu *vcpu)
 	sysreg_write(vpidr_el2, sysreg_read(midr_el1));
 	sysreg_write(vmpidr_el2, vcpu->sys.vmpidr_el2);
 	sysreg_write(cptr_el2, CPTR_EL2_RES1);
-	sysreg_write(mdcr_el2, MDCR_GUEST | PMCR_N(sysreg_read(pmcr_el0)));
+	sysreg_write(mdcr_el2, (vm->cfg->pmu && !sched_core_shared(vcpu->pcpu) ? MDCR_GUEST_PMU :
+									      MDCR_GUEST) |
+				       PMCR_N(sysreg_read(pmcr_el0)));
 	sysreg_write(cnthctl_el2, CNTHCTL_GUEST); /* arch/vcpu_ptimer.h */
 	sysreg_write(cntvoff_el2, vm->cntvoff);
+	isb();
+}
+
+/* A VM granted the PMU starts with it stopped and cleared: nothing counted
+ * for whoever had the core before is left for it to read. */
+static void pmu_reset(void)
+{
+	sysreg_write(pmcntenclr_el0, ~0UL);
+	sysreg_write(pmintenclr_el1, ~0UL);
+	sysreg_write(pmovsclr_el0, ~0UL);
+	sysreg_write(pmcr_el0, PMCR_P | PMCR_C); /* counters reset, E clear */
 	isb();
 }
 
@@ -102,6 +120,8 @@ static void vcpu_load_fresh(struct vcpu *vcpu, struct trap_frame *f)
 	sysreg_write(cntkctl_el1, 0);
 	sysreg_write(cntv_ctl_el0, 0);
 	vcpu_ptimer_reset(vcpu);
+	if (vcpu->vm->cfg->pmu)
+		pmu_reset();
 	sysreg_write(cpacr_el1, 0);
 	sysreg_write(vbar_el1, 0);
 	sysreg_write(tcr_el1, 0);

@@ -74,7 +74,14 @@ struct vm_config {
 	unsigned nr_vdevs;
 	bool trap_wfi; /* false: WFI runs natively (exclusive cores) */
 	bool notify;   /* give it the /hypervisor node and event interrupt */
+	/* The PMU untrapped on its own cores (SHYPER_VM_F_PMU). In what was
+	 * padding: the state root's layout is unchanged. */
+	bool pmu;
 };
+
+_Static_assert(sizeof(struct vm_config) ==
+		       ((__builtin_offsetof(struct vm_config, notify) + 8) & ~7UL),
+	       "pmu sits in vm_config's tail padding");
 
 /* The board's built-in management VM configuration (hv/config/<board>.c). */
 extern const struct vm_config mvm_config;
