@@ -423,6 +423,61 @@ static void test_config_template(void **state)
 }
 
 /* A kernel over SHYPER_UPLOAD_CHUNK_MAX goes in chunks; ramdisk and device tree follow. */
+/* cpu.pmu asks for the PMU in ADD_VM's flags. */
+static void test_config_pmu_flag(void **state)
+{
+	char dir[] = "/tmp/cli-pmu-XXXXXX", src[700], path[600], json[8192], *abs_data;
+	const struct shyper_vm_desc *desc;
+	char *at;
+	size_t n;
+	FILE *f;
+
+	(void)state;
+	abs_data = realpath(data_dir, NULL);
+	assert_non_null(abs_data);
+	assert_non_null(mkdtemp(dir));
+	snprintf(src, sizeof(src), "%s/template/guest.json", abs_data);
+	f = fopen(src, "r");
+	assert_non_null(f);
+	n = fread(json, 1, sizeof(json) - 1, f);
+	fclose(f);
+	json[n] = 0;
+	/* The images where they are; the cores with the PMU. */
+	at = strstr(json, "\"master\": 2");
+	assert_non_null(at);
+	{
+		static const char with_pmu[] = "\"master\": 2, \"pmu\": true";
+		size_t grow = sizeof(with_pmu) - 1 - 11;
+
+		memmove(at + 11 + grow, at + 11, strlen(at + 11) + 1);
+		memcpy(at, with_pmu, sizeof(with_pmu) - 1);
+	}
+	snprintf(path, sizeof(path), "%s/guest.json", dir);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(json, f);
+	fclose(f);
+	snprintf(src, sizeof(src), "%s/template/Image", abs_data);
+	snprintf(json, sizeof(json), "%s/Image", dir);
+	assert_int_equal(symlink(src, json), 0);
+	snprintf(src, sizeof(src), "%s/template/initrd.gz", abs_data);
+	snprintf(json, sizeof(json), "%s/initrd.gz", dir);
+	assert_int_equal(symlink(src, json), 0);
+
+	assert_int_equal(run_vm("config", path), 0);
+	assert_string_equal(out, "VM 5 configured\n");
+	assert_int_equal(calls[1].fid, SHYPER_CFG_ADD_VM);
+	desc = (const void *)calls[1].buf;
+	assert_int_equal(desc->flags, SHYPER_VM_F_PMU);
+
+	unlink(json);
+	snprintf(json, sizeof(json), "%s/Image", dir);
+	unlink(json);
+	unlink(path);
+	rmdir(dir);
+	free(abs_data);
+}
+
 static void test_config_chunks(void **state)
 {
 	char dir[] = "/tmp/cli-cfg-XXXXXX", path[600], kernel[600], json[4096];
@@ -946,6 +1001,7 @@ int main(void)
 		cmocka_unit_test_setup(test_migrate_usage, reset),
 		cmocka_unit_test_setup(test_migrate_receiver_refuses_bad_input, reset),
 		cmocka_unit_test_setup(test_config_chunks, reset),
+		cmocka_unit_test_setup(test_config_pmu_flag, reset),
 		cmocka_unit_test_setup(test_config_failures, reset),
 		cmocka_unit_test_setup(test_config_before_any_call, reset),
 		cmocka_unit_test_setup(test_vm_simple, reset),
