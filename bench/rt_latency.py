@@ -57,6 +57,7 @@ def parse(text, prefix, where):
         r["lines"].append(line)
         if m := re.match(r"env=(\S+) el=(\d) gic=(\S+) cntfrq=(\d+) pmu=(\w+) shots=(\d+) calls=(\d+)", line):
             r.update(env=m[1], el=int(m[2]), gic=m[3], cntfrq=int(m[4]), pmu=m[5] == "yes",
+                     pmu_state=m[5],
                      shots=int(m[6]), ncalls=int(m[7]))
         elif m := re.match(rf"timer n=(\d+) min={NUM} avg={NUM} max={NUM} p99={NUM} (ticks|cycles)$", line):
             r["timer"][m[6]] = {"n": int(m[1]), "min": float(m[2]), "avg": float(m[3]),
@@ -69,7 +70,7 @@ def parse(text, prefix, where):
                                 "n": int(m[5])}
     problems = []
     if not r.get("pmu"):
-        problems.append("no usable PMU cycle counter (pmu=no)")
+        problems.append(f"no usable PMU cycle counter (pmu={r.get('pmu_state', 'no')})")
     if "cycles" not in r["timer"]:
         problems.append("no timer figure in cycles")
     tc = r.get("timer_counts")

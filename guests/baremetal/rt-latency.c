@@ -41,7 +41,7 @@
  * (the MVM's `shyper vm boot`) is done before it measures.
  *
  * Output, one line each (machine-readable), then PSCI SYSTEM_OFF:
- *   rt-latency: env=<native|native-el1|cshyper> el=<entry EL> gic=v3 cntfrq=<Hz> pmu=<yes|no>
+ *   rt-latency: env=<native|native-el1|cshyper> el=<entry EL> gic=v3 cntfrq=<Hz> pmu=<yes|noisy|no>
  *   rt-latency: calibration cycles_per_tick=<R> offset=<C>
  *   rt-latency: timer n=<got> min=<> avg=<> max=<> p99=<> ticks
  *   rt-latency: timer n=<got> min=<> avg=<> max=<> p99=<> ns
@@ -392,6 +392,9 @@ static void __attribute__((noreturn)) drop_to_el1(void)
 	__builtin_unreachable();
 }
 
+/* Why the cycle counter is not used, when it is not (the env line's pmu=). */
+static const char *pmu_state = "no";
+
 static bool pmu_setup(void)
 {
 	uint64_t dfr0 = SYSREG_READ("id_aa64dfr0_el1");
@@ -412,7 +415,8 @@ static bool pmu_setup(void)
 	p1 = pmccntr();
 	t1 = cntvct();
 	if (p1 <= p0)
-		return false;
+		return false; /* not counting: no PMU, or its registers trapped */
+	pmu_state = "noisy"; /* it counts; whether in step is next */
 	cycles_per_tick = ((p1 - p0) + (t1 - t0) / 2) / (t1 - t0);
 	if (!cycles_per_tick)
 		return false;
@@ -423,6 +427,7 @@ static bool pmu_setup(void)
 	 * the two agree to the instruction; in real time to a few hundred ns. */
 	if (err * 100 > got)
 		return false;
+	pmu_state = "yes";
 	return true;
 }
 
@@ -856,7 +861,7 @@ static void __attribute__((noreturn)) el1_main(void)
 	gic = gic_setup(&rd);
 	bm_printf("%s: env=%s el=%u gic=%s cntfrq=%lu pmu=%s shots=%u calls=%u\n", bm_name,
 		  env_names[env], entry_el, gic ? "v3" : "none (GICv3 needed)",
-		  SYSREG_READ("cntfrq_el0"), pmu_ok ? "yes" : "no",
+		  SYSREG_READ("cntfrq_el0"), pmu_state,
 		  RT_LOOP ? (unsigned)RT_WINDOW : (unsigned)RT_SHOTS, RT_LOOP ? 0U : (unsigned)RT_CALLS);
 	if (pmu_ok) {
 		calibrate();

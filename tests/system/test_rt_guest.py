@@ -25,6 +25,7 @@ def parse(lines):
     for line in lines:
         if m := re.match(r"env=(\S+) el=(\d) gic=(\S+) cntfrq=(\d+) pmu=(\w+) shots=(\d+) calls=(\d+)", line):
             out.update(env=m[1], el=int(m[2]), gic=m[3], cntfrq=int(m[4]), pmu=m[5] == "yes",
+                       pmu_state=m[5],
                        shots=int(m[6]), ncalls=int(m[7]))
         elif m := re.match(rf"timer n=(\d+) min={NUM} avg={NUM} max={NUM} p99={NUM} (ticks|ns|cycles)$", line):
             out["dist"][m[6]] = {"n": int(m[1]), "min": float(m[2]), "avg": float(m[3]),
@@ -118,9 +119,11 @@ def test_rt_latency_guest(qemu, tmp_path):
     r = parse(lines)
     check_figures(r, "cshyper", log)
     assert r["el"] == 1, log
-    # Its configuration grants it the PMU (cpu.pmu): it times itself in
-    # cycles, on its own core (other VMs' PMU accesses trap: iso-probe).
-    assert r["pmu"], log
+    # Its configuration grants it the PMU (cpu.pmu): the cycle counter
+    # counts on its own core (other VMs' PMU accesses trap: iso-probe).
+    # In real time on a busy host it may not keep step with the counter
+    # ("noisy": no cycle figures then); trapped, it would not count ("no").
+    assert r["pmu_state"] in ("yes", "noisy"), log
     assert "unexpected exception" not in log and "injecting" not in log, log
     assert vm_list(child)[vm]["state"] == "stopped"
     # The MVM is untouched, and the guest can run again.
