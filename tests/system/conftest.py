@@ -116,10 +116,12 @@ def sh(child, cmd, timeout=10):
     child.sendline(f'echo "@@BEG""IN@@"; {cmd}; echo "@@E""ND@@$?"')
     # A marker can also land inside a line the hypervisor was printing: the
     # rest of that line then follows it ("fetch @@END@@0outside its ...").
-    expect(child, marker("@@BEGIN@@") + r"[^\r\n]*\r*\n", f"the start of `{cmd}`", timeout)
-    # The status ends its line, or a hypervisor line's rest follows it; but
-    # a digit of a "[cpu0" cut in front of it is not taken for the status.
-    expect(child, marker("@@END@@") + r"(\d+)" + HV_PIECES + HV_LINE_REST + r"\r*\n",
+    expect(child, marker("@@BEGIN@@") + r"\r*[^\r\n]*\r*\n", f"the start of `{cmd}`", timeout)
+    # The status ends its line, or a hypervisor line's rest follows it, also
+    # between the line end's \r and \n ("@@END@@0\rction \r\n", CI of
+    # 5b23943); but a digit of a "[cpu0" cut in front of it is not taken
+    # for the status.
+    expect(child, marker("@@END@@") + r"(\d+)\r*" + HV_PIECES + HV_LINE_REST + r"\r*\n",
            f"the end of `{cmd}`", timeout)
     out, rc = child.before.replace("\r", ""), int(child.match.group(1))
     # The hypervisor's whole lines are not the command's output: one that
