@@ -5,12 +5,14 @@
  * that message is all the user sees when the hypervisor cannot boot.
  */
 #include <core/board.h>
+#include <lib/dt_irq.h>
 #include <lib/string.h>
 #include <shyper/errno.h>
 
 /*
  * GIC device tree binding (Linux, interrupt-controller/arm,gic.yaml and
- * arm,gic-v3.yaml): interrupts are <type number flags>.
+ * arm,gic-v3.yaml): interrupts are <type number flags>, and a GICv3 may add
+ * a fourth cell (the PPI partition: RK3588 has one on every specifier).
  */
 #define GIC_IRQ_CELLS		3
 #define GIC_IRQ_TYPE_SPI	0
@@ -74,16 +76,54 @@ static int gic_spec_to_intid(const uint8_t *spec, uint32_t *intid)
 	return -SHYPER_EBADMSG;
 }
 
+static const struct {
+	const char *compat;
+	unsigned int version;
+} gic_compats[] = {
+	{ "arm,gic-v3", 3 },
+	{ "arm,cortex-a15-gic", 2 },
+	{ "arm,gic-400", 2 },
+};
+
+static bool is_gic(const struct dt *dt, int node)
+{
+	for (size_t i = 0; i < sizeof(gic_compats) / sizeof(gic_compats[0]); i++)
+		if (dt_node_is_compatible(dt, node, gic_compats[i].compat))
+			return true;
+	return false;
+}
+
+/*
+ * Cells per interrupt specifier of @node: its interrupt parent must be the
+ * GIC. -SHYPER_ENOTSUP if it is another controller (a cascaded one, whose
+ * lines the hypervisor does not route), -SHYPER_EBADMSG if there is none.
+ */
+static int gic_spec_cells(const struct dt *dt, int node)
+{
+	int parent = dt_interrupt_parent(dt, node), cells;
+
+	if (parent < 0)
+		return -SHYPER_EBADMSG;
+	if (!is_gic(dt, parent))
+		return -SHYPER_ENOTSUP;
+	cells = dt_interrupt_cells(dt, parent);
+	return cells < GIC_IRQ_CELLS ? -SHYPER_EBADMSG : cells;
+}
+
 /* INTID of interrupt @index of @node; -SHYPER_ENOENT if it has none. */
 static int read_intid(const struct dt *dt, int node, int index,
 		      uint32_t *intid)
 {
-	const size_t spec_size = GIC_IRQ_CELLS * sizeof(uint32_t);
-	int len;
+	size_t spec_size;
+	int len, cells;
 	const uint8_t *irqs = dt_getprop(dt, node, "interrupts", &len);
 
 	if (!irqs)
 		return len;
+	cells = gic_spec_cells(dt, node);
+	if (cells < 0)
+		return cells;
+	spec_size = (size_t)cells * sizeof(uint32_t);
 	if ((size_t)len % spec_size)
 		return -SHYPER_EBADMSG;
 	if (index < 0 || (size_t)index >= (size_t)len / spec_size)
@@ -116,6 +156,7 @@ static int parse_memory(const struct dt *dt, struct board_info *out)
 {
 	uint64_t base, size;
 	int node, i, ret;
+	bool found = false;
 	size_t r;
 
 	for (node = dt_first_subnode(dt, dt->root); node >= 0;
@@ -125,6 +166,7 @@ static int parse_memory(const struct dt *dt, struct board_info *out)
 		if (!name || strncmp(name, "memory", sizeof("memory") - 1) ||
 		    !prop_is_string(dt, node, "device_type", "memory"))
 			continue;
+		found = true;
 		for (i = 0; (ret = dt_read_reg(dt, node, i, &base, &size)) == 0;
 		     i++) {
 			ret = add_ram(out, base, size);
@@ -140,9 +182,12 @@ static int parse_memory(const struct dt *dt, struct board_info *out)
 		return fail(out, -SHYPER_EBADMSG,
 			    "memory: node without a valid reg");
 	}
+	/* Several boards' own trees leave RAM to the boot loader (an empty
+	 * reg on the RPi4, no node at all on the RK3588). */
 	if (out->nr_ram == 0)
-		return fail(out, -SHYPER_ENODEV,
-			    "no /memory node with device_type \"memory\"");
+		return fail(out, -SHYPER_ENODEV, found ?
+			    "memory: every /memory reg region is empty: the boot loader did not fill in RAM" :
+			    "no /memory node with device_type \"memory\": the boot loader did not add RAM");
 
 	for (r = 0; r < out->nr_ram; r++) {
 		if (r > 0 && out->ram[r - 1].base + (out->ram[r - 1].size - 1) >=
@@ -232,6 +277,15 @@ static int find_enabled(const struct dt *dt, const char *compat)
 	return node;
 }
 
+/* Every cpu is started through a spin table (the RPi4's own tree). */
+static bool spin_table_only(const struct board_info *out)
+{
+	for (size_t i = 0; i < out->nr_cpus; i++)
+		if (out->cpus[i].enable_method != BOARD_CPU_ENABLE_SPIN_TABLE)
+			return false;
+	return out->nr_cpus > 0;
+}
+
 static int parse_psci(const struct dt *dt, struct board_info *out)
 {
 	size_t i;
@@ -243,7 +297,8 @@ static int parse_psci(const struct dt *dt, struct board_info *out)
 			break;
 	}
 	if (node < 0)
-		return fail(out, -SHYPER_ENODEV,
+		return fail(out, -SHYPER_ENODEV, spin_table_only(out) ?
+			    "no psci node, and the cpus use spin-table: boot through firmware that provides PSCI (TF-A's BL31)" :
 			    "no psci node compatible \"arm,psci-1.0\", \"arm,psci-0.2\" or \"arm,psci\"");
 	out->psci.version = psci_compats[i].version;
 
@@ -317,15 +372,6 @@ static int parse_gicv3(const struct dt *dt, int node, struct board_gic *gic)
 	return ret;
 }
 
-static const struct {
-	const char *compat;
-	unsigned int version;
-} gic_compats[] = {
-	{ "arm,gic-v3", 3 },
-	{ "arm,cortex-a15-gic", 2 },
-	{ "arm,gic-400", 2 },
-};
-
 static int parse_gic(const struct dt *dt, struct board_info *out)
 {
 	struct board_gic *gic = &out->gic;
@@ -362,31 +408,91 @@ static int parse_gic(const struct dt *dt, struct board_info *out)
 	return 0;
 }
 
-#define PL011_COMPAT	"arm,pl011"
+/*
+ * Console UARTs by compatible. The 16550 family's register stride comes
+ * from "reg-shift" and its access width from "reg-io-width" (Linux,
+ * serial/8250.yaml), except that the BCM2835 mini UART's binding implies
+ * both (32-bit registers, 4 bytes apart).
+ */
+static const struct uart_compat {
+	const char *compat;
+	enum board_uart_type type;
+	uint32_t implied_shift;		/* 0: from reg-shift */
+} uart_compats[] = {
+	{ "arm,pl011", BOARD_UART_PL011, 0 },			/* QEMU virt, RPi4 UART0 */
+	{ "brcm,bcm2835-aux-uart", BOARD_UART_NS16550, 2 },	/* RPi4 mini UART */
+	{ "nvidia,tegra20-uart", BOARD_UART_NS16550, 0 },	/* TX2 */
+	{ "snps,dw-apb-uart", BOARD_UART_NS16550, 0 },		/* RK3588 */
+	{ "ns16550a", BOARD_UART_NS16550, 0 },
+	{ "ns16550", BOARD_UART_NS16550, 0 },
+};
+#define PL011_COMPAT_INDEX	0
+
+static const struct uart_compat *uart_kind(const struct dt *dt, int node)
+{
+	for (size_t i = 0; i < sizeof(uart_compats) / sizeof(uart_compats[0]); i++)
+		if (dt_node_is_compatible(dt, node, uart_compats[i].compat))
+			return &uart_compats[i];
+	return NULL;
+}
+
+static int uart_ns16550_layout(const struct dt *dt, int node,
+			       const struct uart_compat *kind,
+			       struct board_uart *uart)
+{
+	uint32_t shift = kind->implied_shift, width = kind->implied_shift ? 4 : 1;
+	int ret;
+
+	if (!kind->implied_shift) {
+		ret = dt_prop_u32(dt, node, "reg-shift", &shift);
+		if (ret && ret != -SHYPER_ENOENT)
+			return ret;
+		ret = dt_prop_u32(dt, node, "reg-io-width", &width);
+		if (ret && ret != -SHYPER_ENOENT)
+			return ret;
+	}
+	if (shift > 2 || (width != 1 && width != 2 && width != 4))
+		return -SHYPER_EBADMSG;
+	uart->reg_shift = shift;
+	uart->reg_io_width = width;
+	return 0;
+}
 
 static int parse_uart(const struct dt *dt, struct board_info *out)
 {
 	struct board_uart *uart = &out->uart;
+	const struct uart_compat *kind;
 	int node, ret;
 
-	/* Prefer the console firmware chose, if we can drive it. */
+	/* The console firmware chose, if we can drive it; else a PL011. */
 	node = dt_chosen_stdout(dt);
-	if (node < 0 || !dt_node_is_compatible(dt, node, PL011_COMPAT) ||
-	    !dt_node_is_enabled(dt, node))
-		node = find_enabled(dt, PL011_COMPAT);
-	if (node < 0)
-		return 0;
+	kind = node >= 0 && dt_node_is_enabled(dt, node) ? uart_kind(dt, node) : NULL;
+	if (!kind) {
+		kind = &uart_compats[PL011_COMPAT_INDEX];
+		node = find_enabled(dt, kind->compat);
+		if (node < 0)
+			return 0;
+	}
+	uart->type = kind->type;
+	if (kind->type == BOARD_UART_PL011) {
+		uart->reg_shift = 0;
+		uart->reg_io_width = 4;
+	} else if (uart_ns16550_layout(dt, node, kind, uart)) {
+		return fail(out, -SHYPER_EBADMSG,
+			    "uart: reg-shift must be 0 to 2 and reg-io-width 1, 2 or 4");
+	}
 
 	ret = read_dev_reg(dt, node, 0, false, &uart->base, &uart->size);
 	if (ret)
 		return fail(out, ret == -SHYPER_ENOTSUP ? ret : -SHYPER_EBADMSG,
-			    "uart: pl011 node without a valid, translatable reg");
+			    "uart: node without a valid, translatable reg");
 	ret = read_intid(dt, node, 0, &uart->intid);
 	if (ret == -SHYPER_ENOENT)
 		uart->intid = 0;
+	else if (ret == -SHYPER_ENOTSUP)
+		return fail(out, ret, "uart: its interrupt goes to a controller other than the GIC");
 	else if (ret)
-		return fail(out, -SHYPER_EBADMSG,
-			    "uart: malformed pl011 interrupts");
+		return fail(out, -SHYPER_EBADMSG, "uart: malformed interrupts");
 	uart->present = true;
 	return 0;
 }

@@ -24,7 +24,8 @@ FUZZ_SECONDS	?= 15
 FUZZ_MAX_LEN	?= 16384
 
 # Device tree seeds: the unit-test trees as they are, and QEMU's re-packed
-# by dtc (QEMU pads its tree to 1 MiB, far beyond -max_len). Seed variables
+# by dtc (QEMU pads its tree to 1 MiB, far beyond -max_len). The real board
+# trees (70 KB) are beyond it too, and stay out. Seed variables
 # come before the rules below, whose prerequisites expand when read.
 FUZZ_DT_SEED		:= $(FUZZ_OUT)/dt-seed
 FUZZ_SEED_FILES_fuzz_dt	:= $(UNIT_DTBS) \

@@ -4,13 +4,14 @@
  * input dt_open() accepts is walked completely (every node, property,
  * stringlist and reg entry) and handed to board_parse().
  *
- * fuzz-sources: hv/lib/dt.c hv/core/board.c
+ * fuzz-sources: hv/lib/dt.c hv/lib/dt_irq.c hv/core/board.c
  */
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
 #include <core/board.h>
+#include <lib/dt_irq.h>
 #include <lib/dt.h>
 
 /* Keep the compiler from dropping results; never read. */
@@ -48,7 +49,7 @@ static void walk_reg(const struct dt *dt, int node)
 static void walk(const struct dt *dt)
 {
 	uint64_t addr, size;
-	int node, depth = 0, sub;
+	int node, depth = 0, sub, parent, len, irq_lookups = 0;
 
 	for (int i = 0; i < dt_num_mem_rsv(dt); i++)
 		sink += (unsigned long)dt_get_mem_rsv(dt, i, &addr, &size);
@@ -70,6 +71,15 @@ static void walk(const struct dt *dt)
 		sink += (unsigned long)dt_size_cells(dt, node);
 		sink += dt_node_is_enabled(dt, node);
 		sink += dt_node_is_compatible(dt, node, "arm,gic-v3");
+		/* Each resolution walks the tree: a few per input keep the
+		 * harness fast (board_parse resolves the GIC, UART, timer). */
+		if (irq_lookups < 8 && dt_getprop(dt, node, "interrupts", &len)) {
+			irq_lookups++;
+			parent = dt_interrupt_parent(dt, node);
+			sink += (unsigned long)parent;
+			if (parent >= 0)
+				sink += (unsigned long)dt_interrupt_cells(dt, parent);
+		}
 		walk_props(dt, node);
 		walk_reg(dt, node);
 	}

@@ -3,7 +3,7 @@
  * hand-written board_*.dts variants (each changes one thing), and random
  * corruptions of a real tree that dt_open() accepts.
  *
- * unit-sources: hv/core/board.c hv/lib/dt.c
+ * unit-sources: hv/core/board.c hv/lib/dt.c hv/lib/dt_irq.c
  * unit-libs: -lfdt
  */
 #include <setjmp.h>
@@ -254,6 +254,23 @@ static void test_errors(void **state)
 	expect_error("dts/board_noranges.dtb", -SHYPER_EBADMSG, "gic");
 	expect_error("dts/board_badtimer.dtb", -SHYPER_EBADMSG, "timer");
 	expect_error("dts/board_badirq.dtb", -SHYPER_EBADMSG, "uart");
+	expect_error("dts/board_cascade.dtb", -SHYPER_ENOTSUP, "other than the GIC");
+	expect_error("dts/board_irqloop.dtb", -SHYPER_EBADMSG, "uart");
+}
+
+/* Specifiers are as long as the interrupt parent's #interrupt-cells says. */
+static void test_four_cell_specifiers(void **state)
+{
+	struct board_info bi;
+
+	(void)state;
+	assert_int_equal(parse("dts/board_gicv3_4cell.dtb", &bi), 0);
+	assert_int_equal(bi.gic.version, 3);
+	assert_int_equal(bi.gic.maint_intid, 25);
+	assert_int_equal(bi.uart.base, 0x30000);
+	assert_int_equal(bi.uart.intid, 32 + 6);
+	assert_int_equal(bi.timer.phys_intid, 30);
+	assert_int_equal(bi.timer.hyp_phys_intid, 26);
 }
 
 static void test_null_args(void **state)
@@ -346,6 +363,7 @@ int main(void)
 		cmocka_unit_test(test_many_cpus),
 		cmocka_unit_test(test_optional_parts),
 		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_four_cell_specifiers),
 		cmocka_unit_test(test_null_args),
 		cmocka_unit_test(test_random_corruption),
 	};

@@ -7,7 +7,8 @@
 #    * unit-libs: -lfdt
 #    * unit-cflags: -DFOO
 # Tests find their data (compiled tests/unit/dts/*.dts, QEMU board trees)
-# in the directory named by the UNIT_DATA environment variable.
+# in the directory named by the UNIT_DATA environment variable, and the real
+# board trees in UNIT_BOARDS.
 
 UNIT_DIR	:= tests/unit
 UNIT_OUT	:= $(BUILD)/unit
@@ -57,7 +58,16 @@ $(UNIT_OUT)/qemu-virt-gicv%.dtb: | $(UNIT_OUT)
 $(UNIT_OUT) $(UNIT_OUT)/dts:
 	mkdir -p $@
 
-UNIT_DATA_FILES	:= $(UNIT_DTBS) $(UNIT_QEMU_DTBS)
+# The real trees of the boards cshyper is built for (test_board_real): the
+# RPi4's comes with the guest kernel package, the TX2's and RK3588's are
+# compiled from the stable suite's linux-source (downloaded once, cached).
+BOARD_DTBS	:= $(addprefix $(BUILD)/boards/,rpi4.dtb tx2.dtb rk3588.dtb)
+
+$(BOARD_DTBS) &: scripts/board-dtbs.sh $(BUILD)/images/kernel-abi
+	@BUILD=$(BUILD) scripts/board-dtbs.sh $(BUILD)/boards
+	@touch $(BOARD_DTBS)
+
+UNIT_DATA_FILES	:= $(UNIT_DTBS) $(UNIT_QEMU_DTBS) $(BOARD_DTBS)
 
 # Everything the tests need, built but not run (scripts/clean-room.sh build).
 .PHONY: unit-build
@@ -68,7 +78,7 @@ unit: $(UNIT_BINS) $(UNIT_DATA_FILES)
 	@failed=""; \
 	for t in $(UNIT_BINS); do \
 		echo "== $$t"; \
-		UNIT_DATA=$(UNIT_OUT) $$t || failed="$$failed $$(basename $$t)"; \
+		UNIT_DATA=$(UNIT_OUT) UNIT_BOARDS=$(BUILD)/boards $$t || failed="$$failed $$(basename $$t)"; \
 	done; \
 	if [ -n "$$failed" ]; then echo "unit: FAILED:$$failed"; exit 1; fi; \
 	echo "unit: all $(words $(UNIT_BINS)) test programs passed"

@@ -1,6 +1,8 @@
 /*
  * What the hypervisor learns about the board from its device tree: RAM,
- * CPUs, PSCI conduit, GIC, console UART and architected timer.
+ * CPUs, PSCI conduit, GIC, console UART and architected timer. Checked
+ * against the real trees of QEMU virt, the Raspberry Pi 4, the Jetson TX2
+ * and an RK3588S board (tests/unit/test_board_real.c).
  */
 #ifndef CORE_BOARD_H
 #define CORE_BOARD_H
@@ -60,10 +62,21 @@ struct board_gic {
 	uint32_t maint_intid;		/* maintenance interrupt, 0 if none */
 };
 
+/* Register interfaces the hypervisor has console drivers for. */
+enum board_uart_type {
+	BOARD_UART_NONE,
+	BOARD_UART_PL011,		/* arm,pl011 */
+	BOARD_UART_NS16550,		/* 8250/16550 compatibles, see board.c */
+};
+
 struct board_uart {
-	bool present;			/* an enabled "arm,pl011" was found */
+	bool present;			/* a console UART was found */
+	enum board_uart_type type;
 	uint64_t base, size;
 	uint32_t intid;			/* 0 if it has no interrupts */
+	/* NS16550: register i is at base + (i << reg_shift), accessed
+	 * reg_io_width bytes wide (1, 2 or 4). PL011: 0 and 4. */
+	uint32_t reg_shift, reg_io_width;
 };
 
 struct board_timer {
