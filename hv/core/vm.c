@@ -100,9 +100,23 @@ void vm_stage2_hooks(struct vm *vm)
 
 int vm_stage2_init(struct vm *vm)
 {
+	int ret;
+
 	vm->vmid = (uint16_t)(vm->id + 1);
 	vm_stage2_hooks(vm);
-	return stage2_init(&vm->s2, mmu_pa_bits(), VM_IPA_BITS, &vm->s2_mm);
+	ret = stage2_init(&vm->s2, mmu_pa_bits(), VM_IPA_BITS, &vm->s2_mm);
+	/*
+	 * The VMID is the slot's, so an earlier VM in this slot may have left
+	 * entries tagged with it in every core's TLBs, and the architecture
+	 * lets a VMID be reused only once those are invalidated. A VM that starts fresh
+	 * flushes as its vCPUs start; one built for a restore or an incoming
+	 * migration resumes without a start, so flush here, for every VM.
+	 * (QEMU hides the difference: it empties its TLB whenever HCR_EL2.VM
+	 * changes, as it does each time a core takes a vCPU on from idle.)
+	 */
+	if (!ret)
+		stage2_tlb_flush_vm(stage2_vttbr(&vm->s2, vm->vmid), 0, 0);
+	return ret;
 }
 
 uint64_t vm_s2_lock(struct vm *vm)
