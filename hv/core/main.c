@@ -140,8 +140,12 @@ static void print_banner(void)
 
 	log_info("cshyper %s (ABI %u) on %s, EL2", SHYPER_VERSION_STRING,
 		 SHYPER_ABI_VERSION, PLAT_NAME);
-	log_info("board: %zu cores, %lu MiB RAM at 0x%lx, GICv%u, PSCI %u.%u",
-		 b->nr_cpus, b->total_ram >> 20, b->ram[0].base, b->gic.version,
+	char banks[24] = "";
+
+	if (b->nr_ram > 1)
+		fmt_snprintf(banks, sizeof(banks), " in %zu banks", b->nr_ram);
+	log_info("board: %zu cores, %lu MiB RAM at 0x%lx%s, GICv%u, PSCI %u.%u",
+		 b->nr_cpus, b->total_ram >> 20, b->ram[0].base, banks, b->gic.version,
 		 psci_version() >> 16, psci_version() & 0xffff);
 }
 

@@ -103,7 +103,7 @@ static int cmd_mem(int argc, char **argv)
 	(void)argc;
 	(void)argv;
 	con_printf("frames: %lu free of %lu (%lu MiB free)\n", mem_free_frame_count(),
-		   hv.frames.nr_frames, (mem_free_frame_count() * FRAME_SIZE) >> 20);
+		   mem_usable_frame_count(), (mem_free_frame_count() * FRAME_SIZE) >> 20);
 	con_printf("heap: %lu of %lu bytes free\n", hv_heap_free(), hv.heap_size);
 	con_printf("hypervisor reserved: 0x%lx-0x%lx\n", hv.reserved_base,
 		   hv.reserved_end);

@@ -16,6 +16,8 @@ void mem_release_boot_initrd(void);
 uint64_t mem_alloc_frames(size_t nr, size_t align_frames);
 int mem_free_frames(uint64_t pa, size_t nr);
 size_t mem_free_frame_count(void);
+/* Frames of RAM in the pool (its span less the holes between banks). */
+size_t mem_usable_frame_count(void);
 void *hv_alloc(size_t size);
 int hv_free(void *p);
 size_t hv_heap_free(void);
