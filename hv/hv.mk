@@ -48,9 +48,12 @@ $(1)/obj/%.S.o: %.S
 	@echo "  AS      $$<"
 	@$$(CROSS)gcc $$(HV_CFLAGS) $(2) -D__ASSEMBLY__ -c $$< -o $$@
 
-$(1)/cshyper.elf: $$(patsubst %,$(1)/obj/%.o,$$(HV_SRCS)) hv/arch/$$(ARCH)/cshyper.ld
+$(1)/cshyper.elf: $$(patsubst %,$(1)/obj/%.o,$$(HV_SRCS)) hv/arch/$$(ARCH)/cshyper.ld \
+		scripts/hv-no-fpsimd.sh
 	@echo "  LD      $$@"
-	@$$(CROSS)gcc $$(HV_CFLAGS) $$(HV_LDFLAGS) $$(patsubst %,$(1)/obj/%.o,$$(HV_SRCS)) -lgcc -o $$@
+	@$$(CROSS)gcc $$(HV_CFLAGS) $$(HV_LDFLAGS) $$(patsubst %,$(1)/obj/%.o,$$(HV_SRCS)) -lgcc -o $$@.tmp
+	@CROSS=$$(CROSS) scripts/hv-no-fpsimd.sh $$@.tmp
+	@mv $$@.tmp $$@
 
 $(1)/cshyper.bin: $(1)/cshyper.elf scripts/hv-image-stamp.sh
 	@$$(CROSS)objcopy -O binary $$< $$@.tmp

@@ -1,6 +1,7 @@
 /* Dirty-page bookkeeping (see core/dirty_bitmap.h). */
 #include <core/dirty_bitmap.h>
 #include <shyper/errno.h>
+#include <lib/popcount.h>
 
 static uint64_t pages_to_words(uint64_t pages)
 {
@@ -70,7 +71,7 @@ static size_t set_bits(struct dirty_bitmap *b, const struct dirty_region *r,
 		uint64_t *word = &b->words[r->first + page / DIRTY_WORD_BITS];
 		uint64_t old = __atomic_fetch_or(word, mask, __ATOMIC_ACQ_REL);
 
-		newly += (size_t)__builtin_popcountll(mask & ~old);
+		newly += (size_t)popcount64(mask & ~old);
 		page += take;
 		n -= take;
 	}
@@ -167,7 +168,7 @@ uint64_t dirty_bitmap_fetch(struct dirty_bitmap *b, const struct dirty_window *w
 		uint64_t *word = &b->words[r->first + (w->first + done) / DIRTY_WORD_BITS];
 		uint64_t got = __atomic_fetch_and(word, ~mask, __ATOMIC_ACQ_REL) & mask;
 
-		count += (uint64_t)__builtin_popcountll(got);
+		count += (uint64_t)popcount64(got);
 		for (unsigned i = 0; i < 8 && bytes_left; i++, bytes_left--)
 			*bytes++ = (uint8_t)(got >> (8 * i));
 		if (!got) {

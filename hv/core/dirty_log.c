@@ -132,6 +132,11 @@ void dirty_log_mark(struct vm *vm, uint64_t ipa, uint64_t len)
 {
 	uint64_t flags;
 
+	/* The caller's writes to RAM are ordered before the look at the log
+	 * (a store then a load: only a full barrier orders them). Else a write
+	 * just before dirty_log_start() could be neither marked nor yet
+	 * visible to round 1's copy. */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	if (!dirty_log_active(vm))
 		return;
 	/* Locked: stop must not free the bitmap under us. */

@@ -34,6 +34,7 @@
 #include <lib/fmt.h>
 #include <lib/string.h>
 #include <shyper/errno.h>
+#include <lib/popcount.h>
 
 #define RELEASE_RESUME 1UL
 
@@ -201,7 +202,7 @@ int update_switch(unsigned slot, struct trap_frame *f, bool rollback)
 		vcpu_save_and_leave(f);
 	this_cpu()->resched = true;
 	hv.update.online = others | bit(me);
-	hv.update.cores_paused = (uint32_t)__builtin_popcountl(hv.update.online);
+	hv.update.cores_paused = (uint32_t)popcount64(hv.update.online);
 	note_vms();
 	hv.update.from_rollback = rollback;
 	memcpy(hv.update.previous_version, hv.update.running_version,

@@ -25,6 +25,7 @@
 #include <core/vm_fdt.h>
 #include <lib/string.h>
 #include <shyper/errno.h>
+#include <lib/popcount.h>
 
 #define VM_IPA_BITS 40
 
@@ -284,7 +285,7 @@ static int place_vcpus(struct vm *vm)
 	uint64_t bitmap = cfg->cpu_bitmap & ~(1UL << cfg->master);
 
 	if (!cfg->nr_vcpus || cfg->nr_vcpus > VM_MAX_VCPUS ||
-	    (unsigned)__builtin_popcountl(cfg->cpu_bitmap) < cfg->nr_vcpus ||
+	    (unsigned)popcount64(cfg->cpu_bitmap) < cfg->nr_vcpus ||
 	    !(cfg->cpu_bitmap & (1UL << cfg->master)))
 		return -SHYPER_EINVAL;
 	vm->nr_vcpus = cfg->nr_vcpus;

@@ -18,6 +18,7 @@
 #include <lib/string.h>
 #include <shyper/errno.h>
 #include <shyper/hypercall.h>
+#include <lib/popcount.h>
 
 #define VM_IPA_LIMIT (1UL << 40)
 #define IMAGE_MAX (256UL << 20)
@@ -116,7 +117,7 @@ static int cfg_set_cpu(struct vm *vm, uint64_t num, uint64_t bitmap, uint64_t ma
 	if (slice_us && (slice_us < SHYPER_SLICE_MIN_US || slice_us > SHYPER_SLICE_MAX_US))
 		return -SHYPER_EINVAL;
 	if (!num || num > VM_MAX_VCPUS || !bitmap || bitmap >> hv.nr_cpus ||
-	    (uint64_t)__builtin_popcountl(bitmap) < num || master >= hv.nr_cpus ||
+	    (uint64_t)popcount64(bitmap) < num || master >= hv.nr_cpus ||
 	    !(bitmap & (1UL << master)))
 		return -SHYPER_EINVAL;
 	ret = vm_claim_cpus(vm, bitmap);

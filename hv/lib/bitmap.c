@@ -4,6 +4,7 @@
  */
 #include <stdint.h>
 #include <lib/bitmap.h>
+#include <lib/popcount.h>
 
 #define ALL_ONES	(~0UL)
 
@@ -112,16 +113,6 @@ size_t bitmap_find_zero_area(const unsigned long *map, size_t nbits,
 	return nbits;
 }
 
-/* Population count without __builtin_popcountl, which needs libgcc or SIMD. */
-static size_t popcount_long(unsigned long w)
-{
-	w = w - ((w >> 1) & (ALL_ONES / 3));
-	w = (w & (ALL_ONES / 15 * 3)) + ((w >> 2) & (ALL_ONES / 15 * 3));
-	w = (w + (w >> 4)) & (ALL_ONES / 255 * 15);
-	return (size_t)((w * (ALL_ONES / 255)) >>
-			((sizeof(unsigned long) - 1) * CHAR_BIT));
-}
-
 size_t bitmap_weight(const unsigned long *map, size_t nbits)
 {
 	size_t full = nbits / BITS_PER_LONG;
@@ -129,8 +120,8 @@ size_t bitmap_weight(const unsigned long *map, size_t nbits)
 	size_t i, n = 0;
 
 	for (i = 0; i < full; i++)
-		n += popcount_long(map[i]);
+		n += popcount64(map[i]);
 	if (rest)
-		n += popcount_long(map[full] & ((1UL << rest) - 1));
+		n += popcount64(map[full] & ((1UL << rest) - 1));
 	return n;
 }

@@ -320,7 +320,8 @@ def memcheck_state(child, vm, what):
                            "counter=$(kill -0 $(cat /tmp/counter.pid) && echo y)", what)
     m = re.search(r"^mc=(.*) alive=(y?) counter=(y?)$", out, re.M)
     assert m, f"{what}: no answer from the guest:\n{out}"
-    assert "BAD" not in m.group(1), f"{what}: a write of the guest was lost:\n{m.group(1)}"
+    assert "BAD" not in m.group(1), f"{what}: a write of the guest was lost, or its registers " \
+                                      f"changed under it:\n{m.group(1)}"
     n = re.match(r"memcheck: (\d+) pages checked, 0 bad", m.group(1))
     return (int(n.group(1)) if n else 0), m.group(2) == "y", m.group(3) == "y", out
 

@@ -1,6 +1,7 @@
 /*
  * Bitmaps against a bool-array model: single bits, ranges across word
- * boundaries, searches, zero areas with alignment, weight.
+ * boundaries, searches, zero areas with alignment, weight; popcount64
+ * (lib/popcount.h) against a bit-by-bit count.
  *
  * unit-sources: hv/lib/bitmap.c
  */
@@ -13,6 +14,7 @@
 #include <cmocka.h>
 
 #include <lib/bitmap.h>
+#include <lib/popcount.h>
 
 #define NBITS	333	/* not a multiple of the word size */
 
@@ -204,10 +206,29 @@ static void test_random_against_model(void **state)
 	}
 }
 
+static void test_popcount64(void **state)
+{
+	(void)state;
+	assert_int_equal(popcount64(0), 0);
+	assert_int_equal(popcount64(~0ULL), 64);
+	assert_int_equal(popcount64(1ULL << 63), 1);
+	for (int i = 0; i < 100000; i++) {
+		uint64_t w = rnd() & rnd(); /* sparse and dense words both */
+		unsigned n = 0;
+
+		if (i & 1)
+			w = ~w;
+		for (int b = 0; b < 64; b++)
+			n += (w >> b) & 1;
+		assert_int_equal(popcount64(w), n);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_single_bits),
+		cmocka_unit_test(test_popcount64),
 		cmocka_unit_test(test_ranges),
 		cmocka_unit_test(test_zero_area_edges),
 		cmocka_unit_test(test_random_against_model),
