@@ -16,6 +16,7 @@ GIC         ?= 3
 all: hv
 
 include hv/hv.mk
+include hv/boards.mk
 include tests/unit/unit.mk
 include tests/fuzz/fuzz.mk
 include mvm/cli/cli.mk
@@ -29,7 +30,7 @@ deps:
 
 # Everything the tests and `make run` need.
 build-all: deps
-	@$(MAKE) --no-print-directory hv cli images kmod baremetal mvm-disk
+	@$(MAKE) --no-print-directory hv cli images kmod baremetal mvm-disk boards
 
 run: build-all
 	@scripts/run-qemu.sh --gic $(GIC)

@@ -10,7 +10,8 @@
 #                                   but never resumes its vCPU
 # (the tests of the automatic rollback)
 
-HV_BUILD   := $(BUILD)/hv
+# A board other than QEMU virt builds into build/<board>/ (hv/boards.mk).
+HV_BUILD   := $(if $(filter qemu-virt,$(PLAT)),$(BUILD)/hv,$(BUILD)/$(PLAT)/hv)
 HV_ELF     := $(HV_BUILD)/cshyper.elf
 HV_BIN     := $(HV_BUILD)/cshyper.bin
 HV_S1_BIN    := $(BUILD)/hv-s1/cshyper.bin
@@ -18,7 +19,7 @@ HV_FAULT_BIN := $(BUILD)/hv-fault/cshyper.bin
 HV_FAULT_RUN_BIN := $(BUILD)/hv-fault-run/cshyper.bin
 
 HV_SRCS := $(wildcard hv/arch/$(ARCH)/*.S hv/arch/$(ARCH)/*.c hv/core/*.c \
-	hv/lib/*.c hv/dev/*.c hv/plat/$(PLAT)/*.c hv/plat/drivers/*.c hv/config/*.c)
+	hv/lib/*.c hv/dev/*.c hv/plat/$(PLAT)/*.c hv/plat/drivers/*.c hv/config/$(PLAT).c)
 
 HV_INCLUDES := -Iinclude -Ihv/lib/inc -Ihv/core/inc -Ihv/arch/$(ARCH)/inc \
 	-Ihv/plat/$(PLAT)/inc -Ihv/plat/drivers/inc -Ihv/dev/inc

@@ -17,8 +17,8 @@ packages=(
 	# library headers (the hypervisor's <limits.h>, the static CLI)
 	make gcc libc6-dev
 	gcc-aarch64-linux-gnu binutils-aarch64-linux-gnu libc6-dev-arm64-cross
-	# boards and device trees
-	qemu-system-arm device-tree-compiler
+	# boards and device trees; mkimage for the boards' U-Boot scripts
+	qemu-system-arm device-tree-compiler u-boot-tools
 	# images: apt-get download + dpkg -x (apt, dpkg: always there),
 	# depmod, initramfs (cpio, gzip, zstd for Debian's compressed modules),
 	# the MVM's ext4 disk (mke2fs, debugfs)

@@ -6,8 +6,7 @@
  * (-device loader,file=Image,addr=0x50000000,force-raw=on) and its initramfs
  * with -initrd; see scripts/run-qemu.sh.
  */
-#include <core/vm_config.h>
-#include <shyper/hypercall.h>
+#include "mvm_layout.h"
 
 #define MVM_RAM_BASE 0x50000000UL
 #define MVM_RAM_SIZE 0x10000000UL
@@ -33,12 +32,7 @@ const struct vm_config mvm_config = {
 	.cpu_bitmap = 0x1,
 	.nr_vcpus = 1,
 	.master = 0,
-	.mem = { { .ipa = MVM_RAM_BASE, .size = MVM_RAM_SIZE, .identity = true } },
-	.nr_mem = 1,
-	.kernel_ipa = MVM_RAM_BASE,
-	.kernel_entry = MVM_RAM_BASE,
-	.initrd_ipa = MVM_RAM_BASE + 0x08000000UL,
-	.dtb_ipa = MVM_RAM_BASE + MVM_RAM_SIZE - 0x00200000UL,
+	MVM_RAM(MVM_RAM_BASE, MVM_RAM_SIZE),
 	.gicd_ipa = 0x08000000UL,
 	.gicc_ipa = 0x08010000UL,
 	.gicr_ipa = 0x080a0000UL,
@@ -68,12 +62,7 @@ const struct vm_config mvm_config = {
 		  .intid = VIRT_VIRTIO_INTID },
 	},
 	.nr_dtb_devs = 2,
-	.vdevs = {
-		{ .type = SHYPER_EMU_VIRTIO_NET, .intid = MVM_NET_INTID,
-		  .base = MVM_NET_BASE, .size = 0x1000, .cfg_num = 6,
-		  .cfg = { 0x02, 0x53, 0x48, 0x59, 0x50, 0x00 } },
-	},
-	.nr_vdevs = 1,
+	MVM_SWITCH_PORT(MVM_NET_BASE, MVM_NET_INTID),
 	.trap_wfi = false,
 	.notify = true,
 };

@@ -1,13 +1,14 @@
 /*
- * Console on the board's PL011. Output is polled (the UART FIFO is the only
- * buffer, so a message printed before a hang is never lost); input arrives by
- * interrupt into a small ring that the shell reads.
+ * Console on the board's UART, through the platform's driver
+ * (drivers/uart.h). Output is polled (the UART FIFO is the only buffer, so a
+ * message printed before a hang is never lost); input arrives by interrupt
+ * into a small ring that the shell reads.
  */
 #include <arch/gic.h>
 #include <core/console.h>
 #include <core/irq.h>
 #include <core/state.h>
-#include <drivers/pl011.h>
+#include <drivers/uart.h>
 
 #define PANIC_LOCK_SPINS 2000000UL
 
@@ -25,8 +26,8 @@ void console_write_raw(const char *s, size_t len)
 
 	for (size_t i = 0; i < len; i++) {
 		if (s[i] == '\n')
-			pl011_putc(base, '\r');
-		pl011_putc(base, s[i]);
+			uart_putc(base, '\r');
+		uart_putc(base, s[i]);
 	}
 }
 
@@ -54,8 +55,8 @@ void console_rx_poll(void)
 {
 	struct console *con = &hv.console;
 
-	while (pl011_rx_ready(con->uart_base)) {
-		char c = pl011_getc(con->uart_base);
+	while (uart_rx_ready(con->uart_base)) {
+		char c = uart_getc(con->uart_base);
 		uint32_t next = (con->rx_head + 1) & (CONSOLE_RX_SIZE - 1);
 
 		if (next == con->rx_tail)
@@ -100,6 +101,6 @@ void console_register_irq(void)
 
 void console_enable_rx_irq(uint32_t intid, unsigned cpu)
 {
-	pl011_enable_rx_irq(hv.console.uart_base);
+	uart_enable_rx_irq(hv.console.uart_base);
 	gic_enable(intid, cpu);
 }

@@ -26,7 +26,7 @@
 #include <lib/fmt.h>
 #include <lib/string.h>
 #include <plat/platform.h>
-#include <drivers/pl011.h>
+#include <drivers/uart.h>
 #include <shyper/version.h>
 
 /* Largest board device tree accepted (QEMU's is about 1 MiB with padding). */
@@ -170,7 +170,7 @@ static void place_state_root(uint64_t dtb_pa)
 
 	if (dtb_pa < hi && dtb_pa + raw_fdt_size(dtb_pa) > lo) {
 		for (const char *c = msg; *c; c++)
-			pl011_putc(PLAT_EARLY_UART_BASE, *c);
+			uart_putc(PLAT_EARLY_UART_BASE, *c);
 		psci_system_off();
 	}
 	hv_state_root = (struct hv_state *)(lo + HV_SLOT_SIZE);

@@ -7,6 +7,7 @@
 #include <core/log.h>
 #include <core/mem.h>
 #include <core/mvm.h>
+#include <core/mvm_dtb.h>
 #include <core/event.h>
 #include <core/state.h>
 #include <core/vm.h>
@@ -14,6 +15,7 @@
 #include <dev/vgic.h>
 #include <lib/fmt.h>
 #include <lib/string.h>
+#include <plat/platform.h>
 #include <shyper/errno.h>
 
 /* arm64 Image header (Documentation/arch/arm64/booting.rst). */
@@ -248,12 +250,19 @@ int mvm_boot(const struct dt *dt)
 		log_info("mvm: not started (mvm=off)");
 		return -SHYPER_ENOENT;
 	}
+	if (cfg->dtb_given && (bootarg_number(args, "mvm.vcpus") >= 0 ||
+			       bootarg_word(args, "mvm.net", (char[64]){ 0 }, 64))) {
+		log_err("mvm: mvm.vcpus= and mvm.net= cannot change this board's MVM: its device "
+			"tree (mvm.dtb) was made with the image; change hv/config/%s.c and rebuild",
+			PLAT_NAME);
+		return -SHYPER_EINVAL;
+	}
 	if (apply_bootargs(cfg, args))
 		return -SHYPER_EINVAL;
 	if (!in_region(ram, cfg->kernel_ipa, FRAME_SIZE) ||
 	    ram->ipa + ram->size > hv.board.ram[0].base + hv.board.ram[0].size ||
 	    *(volatile uint32_t *)(cfg->kernel_ipa + IMAGE_MAGIC_OFFSET) != IMAGE_MAGIC) {
-		log_err("mvm: no arm64 kernel Image at 0x%lx (QEMU: -device loader,file=Image,addr=0x%lx,force-raw=on)",
+		log_err("mvm: no arm64 kernel Image at 0x%lx (QEMU: -device loader,file=Image,addr=0x%lx,force-raw=on; a board: its boot script loads it)",
 			cfg->kernel_ipa, cfg->kernel_ipa);
 		return -SHYPER_ENOENT;
 	}
@@ -266,6 +275,10 @@ int mvm_boot(const struct dt *dt)
 			return -SHYPER_E2BIG;
 		}
 	}
+	/* A prebuilt tree is checked (and told where the initramfs goes)
+	 * before anything is committed to the VM. */
+	if (cfg->dtb_given && (ret = mvm_dtb_given_prepare(cfg, rd_size)))
+		return ret;
 	release_console_input(cfg);
 	ret = vm_create(cfg, &vm);
 	if (ret) {
@@ -277,7 +290,7 @@ int mvm_boot(const struct dt *dt)
 		cache_clean_range(cfg->initrd_ipa, rd_size);
 		mem_release_boot_initrd();
 	}
-	ret = build_dtb(vm, cfg, rd_size);
+	ret = cfg->dtb_given ? 0 : build_dtb(vm, cfg, rd_size);
 	if (ret) {
 		log_err("mvm: cannot build its device tree (%d)", ret);
 		return ret;

@@ -13,8 +13,12 @@
  *   TX2     used as the kernel has it (one 8 GiB bank, PSCI in the tree).
  *
  * The untouched trees must fail with a message that names what is missing.
+ * Each board's image (hv/plat/<board>/inc/plat/platform.h) is then held to
+ * its tree: the early UART is the tree's console, every RAM bank is mapped
+ * Normal and the GIC and UART Device by the hypervisor's identity map.
  *
- * unit-sources: hv/core/board.c hv/lib/dt.c hv/lib/dt_irq.c
+ * unit-sources: hv/core/board.c hv/lib/dt.c hv/lib/dt_irq.c hv/arch/aarch64/boot_map.c
+ * unit-cflags: -Ihv/arch/aarch64/inc -Itests/unit
  * unit-libs: -lfdt
  */
 #include <setjmp.h>
@@ -30,6 +34,20 @@
 #include <core/board.h>
 #include <lib/dt_irq.h>
 #include <shyper/errno.h>
+
+#include "plat/desc.h"
+#include "../../hv/plat/rpi4/inc/plat/platform.h"
+#include "plat/fill.h"
+PLAT_DESC(rpi4_plat);
+#include "plat/undef.h"
+#include "../../hv/plat/tx2/inc/plat/platform.h"
+#include "plat/fill.h"
+PLAT_DESC(tx2_plat);
+#include "plat/undef.h"
+#include "../../hv/plat/rk3588/inc/plat/platform.h"
+#include "plat/fill.h"
+PLAT_DESC(rk3588_plat);
+#include "plat/undef.h"
 
 #define MIB		(1ull << 20)
 #define GIB		(1ull << 30)
@@ -165,6 +183,8 @@ static void check_banks(const struct board_info *bi, const uint64_t (*banks)[2],
 	assert_int_equal(bi->total_ram, total);
 }
 
+static void check_plat(const struct plat_desc *p, const struct board_info *bi);
+
 static void test_rpi4(void **state)
 {
 	struct board_info bi;
@@ -201,7 +221,62 @@ static void test_rpi4(void **state)
 	assert_int_equal(bi.uart.reg_io_width, 4);
 	assert_int_equal(bi.uart.intid, 32 + 93);
 	check_timer(&bi);
+	check_plat(&rpi4_plat, &bi);
 	free(fdt);
+}
+
+#define ATTR_NORMAL 0x400UL		/* AF, AttrIndx 0 */
+#define ATTR_DEVICE 0x0040000000000404UL	/* XN, AF, AttrIndx 1 */
+#define BLOCK_ATTRS(d) ((d) & 0xfff0000000000ffcUL)
+
+static void expect_mapped(const struct boot_map *m, uint64_t base, uint64_t size,
+			  uint64_t attrs, const char *what)
+{
+	for (uint64_t a = base & ~((2 * MIB) - 1); a < base + size; a += 2 * MIB) {
+		uint64_t d = boot_map_lookup(m, a);
+
+		if (!(d & 1) || BLOCK_ATTRS(d) != attrs)
+			fail_msg("%s at 0x%llx: descriptor 0x%llx, want attributes 0x%llx", what,
+				 (unsigned long long)a, (unsigned long long)d,
+				 (unsigned long long)attrs);
+	}
+}
+
+/* The board's image against its tree: the early console is the tree's,
+ * and the identity map (in no more level-2 tables than platform.h asks
+ * for) has RAM Normal and the GIC and console Device. */
+static void check_plat(const struct plat_desc *p, const struct board_info *bi)
+{
+	static uint64_t l1[BOOT_MAP_ENTRIES] __attribute__((aligned(4096)));
+	static uint64_t l2[4][BOOT_MAP_ENTRIES] __attribute__((aligned(4096)));
+	struct boot_map m = { l1, l2, p->l2_tables, 0 };
+
+	assert_true(p->l2_tables <= 4);
+	memset(l1, 0, sizeof(l1));
+	for (size_t i = 0; i < p->nr_map; i++)
+		if (boot_map_range(&m, p->map[i].base, p->map[i].size,
+				   p->map[i].type == PLAT_MAP_DEVICE ? ATTR_DEVICE : ATTR_NORMAL))
+			fail_msg("%s: region %zu does not fit %zu level-2 tables", p->name, i,
+				 p->l2_tables);
+	assert_int_equal(p->uart_base, bi->uart.base);
+	assert_int_equal(p->uart_ns16550, bi->uart.type == BOARD_UART_NS16550);
+	assert_int_equal(p->uart_shift, bi->uart.reg_shift);
+	assert_int_equal(p->uart_width, bi->uart.reg_io_width);
+	expect_mapped(&m, bi->uart.base, bi->uart.size, ATTR_DEVICE, "console UART");
+	expect_mapped(&m, bi->gic.gicd_base, bi->gic.gicd_size, ATTR_DEVICE, "GICD");
+	if (bi->gic.version == 2) {
+		expect_mapped(&m, bi->gic.gicc_base, bi->gic.gicc_size, ATTR_DEVICE, "GICC");
+		expect_mapped(&m, bi->gic.gich_base, 0x1000, ATTR_DEVICE, "GICH");
+		expect_mapped(&m, bi->gic.gicv_base, 0x2000, ATTR_DEVICE, "GICV");
+	} else {
+		expect_mapped(&m, bi->gic.gicr_base, bi->gic.gicr_size, ATTR_DEVICE, "GICR");
+	}
+	for (size_t i = 0; i < bi->nr_ram; i++) {
+		assert_true(bi->ram[i].base >= p->ram_window_base);
+		assert_true(bi->ram[i].base + bi->ram[i].size <=
+			    p->ram_window_base + p->ram_window_size);
+		expect_mapped(&m, bi->ram[i].base, bi->ram[i].size, ATTR_NORMAL, "RAM bank");
+	}
 }
 
 static void test_rpi4_without_firmware(void **state)
@@ -276,6 +351,7 @@ static void test_tx2(void **state)
 	assert_int_equal(bi.uart.reg_io_width, 1);
 	assert_int_equal(bi.uart.intid, 32 + 112);
 	check_timer(&bi);
+	check_plat(&tx2_plat, &bi);
 	free(fdt);
 }
 
@@ -325,6 +401,7 @@ static void test_rk3588(void **state)
 	assert_int_equal(bi.uart.reg_io_width, 4);
 	assert_int_equal(bi.uart.intid, 32 + 333);
 	check_timer(&bi);
+	check_plat(&rk3588_plat, &bi);
 	free(fdt);
 }
 

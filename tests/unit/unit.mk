@@ -7,8 +7,8 @@
 #    * unit-libs: -lfdt
 #    * unit-cflags: -DFOO
 # Tests find their data (compiled tests/unit/dts/*.dts, QEMU board trees)
-# in the directory named by the UNIT_DATA environment variable, and the real
-# board trees in UNIT_BOARDS.
+# in the directory named by the UNIT_DATA environment variable, the real
+# board trees in UNIT_BOARDS, and the boards' build outputs under UNIT_BUILD.
 
 UNIT_DIR	:= tests/unit
 UNIT_OUT	:= $(BUILD)/unit
@@ -29,12 +29,14 @@ unit_field = $(shell sed -n 's|^[[:space:]/*]*unit-$(2):[[:space:]]*||p' $(UNIT_
 
 # Every header counts: gcc -MMD cannot name one .d per source when several
 # sources are linked in one step, and these builds take a second.
-UNIT_HEADERS	:= $(wildcard include/shyper/*.h hv/*/inc/*/*.h)
+UNIT_HEADERS	:= $(wildcard include/shyper/*.h hv/*/inc/*/*.h hv/*/*/inc/*/*.h \
+		   $(UNIT_DIR)/*.h $(UNIT_DIR)/plat/*.h hv/config/*.c hv/config/*.h)
+# (hv/config/*.c count as headers: tests include them, never link them)
 
 define UNIT_TEST_RULE
 $(UNIT_OUT)/$(1): $(UNIT_DIR)/$(1).c $(call unit_field,$(1),sources) $$(UNIT_HEADERS) | $(UNIT_OUT)
 	$$(UNIT_CC) $$(UNIT_CFLAGS) $(call unit_field,$(1),cflags) -o $$@ \
-		$$(filter %.c,$$^) $$(UNIT_LDLIBS) $(call unit_field,$(1),libs)
+		$$(filter-out hv/config/%,$$(filter %.c,$$^)) $$(UNIT_LDLIBS) $(call unit_field,$(1),libs)
 endef
 $(foreach t,$(UNIT_NAMES),$(eval $(call UNIT_TEST_RULE,$(t))))
 
@@ -67,7 +69,8 @@ $(BOARD_DTBS) &: scripts/board-dtbs.sh $(BUILD)/images/kernel-abi
 	@BUILD=$(BUILD) scripts/board-dtbs.sh $(BUILD)/boards
 	@touch $(BOARD_DTBS)
 
-UNIT_DATA_FILES	:= $(UNIT_DTBS) $(UNIT_QEMU_DTBS) $(BOARD_DTBS)
+# The boards' MVM trees (hv/boards.mk) are checked against their configurations.
+UNIT_DATA_FILES	:= $(UNIT_DTBS) $(UNIT_QEMU_DTBS) $(BOARD_DTBS) $(BOARD_FILES)
 
 # Everything the tests need, built but not run (scripts/clean-room.sh build).
 .PHONY: unit-build
@@ -78,7 +81,8 @@ unit: $(UNIT_BINS) $(UNIT_DATA_FILES)
 	@failed=""; \
 	for t in $(UNIT_BINS); do \
 		echo "== $$t"; \
-		UNIT_DATA=$(UNIT_OUT) UNIT_BOARDS=$(BUILD)/boards $$t || failed="$$failed $$(basename $$t)"; \
+		UNIT_DATA=$(UNIT_OUT) UNIT_BOARDS=$(BUILD)/boards UNIT_BUILD=$(BUILD) $$t || \
+			failed="$$failed $$(basename $$t)"; \
 	done; \
 	if [ -n "$$failed" ]; then echo "unit: FAILED:$$failed"; exit 1; fi; \
 	echo "unit: all $(words $(UNIT_BINS)) test programs passed"

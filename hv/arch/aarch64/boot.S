@@ -178,7 +178,11 @@ wrong_address:
 	ldr	x2, =PLAT_EARLY_UART_BASE
 3:	ldrb	w3, [x1], #1
 	cbz	w3, halt
+#if defined(PLAT_UART_NS16550) && PLAT_UART_IO_WIDTH == 4
+	str	w3, [x2]			/* a 32-bit-only register bus */
+#else
 	strb	w3, [x2]
+#endif
 	b	3b
 
 	.global halt

@@ -1,26 +1,25 @@
 /*
- * The hypervisor's own EL2 stage-1 tables: an identity map built from 1 GiB
- * blocks in one level-1 table (4 KiB granule, 39-bit VA). The MMIO window is
- * mapped Device-nGnRE and never executable; the RAM window is Normal
- * write-back. Guests never see these tables: they run under stage 2.
+ * The hypervisor's own EL2 stage-1 tables: an identity map of the board's
+ * regions (platform.h's PLAT_MEMORY_MAP) in 1 GiB blocks, and 2 MiB blocks
+ * where a region shares a GiB with another (arch/boot_map.h); 4 KiB granule,
+ * 39-bit VA. Device regions are Device-nGnRE and never executable; RAM is
+ * Normal write-back. Guests never see these tables: they run under stage 2.
  *
  * This code runs with the MMU off, when every data access is Device memory:
  * the hypervisor is built with -mstrict-align so no access here is unaligned.
  */
+#include <arch/boot_map.h>
 #include <arch/mmu.h>
 #include <arch/sysreg.h>
 #include <plat/platform.h>
 #include <stddef.h>
 
 /* Arm ARM D8.3 VMSAv8-64 translation table descriptors. */
-#define PTE_BLOCK 0x1UL
 #define PTE_ATTRINDX(i) ((uint64_t)(i) << 2)
 #define PTE_SH_INNER (3UL << 8)
 #define PTE_AF (1UL << 10)
 #define PTE_XN (1UL << 54) /* EL2 regime: single execute-never bit */
 
-#define L1_BLOCK_SHIFT 30
-#define L1_ENTRIES 512
 
 /* MAIR_EL2 attribute indices and encodings (Arm ARM D19.2.82). */
 #define MAIR_IDX_NORMAL 0
@@ -42,17 +41,15 @@
 #define SCTLR_C (1UL << 2)
 #define SCTLR_I (1UL << 12)
 
-static uint64_t boot_l1_table[L1_ENTRIES] __attribute__((aligned(4096)));
+#ifndef PLAT_MAP_L2_TABLES
+#define PLAT_MAP_L2_TABLES 0
+#endif
 
-static void map_gib_blocks(uint64_t base, uint64_t size, uint64_t attrs)
-{
-	for (uint64_t pa = base; pa < base + size; pa += 1UL << L1_BLOCK_SHIFT) {
-		size_t idx = pa >> L1_BLOCK_SHIFT;
-
-		if (idx < L1_ENTRIES)
-			boot_l1_table[idx] = pa | attrs;
-	}
-}
+static uint64_t boot_l1_table[BOOT_MAP_ENTRIES] __attribute__((aligned(4096)));
+/* One more than the platform asks for: an array may not be empty. */
+static uint64_t boot_l2_tables[PLAT_MAP_L2_TABLES + 1][BOOT_MAP_ENTRIES]
+	__attribute__((aligned(4096)));
+static const struct plat_map_region plat_map[] = PLAT_MEMORY_MAP;
 
 /* PARange encodings 0..6 as address bits (Arm ARM D19.2.64). */
 unsigned mmu_pa_bits(void)
@@ -65,14 +62,19 @@ unsigned mmu_pa_bits(void)
 
 void mmu_build_boot_tables(uint64_t dtb_pa)
 {
-	(void)dtb_pa; /* the DTB lies in the RAM window, which is mapped whole */
+	struct boot_map m = { boot_l1_table, boot_l2_tables, PLAT_MAP_L2_TABLES + 1, 0 };
 
-	map_gib_blocks(PLAT_MMIO_WINDOW_BASE, PLAT_MMIO_WINDOW_SIZE,
-		       PTE_BLOCK | PTE_ATTRINDX(MAIR_IDX_DEVICE) | PTE_AF |
-			       PTE_XN);
-	map_gib_blocks(PLAT_RAM_WINDOW_BASE, PLAT_RAM_WINDOW_SIZE,
-		       PTE_BLOCK | PTE_ATTRINDX(MAIR_IDX_NORMAL) | PTE_AF |
-			       PTE_SH_INNER);
+	(void)dtb_pa; /* the DTB lies in RAM, which is mapped whole */
+	for (size_t i = 0; i < BOOT_MAP_ENTRIES; i++)
+		boot_l1_table[i] = 0;
+	/* Later regions override earlier ones; a region that does not fit
+	 * the tables is left out (platform.h is checked by the unit test). */
+	for (size_t i = 0; i < sizeof(plat_map) / sizeof(plat_map[0]); i++)
+		(void)boot_map_range(&m, plat_map[i].base, plat_map[i].size,
+				     plat_map[i].type == PLAT_MAP_DEVICE
+					     ? PTE_ATTRINDX(MAIR_IDX_DEVICE) | PTE_AF | PTE_XN
+					     : PTE_ATTRINDX(MAIR_IDX_NORMAL) | PTE_AF |
+						       PTE_SH_INNER);
 	dsb(sy);
 }
 

@@ -3,12 +3,11 @@
 #define CORE_EVENT_H
 
 #include <arch/spinlock.h>
+#include <core/mvm_notify.h>
 #include <stdbool.h>
 #include <stdint.h>
 
 #define EVENT_QUEUE_LEN 32
-/* The MVM's notification interrupt: an SPI no board device uses. */
-#define MVM_NOTIFY_INTID 255
 
 struct event {
 	uint32_t type, vm, state;

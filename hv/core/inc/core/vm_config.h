@@ -77,11 +77,14 @@ struct vm_config {
 	/* The PMU untrapped on its own cores (SHYPER_VM_F_PMU). In what was
 	 * padding: the state root's layout is unchanged. */
 	bool pmu;
+	/* The device tree at dtb_ipa was made with the image and loaded by the
+	 * boot script (core/mvm_dtb.h): a board's MVM. Also in the padding. */
+	bool dtb_given;
 };
 
 _Static_assert(sizeof(struct vm_config) ==
 		       ((__builtin_offsetof(struct vm_config, notify) + 8) & ~7UL),
-	       "pmu sits in vm_config's tail padding");
+	       "pmu and dtb_given sit in vm_config's tail padding");
 
 /* The board's built-in management VM configuration (hv/config/<board>.c). */
 extern const struct vm_config mvm_config;

@@ -9,14 +9,20 @@
 #define PLAT_NAME "qemu-virt"
 
 /* PL011 used for messages printed before the device tree is parsed. */
+#define PLAT_UART_PL011 1
 #define PLAT_EARLY_UART_BASE 0x09000000UL
 
-/* Everything below 1 GiB is MMIO on virt; RAM starts at 1 GiB. */
-#define PLAT_MMIO_WINDOW_BASE 0x00000000UL
-#define PLAT_MMIO_WINDOW_SIZE 0x40000000UL
+/* Where the frame pool may find RAM (QEMU allows more than 16 GiB). */
 #define PLAT_RAM_WINDOW_BASE 0x40000000UL
-/* How much of the RAM window the boot page tables cover (QEMU allows more). */
 #define PLAT_RAM_WINDOW_SIZE (16UL << 30)
+
+/* The hypervisor's identity map (arch/boot_map.h): everything below 1 GiB
+ * is MMIO on virt, RAM starts at 1 GiB. */
+#define PLAT_MEMORY_MAP { \
+	{ 0x00000000UL, 0x40000000UL, PLAT_MAP_DEVICE }, \
+	{ PLAT_RAM_WINDOW_BASE, PLAT_RAM_WINDOW_SIZE, PLAT_MAP_NORMAL }, \
+}
+#define PLAT_MAP_L2_TABLES 0
 
 /*
  * Smallest board the hypervisor accepts: its own image, page tables and heap
