@@ -5,9 +5,13 @@
 #   mvm.dtb         the MVM's device tree: the board's real tree cut down to
 #                   what hv/config/B.c gives the MVM (tools/mvm-dtb.c)
 #   boot.cmd, boot.scr  the U-Boot script that loads it all and runs booti
-# `make PLAT=B` builds the one board.
+# `make PLAT=B` builds the one board. qemu-uboot is QEMU virt booted the
+# boards' way (through U-Boot, with a prebuilt MVM tree), for the system test
+# of that flow (tests/system/test_uboot_boot.py).
 
-BOARDS		:= rpi4 tx2 rk3588
+BOARDS		:= rpi4 tx2 rk3588 qemu-uboot
+# The tree each board's MVM tree is cut from.
+board_tree	= $(if $(filter qemu-uboot,$(1)),$(BUILD)/unit/qemu-virt-gicv3.dtb,$(BUILD)/boards/$(1).dtb)
 MKIMAGE		?= mkimage
 HOST_CC		?= gcc
 MVM_DTB_HEADERS	:= $(wildcard include/shyper/*.h hv/core/inc/core/*.h hv/lib/inc/lib/*.h hv/config/*.h \
@@ -21,8 +25,8 @@ $(BUILD)/$(1)/mvm-dtb: tools/mvm-dtb.c hv/config/$(1).c hv/lib/dt.c hv/lib/dt_ir
 	$$(HOST_CC) -std=gnu11 -O1 -g -Wall -Wextra -Werror -Iinclude -Ihv/lib/inc \
 		-Ihv/core/inc -Ihv/dev/inc -Ihv/plat/$(1)/inc -o $$@ $$(filter %.c,$$^) -lfdt
 
-$(BUILD)/$(1)/mvm.dtb: $(BUILD)/$(1)/mvm-dtb $(BUILD)/boards/$(1).dtb
-	$$< $(BUILD)/boards/$(1).dtb $$@
+$(BUILD)/$(1)/mvm.dtb: $(BUILD)/$(1)/mvm-dtb $(call board_tree,$(1))
+	$$< $(call board_tree,$(1)) $$@
 
 $(BUILD)/$(1)/boot.cmd: $(BUILD)/$(1)/mvm-dtb
 	$$< --boot-script > $$@

@@ -17,8 +17,9 @@ packages=(
 	# library headers (the hypervisor's <limits.h>, the static CLI)
 	make gcc libc6-dev
 	gcc-aarch64-linux-gnu binutils-aarch64-linux-gnu libc6-dev-arm64-cross
-	# boards and device trees; mkimage for the boards' U-Boot scripts
-	qemu-system-arm device-tree-compiler u-boot-tools
+	# boards and device trees; mkimage for the boards' U-Boot scripts, and
+	# U-Boot for QEMU to run one (tests/system/test_uboot_boot.py)
+	qemu-system-arm device-tree-compiler u-boot-tools u-boot-qemu
 	# images: apt-get download + dpkg -x (apt, dpkg: always there),
 	# depmod, initramfs (cpio, gzip, zstd for Debian's compressed modules),
 	# the MVM's ext4 disk (mke2fs, debugfs)

@@ -491,10 +491,14 @@ static void make_tree(const char *in, const char *out)
 		die("cannot write %s", out, 0);
 }
 
-/* The board's tree goes here, past the image's slot and state root (3 MiB)
- * and outside the MVM's RAM, where nothing the MVM does can reach it. */
+/* The board's tree goes past the image's slot and state root (3 MiB), and
+ * the initramfs after it, both outside the MVM's RAM: the hypervisor keeps
+ * them until it has copied what it needs (the initramfs into the MVM's RAM
+ * at initrd_ipa), and nothing the MVM does can reach them before. */
 #define BOARD_FDT_ADDR (PLAT_HV_LOAD_ADDR + 0x400000UL)
-#define BOARD_FDT_ROOM 0x40000UL
+#define BOARD_FDT_ROOM 0x200000UL /* QEMU pads its tree to 1 MiB */
+#define BOARD_RD_ADDR (BOARD_FDT_ADDR + BOARD_FDT_ROOM)
+#define BOARD_RD_MIN 0x4000000UL /* room it must have below the MVM's RAM */
 
 static bool overlaps_mvm_ram(uint64_t a, uint64_t size)
 {
@@ -506,8 +510,8 @@ static bool overlaps_mvm_ram(uint64_t a, uint64_t size)
 
 static void boot_script(void)
 {
-	if (overlaps_mvm_ram(PLAT_HV_LOAD_ADDR, BOARD_FDT_ADDR + BOARD_FDT_ROOM - PLAT_HV_LOAD_ADDR))
-		die("the image or the board's tree would lie in the MVM's RAM (%s)",
+	if (overlaps_mvm_ram(PLAT_HV_LOAD_ADDR, BOARD_RD_ADDR + BOARD_RD_MIN - PLAT_HV_LOAD_ADDR))
+		die("the image, the board's tree or the initramfs would lie in the MVM's RAM (%s)",
 		    "PLAT_HV_LOAD_ADDR", 0);
 	printf("# cshyper on %s: U-Boot loads the hypervisor and the management VM's\n"
 	       "# kernel, initramfs and device tree from the partition it booted from,\n"
@@ -515,18 +519,20 @@ static void boot_script(void)
 	       "# Made by tools/mvm-dtb from hv/config/%s.c; compile with\n"
 	       "#   mkimage -A arm64 -T script -C none -d boot.cmd boot.scr\n",
 	       PLAT_NAME, PLAT_NAME);
-	printf("setenv cshyper_load 'load ${devtype} ${devnum}:${distro_bootpart}'\n");
+	/* Expanded now: the variable then holds the device distro boot found. */
+	printf("setenv cshyper_load load ${devtype} ${devnum}:${distro_bootpart}\n");
 	printf("${cshyper_load} 0x%llx cshyper/cshyper.bin\n",
 	       (unsigned long long)PLAT_HV_LOAD_ADDR);
 	printf("${cshyper_load} 0x%llx cshyper/Image\n", (unsigned long long)cfg->kernel_ipa);
 	printf("${cshyper_load} 0x%llx cshyper/initramfs.cpio.gz\n",
-	       (unsigned long long)cfg->initrd_ipa);
-	printf("setenv cshyper_rd 0x%llx:${filesize}\n", (unsigned long long)cfg->initrd_ipa);
+	       (unsigned long long)BOARD_RD_ADDR);
+	printf("setenv cshyper_rd 0x%llx:${filesize}\n", (unsigned long long)BOARD_RD_ADDR);
 	printf("${cshyper_load} 0x%llx cshyper/mvm.dtb\n", (unsigned long long)cfg->dtb_ipa);
 	printf("%s", PLAT_BOOT_SCRIPT_FDT);
 	printf("# booti must leave the initramfs and the tree where they are put here\n");
 	printf("setenv initrd_high 0xffffffffffffffff\n");
 	printf("setenv fdt_high 0xffffffffffffffff\n");
+	printf("fdt addr ${cshyper_fdt}\n"); /* U-Boot 2023.01's move needs one */
 	printf("fdt move ${cshyper_fdt} 0x%llx 0x%llx\n", (unsigned long long)BOARD_FDT_ADDR,
 	       (unsigned long long)BOARD_FDT_ROOM);
 	printf("booti 0x%llx ${cshyper_rd} 0x%llx\n", (unsigned long long)PLAT_HV_LOAD_ADDR,

@@ -8,6 +8,11 @@
  */
 #include "mvm_layout.h"
 
+/* hv/config/qemu-uboot.c: the same MVM with a tree made at build time. */
+#ifndef MVM_DTB_GIVEN
+#define MVM_DTB_GIVEN false
+#endif
+
 #define MVM_RAM_BASE 0x50000000UL
 #define MVM_RAM_SIZE 0x10000000UL
 #define VIRT_UART_BASE 0x09000000UL
@@ -65,4 +70,5 @@ const struct vm_config mvm_config = {
 	MVM_SWITCH_PORT(MVM_NET_BASE, MVM_NET_INTID),
 	.trap_wfi = false,
 	.notify = true,
+	.dtb_given = MVM_DTB_GIVEN,
 };
