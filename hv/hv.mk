@@ -25,8 +25,9 @@ HV_INCLUDES := -Iinclude -Ihv/lib/inc -Ihv/core/inc -Ihv/arch/$(ARCH)/inc \
 	-Ihv/plat/$(PLAT)/inc -Ihv/plat/drivers/inc -Ihv/dev/inc
 # -mstrict-align: the earliest code runs with the MMU off, where every access
 # is to Device memory and must be aligned.
+# -fstack-protector-strong: the canary is core/stack_guard.c's.
 HV_CFLAGS := -std=gnu11 -O2 -g -ffreestanding -nostdlib -fno-builtin \
-	-fno-stack-protector -fpie -mgeneral-regs-only -mstrict-align \
+	-fstack-protector-strong -fpie -mgeneral-regs-only -mstrict-align \
 	-fno-omit-frame-pointer -mno-outline-atomics -Wall -Wextra -Werror \
 	-MMD -MP $(HV_INCLUDES)
 # -z notext: const tables of pointers get relocated in place like the rest.

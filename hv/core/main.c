@@ -11,6 +11,7 @@
 #include <core/console.h>
 #include <core/cpu.h>
 #include <core/entropy.h>
+#include <core/stack_guard.h>
 #include <core/irq.h>
 #include <core/ivc.h>
 #include <core/log.h>
@@ -177,7 +178,7 @@ static void place_state_root(uint64_t dtb_pa)
 	memset(hv_state_root, 0, sizeof(*hv_state_root));
 }
 
-void hv_main(uint64_t dtb_pa)
+void NO_STACK_PROTECTOR hv_main(uint64_t dtb_pa)
 {
 	struct dt dt;
 	unsigned online;
@@ -194,6 +195,7 @@ void hv_main(uint64_t dtb_pa)
 
 	read_board(dtb_pa, &dt);
 	entropy_init(&dt);
+	stack_guard_init(); /* the functions above returned with the old one */
 	print_banner();
 	check_board();
 	init_cpus();

@@ -3,6 +3,7 @@
  * system tests) check a board before any VM exists: which cores are up, do
  * IPIs and timers work, how much memory is free, does a fault stay contained.
  */
+#include <arch/cache.h>
 #include <arch/psci.h>
 #include <arch/sysreg.h>
 #include <core/console.h>
@@ -110,9 +111,53 @@ static int cmd_mem(int argc, char **argv)
 	return 0;
 }
 
+/* What `fault` makes a core do; each must end in a panic on that core. */
+enum fault_kind {
+	FAULT_UNMAPPED,	  /* read an address no table maps */
+	FAULT_WRITE_TEXT, /* write the hypervisor's own code (W^X) */
+	FAULT_EXEC_DATA,  /* run an instruction stored on the stack (W^X) */
+	FAULT_STACK,	  /* overrun a local array (stack protector) */
+};
+
+static const char *const fault_names[] = { "unmapped", "write-text", "exec-data", "stack" };
+
+/* Writes @n bytes into a 16-byte array: past its end when n > 16. */
+static void __attribute__((noinline)) overrun_local(volatile size_t n)
+{
+	volatile char buf[16];
+
+	for (size_t i = 0; i < n; i++)
+		buf[i] = 0x5a;
+	__asm__ volatile("" : : "r"(buf) : "memory"); /* the array is used */
+}
+
 static void fault_here(void *arg)
 {
-	(void)arg;
+	enum fault_kind kind = (enum fault_kind)(uintptr_t)arg;
+	volatile uint32_t *text = (volatile uint32_t *)(uintptr_t)&fault_here;
+	/* A `ret` on the stack: returns if W^X does not hold. */
+	uint32_t data_insn[1] __attribute__((aligned(16)));
+
+	if (kind == FAULT_WRITE_TEXT) {
+		log_info("writing the hypervisor's code at 0x%lx", (uint64_t)text);
+		*text = *text; /* the same word: harmless if it ever succeeds */
+		log_err("fault: the write to code went through: W^X does not hold");
+		return;
+	}
+	if (kind == FAULT_EXEC_DATA) {
+		data_insn[0] = 0xd65f03c0; /* ret */
+		cache_sync_code((uint64_t)data_insn, sizeof(data_insn));
+		log_info("running an instruction from data at 0x%lx", (uint64_t)data_insn);
+		((void (*)(void))(uintptr_t)data_insn)();
+		log_err("fault: the instruction in data ran: W^X does not hold");
+		return;
+	}
+	if (kind == FAULT_STACK) {
+		log_info("overrunning a 16-byte local array by 8 bytes");
+		overrun_local(24);
+		log_err("fault: the overrun went unnoticed: no stack protector");
+		return;
+	}
 	log_info("provoking a data abort at 0x%lx", UNMAPPED_VA);
 	(void)*(volatile uint64_t *)UNMAPPED_VA;
 }
@@ -120,17 +165,25 @@ static void fault_here(void *arg)
 static int cmd_fault(int argc, char **argv)
 {
 	unsigned long id;
+	unsigned kind = FAULT_UNMAPPED;
 	int ret;
 
-	if (argc != 2 || parse_uint(argv[1], &id) || id >= hv.nr_cpus) {
-		con_printf("usage: fault <cpu>, cpu from 1 to %u\n", hv.nr_cpus - 1);
+	if (argc == 3) {
+		for (kind = 0; kind < sizeof(fault_names) / sizeof(fault_names[0]); kind++)
+			if (!strcmp(argv[2], fault_names[kind]))
+				break;
+	}
+	if (argc < 2 || argc > 3 || parse_uint(argv[1], &id) || id >= hv.nr_cpus ||
+	    kind == sizeof(fault_names) / sizeof(fault_names[0])) {
+		con_printf("usage: fault <cpu> [unmapped|write-text|exec-data|stack], cpu from 1 to %u\n",
+			   hv.nr_cpus - 1);
 		return -1;
 	}
 	if (id == this_cpu_id()) {
 		con_printf("fault: cpu%lu runs this shell; pick another core\n", id);
 		return -1;
 	}
-	ret = smp_call((unsigned)id, fault_here, 0, 200000);
+	ret = smp_call((unsigned)id, fault_here, (void *)(uintptr_t)kind, 200000);
 	con_printf("fault: cpu%lu is now %s (call returned %d)\n", id,
 		   cpu_state_name(hv.cpus[id].state), ret);
 	return 0;
@@ -176,7 +229,8 @@ static const struct command commands[] = {
 	{ "ipi", "", "IPI round trip between every pair of cores", cmd_ipi },
 	{ "timer", "", "EL2 timer interrupt on every core", cmd_timer },
 	{ "mem", "", "free frames and heap", cmd_mem },
-	{ "fault", "<cpu>", "make a core take a data abort (panic path)", cmd_fault },
+	{ "fault", "<cpu> [kind]", "make a core fault (panic path; kinds: unmapped, write-text, exec-data, stack)",
+	  cmd_fault },
 	{ "loglevel", "[0-3]", "show or set the console log level", cmd_loglevel },
 	{ "poweroff", "", "power the board off", cmd_poweroff },
 	{ "reset", "", "reset the board", cmd_reset },

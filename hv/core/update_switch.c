@@ -27,6 +27,7 @@
 #include <core/log.h>
 #include <core/selftest.h>
 #include <core/smp.h>
+#include <core/stack_guard.h>
 #include <core/state.h>
 #include <core/update.h>
 #include <core/vm.h>
@@ -74,8 +75,11 @@ static void park_until_released(bool return_on_resume)
 
 			hv.update.acted_seq[me] = seq;
 			__atomic_fetch_and(&hv.update.parked, ~bit(me), __ATOMIC_ACQ_REL);
-			if (entry != RELEASE_RESUME)
+			if (entry != RELEASE_RESUME) {
+				/* Into the other image: the leader opened it. */
+				mmu_allow_foreign_code();
 				((void (*)(uint64_t))entry)(me);
+			}
 			if (return_on_resume)
 				return;
 			cpu_park_here();
@@ -212,6 +216,7 @@ int update_switch(unsigned slot, struct trap_frame *f, bool rollback)
 	hv.update.has_previous = true;
 	hv.update.phase = SHYPER_UPD_IDLE;
 	update_convert_state(HV_STATE_VERSION, layout);
+	mmu_open_image(hv.update.slot_pa[slot], HV_SLOT_SIZE);
 	((void (*)(uint64_t))entry)((uint64_t)hv_state_root);
 	halt();
 }
@@ -287,11 +292,12 @@ static void __attribute__((noreturn)) hand_back(const char *why)
 	hv.update.from_rollback = true;
 	memcpy(hv.update.running_version, hv.update.previous_version,
 	       sizeof(hv.update.running_version));
+	mmu_open_image(hv.update.slot_pa[prev], HV_SLOT_SIZE);
 	((void (*)(uint64_t))(hv.update.slot_pa[prev] + in->update_entry))((uint64_t)hv_state_root);
 	halt();
 }
 
-void hv_update_main(struct hv_state *root)
+void NO_STACK_PROTECTOR hv_update_main(struct hv_state *root)
 {
 	unsigned me;
 
@@ -303,6 +309,7 @@ void hv_update_main(struct hv_state *root)
 		hand_back("the new image could not import the state root");
 	mmu_build_boot_tables(hv.dtb_pa);
 	mmu_switch_tables();
+	stack_guard_init(); /* from the carried pool, before any other core runs here */
 	hv_state_rebind();
 	rebuild_interrupts();
 	if (attach_core(me))

@@ -89,11 +89,45 @@ def test_panic_stops_only_the_faulting_core(qemu, gic):
     assert "is now halted" in out  # a halted core is refused, not hung on
 
 
+@pytest.mark.parametrize("kind,report", [
+    ("write-text", r"exception class 0x25 \(data abort\).*\r?\n.*permission fault at level 3, write"),
+    ("exec-data", r"exception class 0x21 \(instruction abort\).*\r?\n.*"
+                  r"permission fault at level 3, instruction fetch"),
+])
+def test_hypervisor_code_is_never_writable_nor_data_executable(qemu, kind, report):
+    """W^X in the hypervisor's own map: its code is read-only and nothing
+    else runs. Without it the write and the call would just return (the
+    command then says W^X does not hold)."""
+    child = boot_to_shell(qemu, 3)
+    out = run(child, f"fault 1 {kind}")
+    assert "W^X does not hold" not in out, out
+    assert re.search(report, out), out
+    assert "cpu1 halted; the other cores keep running" in out
+    assert "6/6 round trips between online cores ok" in run(child, "ipi")
+    out = run(child, "cpus")
+    assert re.search(r"cpu1 mpidr 0x\d+ halted", out), out
+
+
+@pytest.mark.parametrize("gic", [2, 3])
+def test_stack_smash_stops_the_core(qemu, gic):
+    """-fstack-protector-strong with a canary from the entropy pool: a
+    function that overruns its local array stops its core on return, with
+    a report, instead of returning through a corrupted frame."""
+    child = boot_to_shell(qemu, gic)
+    out = run(child, "fault 3 stack")
+    assert "the overrun went unnoticed" not in out, out
+    assert re.search(r"\[cpu3\] error: PANIC: stack smashed: a function returning to "
+                     r"0x4008[0-9a-f]{4} found its canary overwritten", out), out
+    assert "cpu3 halted; the other cores keep running" in out
+    assert "6/6 round trips between online cores ok" in run(child, "ipi")
+
+
 def test_shell_rejects_bad_commands(qemu):
     child = boot_to_shell(qemu, 3)
     assert "unknown command 'frobnicate'" in run(child, "frobnicate")
     assert "usage: fault <cpu>" in run(child, "fault 9")
     assert "usage: fault <cpu>" in run(child, "fault x")
+    assert "usage: fault <cpu>" in run(child, "fault 1 sideways")
     assert "runs this shell" in run(child, "fault 0")
     assert "usage: loglevel" in run(child, "loglevel 7")
     out = run(child, "mem")

@@ -249,7 +249,7 @@ static void check_plat(const struct plat_desc *p, const struct board_info *bi)
 {
 	static uint64_t l1[BOOT_MAP_ENTRIES] __attribute__((aligned(4096)));
 	static uint64_t l2[4][BOOT_MAP_ENTRIES] __attribute__((aligned(4096)));
-	struct boot_map m = { l1, l2, p->l2_tables, 0 };
+	struct boot_map m = { .l1 = l1, .l2 = l2, .nr_l2 = p->l2_tables };
 
 	assert_true(p->l2_tables <= 4);
 	memset(l1, 0, sizeof(l1));

@@ -2,7 +2,8 @@
  * The hypervisor's identity map (hv/arch/aarch64/boot_map.c): whole GiBs as
  * level-1 blocks, a region that starts or ends inside a GiB in 2 MiB blocks
  * of a level-2 table that keeps the rest of that GiB as it was, later
- * regions over earlier ones, and refusals of what the tables cannot hold.
+ * regions over earlier ones, pages (the image's W^X) inside a block that
+ * keep the rest of it, and refusals of what the tables cannot hold.
  * QEMU virt's map is checked here; the boards' in test_board_real.
  *
  * unit-sources: hv/arch/aarch64/boot_map.c
@@ -28,12 +29,14 @@ PLAT_DESC(virt);
 
 static uint64_t l1[BOOT_MAP_ENTRIES] __attribute__((aligned(4096)));
 static uint64_t l2[3][BOOT_MAP_ENTRIES] __attribute__((aligned(4096)));
+static uint64_t l3[2][BOOT_MAP_ENTRIES] __attribute__((aligned(4096)));
 
 static struct boot_map fresh(size_t nr_l2)
 {
 	memset(l1, 0, sizeof(l1));
 	memset(l2, 0xa5, sizeof(l2));
-	return (struct boot_map){ l1, l2, nr_l2, 0 };
+	memset(l3, 0xa5, sizeof(l3));
+	return (struct boot_map){ .l1 = l1, .l2 = l2, .nr_l2 = nr_l2, .l3 = l3, .nr_l3 = 2 };
 }
 
 /* The block that maps @va: its output address and attributes, or 0. */
@@ -125,6 +128,43 @@ static void test_refusals(void **state)
 	assert_int_equal(m.used_l2, 1);
 }
 
+#define KIB (1ull << 10)
+#define RX 0x480ull	 /* AF, read-only, executable */
+#define RO (0x480ull | (1ull << 54))
+
+static void test_image_pages_inside_a_block(void **state)
+{
+	struct boot_map m = fresh(1);
+	uint64_t img = 0x40080000, *d;
+
+	(void)state;
+	/* QEMU's layout: the image 512 KiB into RAM, crossing a 2 MiB block. */
+	assert_int_equal(boot_map_range(&m, GIB, GIB, NORMAL | (1ull << 54)), 0);
+	assert_int_equal(boot_map_pages(&m, img, 64 * KIB, RX), 0);
+	assert_int_equal(boot_map_pages(&m, img + 64 * KIB, 1984 * KIB, RO), 0);
+	assert_int_equal(m.used_l2, 1);
+	assert_int_equal(m.used_l3, 2); /* 0x40000000 and 0x40200000 blocks */
+	/* Pages: type 3, their own address, their attributes. */
+	d = boot_map_entry(l1, img);
+	assert_non_null(d);
+	assert_int_equal(*d & 3, 3);
+	assert_int_equal(*d & 0x0000fffffffff000ull, img);
+	assert_int_equal(*d & 0xfff0000000000ffcull, RX);
+	assert_int_equal(boot_map_lookup(&m, img + 64 * KIB) & 0xfff0000000000ffcull, RO);
+	assert_int_equal(boot_map_lookup(&m, img + 2 * MIB - 4 * KIB) & 0xfff0000000000ffcull, RO);
+	/* The rest of both blocks keeps the block's mapping, page by page. */
+	assert_int_equal(boot_map_lookup(&m, GIB) & 0x0000fffffffff003ull, GIB | 3);
+	assert_int_equal(boot_map_lookup(&m, GIB) & 0xfff0000000000ffcull, NORMAL | (1ull << 54));
+	assert_int_equal(boot_map_lookup(&m, img + 2 * MIB) & 0x0000fffffffff000ull, img + 2 * MIB);
+	/* A later block over a page table replaces it whole. */
+	assert_int_equal(boot_map_range(&m, GIB, 2 * MIB, NORMAL), 0);
+	assert_int_equal(boot_map_lookup(&m, img) & 3, 1);
+	/* Out of level-3 tables; unaligned. */
+	assert_int_equal(boot_map_pages(&m, GIB + 8 * MIB, 4 * KIB, RO), -1);
+	assert_int_equal(boot_map_pages(&m, img + 1, 4 * KIB, RO), -1);
+	assert_null(boot_map_entry(l1, 5 * GIB));
+}
+
 static void test_qemu_virt_map(void **state)
 {
 	struct boot_map m = fresh(virt.l2_tables);
@@ -151,6 +191,7 @@ int main(void)
 		cmocka_unit_test(test_device_inside_normal_gib_splits_it),
 		cmocka_unit_test(test_partial_gib_of_nothing_leaves_rest_unmapped),
 		cmocka_unit_test(test_refusals),
+		cmocka_unit_test(test_image_pages_inside_a_block),
 		cmocka_unit_test(test_qemu_virt_map),
 	};
 

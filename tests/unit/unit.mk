@@ -30,13 +30,17 @@ unit_field = $(shell sed -n 's|^[[:space:]/*]*unit-$(2):[[:space:]]*||p' $(UNIT_
 # Every header counts: gcc -MMD cannot name one .d per source when several
 # sources are linked in one step, and these builds take a second.
 UNIT_HEADERS	:= $(wildcard include/shyper/*.h hv/*/inc/*/*.h hv/*/*/inc/*/*.h \
-		   $(UNIT_DIR)/*.h $(UNIT_DIR)/plat/*.h hv/config/*.c hv/config/*.h)
-# (hv/config/*.c count as headers: tests include them, never link them)
+		   $(UNIT_DIR)/*.h $(UNIT_DIR)/plat/*.h hv/config/*.h)
+# Sources some tests #include (the boards' MVM configurations): rebuilt when
+# they change, never linked on their own.
+UNIT_INCLUDED	:= $(wildcard hv/config/*.c)
 
 define UNIT_TEST_RULE
-$(UNIT_OUT)/$(1): $(UNIT_DIR)/$(1).c $(call unit_field,$(1),sources) $$(UNIT_HEADERS) | $(UNIT_OUT)
+$(UNIT_OUT)/$(1): $(UNIT_DIR)/$(1).c $(call unit_field,$(1),sources) $$(UNIT_HEADERS) \
+		$$(UNIT_INCLUDED) | $(UNIT_OUT)
 	$$(UNIT_CC) $$(UNIT_CFLAGS) $(call unit_field,$(1),cflags) -o $$@ \
-		$$(filter-out hv/config/%,$$(filter %.c,$$^)) $$(UNIT_LDLIBS) $(call unit_field,$(1),libs)
+		$$(filter-out $$(UNIT_INCLUDED),$$(filter %.c,$$^)) $$(UNIT_LDLIBS) \
+		$(call unit_field,$(1),libs)
 endef
 $(foreach t,$(UNIT_NAMES),$(eval $(call UNIT_TEST_RULE,$(t))))
 

@@ -67,6 +67,24 @@ static void backtrace(const struct trap_frame *frame)
 	}
 }
 
+/* An abort's fault status (ISS bits[5:0], Arm ARM D19.2.44): which kind,
+ * at which level of the hypervisor's tables. */
+static void describe_abort(uint64_t esr, unsigned ec)
+{
+	static const char *const kinds[] = { "address size", "translation", "access flag",
+					     "permission" };
+	unsigned fsc = esr & 0x3f;
+
+	if (ec != EC_DABT_CUR && ec != EC_IABT_CUR)
+		return;
+	if (fsc < 16)
+		log_panic("%s fault at level %u%s", kinds[fsc >> 2], fsc & 3,
+			  ec == EC_IABT_CUR ? ", instruction fetch"
+					    : (esr & (1UL << 6)) ? ", write" : ", read");
+	else
+		log_panic("fault status 0x%x", fsc);
+}
+
 void panic_frame(const struct trap_frame *frame, const char *why)
 {
 	unsigned ec = (frame->esr >> ESR_EC_SHIFT) & ESR_EC_MASK;
@@ -75,6 +93,7 @@ void panic_frame(const struct trap_frame *frame, const char *why)
 	log_panic("PANIC: %s", why);
 	log_panic("exception class 0x%02x (%s), ESR 0x%lx", ec, ec_name(ec),
 		  frame->esr);
+	describe_abort(frame->esr, ec);
 	log_panic("ELR 0x%lx FAR 0x%lx SPSR 0x%lx SP 0x%lx", frame->elr,
 		  frame->far, frame->spsr, frame->sp);
 	backtrace(frame);
