@@ -10,8 +10,8 @@ PYTHON      ?= /usr/bin/python3
 GIC         ?= 3
 
 .DEFAULT_GOAL := all
-.PHONY: all run test test-under-load bench clean deps images hv kmod unit fuzz fuzz-long \
-	system-test stress soak
+.PHONY: all run test test-under-load test-ubsan bench clean deps images hv kmod unit fuzz \
+	fuzz-long system-test stress soak
 
 all: hv
 
@@ -30,7 +30,7 @@ deps:
 
 # Everything the tests and `make run` need.
 build-all: deps
-	@$(MAKE) --no-print-directory hv cli images kmod baremetal mvm-disk boards
+	@$(MAKE) --no-print-directory hv $(HV_UBSAN_BIN) cli images kmod baremetal mvm-disk boards
 
 run: build-all
 	@scripts/run-qemu.sh --gic $(GIC)
@@ -38,9 +38,19 @@ run: build-all
 system-test: build-all
 	$(PYTHON) -m pytest -q tests/system
 
+# The system tests that reach the most hypervisor code, run again on the
+# UBSan build (trap mode): undefined behaviour stops a core with a report.
+UBSAN_BRIEF := tests/system/test_hv_boot.py tests/system/test_mvm.py \
+	tests/system/test_hvc_fuzz.py tests/system/test_virtio_net.py
+
 test: build-all
 	@$(MAKE) --no-print-directory unit fuzz
 	$(PYTHON) -m pytest -q tests/system
+	CSHYPER_HV_IMAGE=$(HV_UBSAN_BIN) $(PYTHON) -m pytest -q $(UBSAN_BRIEF)
+
+# The whole system suite on the UBSan build.
+test-ubsan: build-all
+	CSHYPER_HV_IMAGE=$(HV_UBSAN_BIN) $(PYTHON) -m pytest -q tests/system
 
 # The whole suite with one host core kept busy (tests wait for events).
 test-under-load: build-all

@@ -8,7 +8,9 @@
 #                                   comes back from the switch
 #   build/hv-fault-run/cshyper.bin  built to fail it later: core 1 comes back
 #                                   but never resumes its vCPU
-# (the tests of the automatic rollback)
+# (the tests of the automatic rollback), and
+#   build/hv-ubsan/cshyper.bin  with UBSan in trap mode: undefined behaviour
+#                               stops the core with a report (make test-ubsan)
 
 # A board other than QEMU virt builds into build/<board>/ (hv/boards.mk).
 HV_BUILD   := $(if $(filter qemu-virt,$(PLAT)),$(BUILD)/hv,$(BUILD)/$(PLAT)/hv)
@@ -17,6 +19,7 @@ HV_BIN     := $(HV_BUILD)/cshyper.bin
 HV_S1_BIN    := $(BUILD)/hv-s1/cshyper.bin
 HV_FAULT_BIN := $(BUILD)/hv-fault/cshyper.bin
 HV_FAULT_RUN_BIN := $(BUILD)/hv-fault-run/cshyper.bin
+HV_UBSAN_BIN := $(BUILD)/hv-ubsan/cshyper.bin
 
 HV_SRCS := $(wildcard hv/arch/$(ARCH)/*.S hv/arch/$(ARCH)/*.c hv/core/*.c \
 	hv/lib/*.c hv/dev/*.c hv/plat/$(PLAT)/*.c hv/plat/drivers/*.c hv/config/$(PLAT).c)
@@ -35,7 +38,7 @@ HV_LDFLAGS := -nostdlib -static-pie -Wl,-z,notext -Wl,--build-id=none \
 	-Wl,-T,hv/arch/$(ARCH)/cshyper.ld -Wl,--no-warn-rwx-segments
 
 hv: $(HV_BIN)
-hv-variants: $(HV_S1_BIN) $(HV_FAULT_BIN) $(HV_FAULT_RUN_BIN)
+hv-variants: $(HV_S1_BIN) $(HV_FAULT_BIN) $(HV_FAULT_RUN_BIN) $(HV_UBSAN_BIN)
 .PHONY: hv-variants
 
 # $(call HV_IMAGE_RULES,build-dir,extra-cflags)
@@ -70,3 +73,6 @@ $(eval $(call HV_IMAGE_RULES,$(HV_BUILD),))
 $(eval $(call HV_IMAGE_RULES,$(BUILD)/hv-s1,-DHV_STATE_VERSION=1))
 $(eval $(call HV_IMAGE_RULES,$(BUILD)/hv-fault,-DHV_UPDATE_FAULT=1))
 $(eval $(call HV_IMAGE_RULES,$(BUILD)/hv-fault-run,-DHV_UPDATE_FAULT=2))
+# Every check that needs no runtime library; a failed one is a BRK the
+# exception handler names (arch/aarch64/exception.c).
+$(eval $(call HV_IMAGE_RULES,$(BUILD)/hv-ubsan,-fsanitize=undefined -fsanitize-undefined-trap-on-error))

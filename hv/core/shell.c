@@ -117,9 +117,11 @@ enum fault_kind {
 	FAULT_WRITE_TEXT, /* write the hypervisor's own code (W^X) */
 	FAULT_EXEC_DATA,  /* run an instruction stored on the stack (W^X) */
 	FAULT_STACK,	  /* overrun a local array (stack protector) */
+	FAULT_UBSAN,	  /* a signed overflow (UBSan, build/hv-ubsan only) */
 };
 
-static const char *const fault_names[] = { "unmapped", "write-text", "exec-data", "stack" };
+static const char *const fault_names[] = { "unmapped", "write-text", "exec-data", "stack",
+					   "ubsan" };
 
 /* Writes @n bytes into a 16-byte array: past its end when n > 16. */
 static void __attribute__((noinline)) overrun_local(volatile size_t n)
@@ -158,6 +160,15 @@ static void fault_here(void *arg)
 		log_err("fault: the overrun went unnoticed: no stack protector");
 		return;
 	}
+	if (kind == FAULT_UBSAN) {
+		volatile int big = 0x7fffffff;
+		volatile int sum;
+
+		log_info("adding 1 to INT_MAX");
+		sum = big + 1;
+		log_err("fault: the overflow to %d went unnoticed: not a UBSan build", sum);
+		return;
+	}
 	log_info("provoking a data abort at 0x%lx", UNMAPPED_VA);
 	(void)*(volatile uint64_t *)UNMAPPED_VA;
 }
@@ -175,7 +186,7 @@ static int cmd_fault(int argc, char **argv)
 	}
 	if (argc < 2 || argc > 3 || parse_uint(argv[1], &id) || id >= hv.nr_cpus ||
 	    kind == sizeof(fault_names) / sizeof(fault_names[0])) {
-		con_printf("usage: fault <cpu> [unmapped|write-text|exec-data|stack], cpu from 1 to %u\n",
+		con_printf("usage: fault <cpu> [unmapped|write-text|exec-data|stack|ubsan], cpu from 1 to %u\n",
 			   hv.nr_cpus - 1);
 		return -1;
 	}
@@ -229,7 +240,7 @@ static const struct command commands[] = {
 	{ "ipi", "", "IPI round trip between every pair of cores", cmd_ipi },
 	{ "timer", "", "EL2 timer interrupt on every core", cmd_timer },
 	{ "mem", "", "free frames and heap", cmd_mem },
-	{ "fault", "<cpu> [kind]", "make a core fault (panic path; kinds: unmapped, write-text, exec-data, stack)",
+	{ "fault", "<cpu> [kind]", "make a core fault (panic path; kinds: unmapped, write-text, exec-data, stack, ubsan)",
 	  cmd_fault },
 	{ "loglevel", "[0-3]", "show or set the console log level", cmd_loglevel },
 	{ "poweroff", "", "power the board off", cmd_poweroff },

@@ -626,7 +626,7 @@ int dt_find_compatible(const struct dt *dt, int start, const char *compat)
 static int read_cells(const struct dt *dt, int node, const char *name,
 		      int dflt)
 {
-	uint32_t val;
+	uint32_t val = 0; /* UBSan builds see a path gcc -O2 does not */
 	int ret = dt_prop_u32(dt, node, name, &val);
 
 	if (ret == -SHYPER_ENOENT)

@@ -11,7 +11,10 @@ import pytest
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 BUILD = os.path.join(ROOT, os.environ.get("BUILD", "build"))
 IMAGES = os.path.join(BUILD, "images")
-HV_IMAGE = os.path.join(BUILD, "hv", "cshyper.bin")
+# CSHYPER_HV_IMAGE: another build of the image to run the tests on (make
+# test-ubsan runs them on build/hv-ubsan).
+HV_IMAGE = os.environ.get("CSHYPER_HV_IMAGE") or os.path.join(BUILD, "hv", "cshyper.bin")
+HV_UBSAN_IMAGE = os.path.join(BUILD, "hv-ubsan", "cshyper.bin")
 
 
 def qemu_cmd(kernel, gic=3, smp=4, mem="1G", initrd=None, append=None, extra=()):

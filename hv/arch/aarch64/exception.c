@@ -68,13 +68,20 @@ static void backtrace(const struct trap_frame *frame)
 }
 
 /* An abort's fault status (ISS bits[5:0], Arm ARM D19.2.44): which kind,
- * at which level of the hypervisor's tables. */
+ * at which level of the hypervisor's tables; a BRK's immediate. */
 static void describe_abort(uint64_t esr, unsigned ec)
 {
 	static const char *const kinds[] = { "address size", "translation", "access flag",
 					     "permission" };
 	unsigned fsc = esr & 0x3f;
 
+	if (ec == EC_BRK64) {
+		/* GCC's __builtin_trap, which UBSan's trap mode calls. */
+		log_panic("BRK #0x%lx%s", esr & 0xffff,
+			  (esr & 0xffff) == 0x3e8 ? ": undefined behaviour caught by UBSan (trap mode)"
+						  : "");
+		return;
+	}
 	if (ec != EC_DABT_CUR && ec != EC_IABT_CUR)
 		return;
 	if (fsc < 16)
