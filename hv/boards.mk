@@ -45,5 +45,5 @@ endif
 .PHONY: boards
 boards: $(BOARD_FILES)
 	@for b in $(BOARDS); do \
-		$(MAKE) --no-print-directory PLAT=$$b hv || exit 1; \
+		$(MAKE) --no-print-directory -j2 PLAT=$$b hv || exit 1; \
 	done
