@@ -19,7 +19,8 @@ BUILD = os.path.join(ROOT, os.environ.get("BUILD", "build"))
 OUT = os.path.join(BUILD, "bench")
 LOGS = os.path.join(OUT, "logs")
 
-HV_IMAGE = os.path.join(BUILD, "hv", "cshyper.bin")
+# CSHYPER_HV_IMAGE: another build of the image, as for the system tests.
+HV_IMAGE = os.environ.get("CSHYPER_HV_IMAGE") or os.path.join(BUILD, "hv", "cshyper.bin")
 KERNEL = os.path.join(BUILD, "images", "Image")
 INITRD = os.path.join(BUILD, "images", "initramfs.cpio.gz")
 

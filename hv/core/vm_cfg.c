@@ -309,6 +309,7 @@ static void free_images(struct vm *vm)
 static int cfg_set_image(struct vcpu *caller, struct vm *vm, uint64_t ipa, uint64_t len)
 {
 	struct shyper_image_desc d;
+	struct vm_image fresh[3];
 	int ret = read_from_mvm(caller, ipa, len, &d, sizeof(d));
 
 	if (ret)
@@ -316,26 +317,30 @@ static int cfg_set_image(struct vcpu *caller, struct vm *vm, uint64_t ipa, uint6
 	if (!d.kernel_size || d.kernel_size > IMAGE_MAX || d.ramdisk_size > IMAGE_MAX ||
 	    d.dtb_size > DTB_WINDOW || (d.dtb_load_ipa & 7))
 		return -SHYPER_EINVAL;
-	free_images(vm);
-	vm->images[SHYPER_IMAGE_KERNEL] = (struct vm_image){ .size = d.kernel_size,
-							      .load_ipa = d.kernel_load_ipa };
-	vm->images[SHYPER_IMAGE_INITRD] = (struct vm_image){ .size = d.ramdisk_size,
-							      .load_ipa = d.ramdisk_load_ipa };
-	vm->images[SHYPER_IMAGE_DTB] = (struct vm_image){ .size = d.dtb_size,
-							   .load_ipa = d.dtb_load_ipa };
+	fresh[SHYPER_IMAGE_KERNEL] = (struct vm_image){ .size = d.kernel_size,
+							.load_ipa = d.kernel_load_ipa };
+	fresh[SHYPER_IMAGE_INITRD] = (struct vm_image){ .size = d.ramdisk_size,
+							.load_ipa = d.ramdisk_load_ipa };
+	fresh[SHYPER_IMAGE_DTB] = (struct vm_image){ .size = d.dtb_size,
+						     .load_ipa = d.dtb_load_ipa };
+	/* The new stores first: short of frames, the images set before stay. */
 	for (unsigned k = 0; k < 3; k++) {
-		struct vm_image *img = &vm->images[k];
 		uint64_t pa;
 
-		if (!img->size)
+		if (!fresh[k].size)
 			continue;
-		pa = mem_alloc_frames((img->size + FRAME_SIZE - 1) / FRAME_SIZE, 1);
+		pa = mem_alloc_frames((fresh[k].size + FRAME_SIZE - 1) / FRAME_SIZE, 1);
 		if (pa == FRAME_NONE) {
-			free_images(vm);
+			while (k--)
+				if (fresh[k].store_pa)
+					mem_free_frames(fresh[k].store_pa,
+							(fresh[k].size + FRAME_SIZE - 1) / FRAME_SIZE);
 			return -SHYPER_ENOMEM;
 		}
-		img->store_pa = pa;
+		fresh[k].store_pa = pa;
 	}
+	free_images(vm);
+	memcpy(vm->images, fresh, sizeof(fresh));
 	vm->config.kernel_ipa = d.kernel_load_ipa;
 	vm->config.kernel_entry = d.kernel_entry;
 	vm->config.dtb_ipa = d.dtb_load_ipa;

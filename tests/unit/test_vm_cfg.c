@@ -246,9 +246,53 @@ static void test_finish_default_console_undone(void **state)
 	remove_all();
 }
 
+/* SET_IMAGE again, short of frames for the new images: refused, and the
+ * images set before (and what was uploaded into them) stay. */
+static void test_set_image_short_of_frames_keeps_the_old(void **state)
+{
+	struct shyper_image_desc small = { .kernel_load_ipa = GUEST_RAM, .kernel_entry = GUEST_RAM,
+					   .kernel_size = 8192 };
+	struct shyper_image_desc big = small;
+	struct host_board b = { .gic_version = 3, .nr_cpus = 4, .nr_irqs = 128,
+				.frame_budget = 256 };
+	struct vm *vm;
+	uint64_t kernel_pa;
+	size_t used;
+	unsigned id;
+
+	(void)state;
+	host_setup(&b);
+	id = add_guest();
+	vm = &hv.vms[id];
+	assert_int_equal(cfg(SHYPER_CFG_SET_IMAGE, id, in_mvm(&small, sizeof(small)),
+			     sizeof(small), 0, 0), 0);
+	kernel_pa = vm->images[SHYPER_IMAGE_KERNEL].store_pa;
+	assert_true(kernel_pa != 0);
+	used = host_frames_used;
+	/* A ramdisk bigger than the frames left: the kernel's store would
+	 * come first and the ramdisk's then fail. */
+	big.ramdisk_load_ipa = GUEST_RAM + 0x20000;
+	big.ramdisk_size = 1UL << 20;
+	assert_int_equal(cfg(SHYPER_CFG_SET_IMAGE, id, in_mvm(&big, sizeof(big)), sizeof(big), 0, 0),
+			 -SHYPER_ENOMEM);
+	assert_true(vm->images_set);
+	assert_int_equal(vm->images[SHYPER_IMAGE_KERNEL].store_pa, kernel_pa);
+	assert_int_equal(vm->images[SHYPER_IMAGE_KERNEL].size, 8192);
+	assert_int_equal(vm->images[SHYPER_IMAGE_INITRD].size, 0);
+	assert_int_equal(host_frames_used, used);
+	/* With room, the new ones replace the old ones, whose frames go back. */
+	big.ramdisk_size = 16384;
+	assert_int_equal(cfg(SHYPER_CFG_SET_IMAGE, id, in_mvm(&big, sizeof(big)), sizeof(big), 0, 0),
+			 0);
+	assert_int_equal(vm->images[SHYPER_IMAGE_INITRD].size, 16384);
+	assert_int_equal(host_frames_used, used + 4);
+	remove_all();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_set_image_short_of_frames_keeps_the_old),
 		cmocka_unit_test(test_finish_twice_then_remove),
 		cmocka_unit_test(test_failed_finish_changes_nothing),
 		cmocka_unit_test(test_finish_retry_v3),
