@@ -11,6 +11,7 @@
  * freed or foreign memory.
  */
 #include <arch/spinlock.h>
+#include <core/entropy.h>
 #include <core/event.h>
 #include <core/hypercall.h>
 #include <core/log.h>
@@ -90,6 +91,10 @@ static int blk_setup(struct vdev *vd)
 		hv_free(m);
 		return ret;
 	}
+	/* Request ids name the registry slot, which a later device may reuse:
+	 * its numbers start somewhere else, so an id the daemon fetched from
+	 * this device never names a request of that one. */
+	entropy_fill(&m->blk.next_seq, sizeof(m->blk.next_seq));
 	m->vm_id = vd->vm->id;
 	m->image = (unsigned)vd->cfg->cfg[0];
 	m->blk.announce = announce;

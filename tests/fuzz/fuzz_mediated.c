@@ -31,13 +31,12 @@
  *    sectors, at most SHYPER_MED_DATA_MAX, inside the device's capacity;
  *    never from an image not registered or failed; no write to a
  *    read-only one; a write's data fits the buffer;
- *    (Not checked: that a stale id fails. A device set up in the registry
- *    slot of a removed one numbers its requests from 1 again, so the id
- *    of a request the daemon fetched from the removed device names the
- *    new device's first request once that is fetched too. The daemon
- *    completes each request before it fetches the next, so it never holds
- *    both; a daemon that did would complete one guest's read with data
- *    meant for another.)
+ *  - an id fetched from a device whose guest was removed since never
+ *    completes a request: a device set up in the removed one's registry
+ *    slot numbers its requests from a start of its own (before, from 1
+ *    again, so a daemon holding the old id completed the new device's
+ *    first request with data meant for the removed guest; the seeds do
+ *    exactly that);
  *  - the registry holds devices of live guests only, each once;
  *  - frames and heap blocks in use are those the live guests own, and
  *    nothing remains once all are removed.
@@ -124,6 +123,8 @@
 struct fetched {
 	uint64_t id;
 	uint32_t type, len;
+	unsigned g;	/* the guest it came from */
+	bool stale;	/* that guest was removed since */
 };
 
 static struct env {
@@ -264,6 +265,9 @@ static void remove_guest(unsigned g)
 		return;
 	vm_destroy(vm);
 	env.id[g] = 0;
+	for (unsigned i = 0; i < env.nr_fetched; i++)
+		if (env.fetched[i].g == g)
+			env.fetched[i].stale = true;
 }
 
 /* ---- the daemon ---- */
@@ -296,6 +300,15 @@ NO_COVERAGE static struct vdev *registered(unsigned dev, unsigned *g_out, unsign
 			}
 		}
 	return NULL;
+}
+
+/* The guest a fetched request came from (check_fetched found it). */
+NO_COVERAGE static unsigned fetched_from(const struct shyper_med_req *r)
+{
+	unsigned g = 0, d;
+
+	(void)registered((unsigned)(r->id >> 40), &g, &d);
+	return g;
 }
 
 NO_COVERAGE static void check_fetched(const struct shyper_med_req *r, uint64_t buf_len)
@@ -362,7 +375,8 @@ static void fetch(uint8_t op, uint8_t which)
 	memcpy(&r, outside ? host_mvm_ram + HOST_MVM_SIZE - REQ : host_mvm_ram, REQ);
 	check_fetched(&r, clipped);
 	if (env.nr_fetched < MAX_FETCHED)
-		env.fetched[env.nr_fetched++] = (struct fetched){ r.id, r.type, r.len };
+		env.fetched[env.nr_fetched++] = (struct fetched){ .id = r.id, .type = r.type,
+								  .len = r.len, .g = fetched_from(&r) };
 }
 
 /* What COMPLETE must return, from the registry and the request's state. */
@@ -436,6 +450,8 @@ static void complete(uint8_t op, const uint8_t *s, size_t n, size_t *pos)
 	ret = med(host_mvm_vcpu(), SHYPER_HVC_FN(SHYPER_MED_COMPLETE), id, status, ipa, len);
 	if (ret != want)
 		abort();
+	if (!ret && f.stale && id == f.id)
+		abort(); /* a removed guest's id completed another device's request */
 }
 
 /* ---- invariants ---- */
@@ -755,6 +771,9 @@ static void write_seeds(const char *dir)
 		seed_step(&s, 1, (const uint8_t[]){ 0 });
 		seed_step(&s, 2, (const uint8_t[]){ 4, 3 });
 		seed_step(&s, 4, (const uint8_t[]){ 5, 3, 0, 0 });
+		/* The first id again: the removed device's first request, in
+		 * the registry slot and request slot the new device uses now. */
+		seed_step(&s, 4, (const uint8_t[]){ 5, 0, 0, 0 });
 		seed_step(&s, 2, (const uint8_t[]){ 11, 2 });		/* from a guest */
 		seed_step(&s, 2, (const uint8_t[]){ 12, 0 });		/* unknown */
 		seed_write(dir, v ? "two-guests" : "one-guest", &s);

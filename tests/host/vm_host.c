@@ -489,3 +489,19 @@ void *hc_mvm_buffer(struct vcpu *caller, uint64_t ipa, uint64_t len)
 		return 0;
 	return vm_ram_ptr(caller->vm, ipa, len);
 }
+
+/* As hv/core/entropy.c's, without a board seed: a different value on each
+ * call, the same run after run. */
+void entropy_fill(void *buf, size_t len)
+{
+	static uint64_t x = 0x9e3779b97f4a7c15ULL;
+	uint8_t *p = buf;
+
+	for (size_t i = 0; i < len; i++) {
+		uint64_t z = (x += 0x9e3779b97f4a7c15ULL);
+
+		z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+		z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+		p[i] = (uint8_t)(z ^ (z >> 31));
+	}
+}
