@@ -16,6 +16,8 @@
 
 #include <shyper/errno.h>
 #include <shyper/hypercall.h>
+#include <shyper/ivc.h>
+#include <shyper/mediated.h>
 #include <shyper/version.h>
 
 const char bm_name[] = "hvc-probe";
@@ -236,6 +238,27 @@ static void check_mvm_only(uint64_t self)
 		{ "UPD_STATUS", SHYPER_UPD_STATUS },	 { "UPD_ROLLBACK", SHYPER_UPD_ROLLBACK },
 		{ "UPD_CANCEL", SHYPER_UPD_CANCEL },
 	};
+	static const struct {
+		const char *name;
+		uint32_t fid;
+	} mig[] = {
+		{ "MIG_PAUSE", SHYPER_MIG_PAUSE },
+		{ "MIG_RESUME", SHYPER_MIG_RESUME },
+		{ "MIG_DIRTY_START", SHYPER_MIG_DIRTY_START },
+		{ "MIG_DIRTY_STOP", SHYPER_MIG_DIRTY_STOP },
+		{ "MIG_DIRTY_FETCH", SHYPER_MIG_DIRTY_FETCH },
+		{ "MIG_MEM_READ", SHYPER_MIG_MEM_READ },
+		{ "MIG_MEM_WRITE", SHYPER_MIG_MEM_WRITE },
+		{ "MIG_STATE_SAVE", SHYPER_MIG_STATE_SAVE },
+		{ "MIG_STATE_LOAD", SHYPER_MIG_STATE_LOAD },
+		{ "MIG_IMAGE_READ", SHYPER_MIG_IMAGE_READ },
+		{ "MIG_THROTTLE", SHYPER_MIG_THROTTLE },
+	}, med[] = {
+		{ "MED_REGISTER", SHYPER_MED_REGISTER },
+		{ "MED_UNREGISTER", SHYPER_MED_UNREGISTER },
+		{ "MED_FETCH", SHYPER_MED_FETCH },
+		{ "MED_COMPLETE", SHYPER_MED_COMPLETE },
+	};
 	static const char evil[] = "hvc-probe-child";
 	uint64_t buf = (uint64_t)(uintptr_t)probe_buf, len = sizeof(probe_buf);
 
@@ -274,6 +297,26 @@ static void check_mvm_only(uint64_t self)
 	expect_eperm("UPD_BEGIN", "4 KiB", SHYPER_UPD_BEGIN, 4096, 0, 0, 0, 0, 0);
 	expect_eperm("UPD_CHUNK", "own buffer", SHYPER_UPD_CHUNK, 0, buf, len, 0, 0, 0);
 	expect_eperm("UPD_ROLLBACK", "0", SHYPER_UPD_ROLLBACK, 0, 0, 0, 0, 0, 0);
+
+	/* The MVM's other views of VMs, with this VM and the MVM named. */
+	expect_eperm("VMM_VCPU_INFO", "id=self", SHYPER_VMM_VCPU_INFO, self, 0, buf, len, 0, 0);
+	expect_eperm("VMM_CONSOLE", "id=0", SHYPER_VMM_CONSOLE, 0, 0, buf, len, 0, 0);
+	expect_eperm("VMM_NET_INFO", "id=self", SHYPER_VMM_NET_INFO, self, buf, len, 0, 0, 0);
+	expect_eperm("VMM_UPTIME", "id=self", SHYPER_VMM_UPTIME, self, 0, 0, 0, 0, 0);
+
+	/* Migration (its own memory and state, the MVM's), the mediated disk
+	 * daemon's calls, and IVC channels set up by the MVM. */
+	for (unsigned i = 0; i < sizeof(mig) / sizeof(mig[0]); i++) {
+		EPERM_GARBAGE(mig[i].name, mig[i].fid);
+		expect_eperm(mig[i].name, "id=self", mig[i].fid, self, 0x40000000, buf, len, 0, 0);
+		expect_eperm(mig[i].name, "id=0", mig[i].fid, 0, 0x50000000, buf, len, 0, 0);
+	}
+	for (unsigned i = 0; i < sizeof(med) / sizeof(med[0]); i++)
+		EPERM_GARBAGE(med[i].name, med[i].fid);
+	expect_eperm("MED_FETCH", "own buffer", SHYPER_MED_FETCH, buf, len, 0, 0, 0, 0);
+	expect_eperm("MED_REGISTER", "index 0", SHYPER_MED_REGISTER, 0, 64, 0, 0, 0, 0);
+	EPERM_GARBAGE("IVC_ADD_CHANNEL", SHYPER_IVC_ADD_CHANNEL);
+	expect_eperm("IVC_ADD_CHANNEL", "id=self", SHYPER_IVC_ADD_CHANNEL, self, buf, len, 0, 0, 0);
 
 	/* The board. */
 	expect_eperm("SYS_SHUTDOWN", "0", SHYPER_SYS_SHUTDOWN, 0, 0, 0, 0, 0, 0);
