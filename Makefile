@@ -28,11 +28,15 @@ include mvm/kmod/kmod.mk
 deps:
 	@scripts/deps.sh
 
-# Everything the tests and `make run` need.
-build-all: deps
-	@$(MAKE) --no-print-directory hv $(HV_UBSAN_BIN) cli images kmod baremetal mvm-disk boards
+# What `make run` needs, and everything the tests need besides (the UBSan
+# build and the boards' images).
+RUN_TARGETS := hv cli images kmod baremetal mvm-disk
 
-run: build-all
+build-all: deps
+	@$(MAKE) --no-print-directory $(RUN_TARGETS) $(HV_UBSAN_BIN) boards
+
+run: deps
+	@$(MAKE) --no-print-directory $(RUN_TARGETS)
 	@scripts/run-qemu.sh --gic $(GIC)
 
 system-test: build-all
