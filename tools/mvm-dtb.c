@@ -257,44 +257,49 @@ static int put_reg(uint32_t *c, uint64_t addr, uint64_t size, int ac, int sc)
 	return n;
 }
 
-/* Only the MVM's vCPUs, numbered as the hypervisor presents them. */
+static bool is_cpu(const void *fdt, int node)
+{
+	const char *type = fdt_getprop(fdt, node, "device_type", NULL);
+
+	return type && !strcmp(type, "cpu");
+}
+
+/* Only the MVM's vCPUs (the board's first cpu nodes), numbered as the
+ * hypervisor presents them: MPIDR n for vCPU n. */
 static void trim_cpus(void *fdt)
 {
-	int cpus = path_node(fdt, "/cpus"), node, n = 0, map;
-	char name[32];
+	char gone[64][128], name[32];
+	const fdt32_t *ac;
+	int cpus = path_node(fdt, "/cpus"), node, n = 0, nr_gone = 0, map;
 
 	fdt_delprop(fdt, cpus, "enable-method"); /* a 32-bit kernel's, not psci */
 	map = fdt_subnode_offset(fdt, cpus, "cpu-map");
 	if (map >= 0)
 		check(fdt_del_node(fdt, map), "cpu-map");
-	for (node = fdt_first_subnode(fdt, cpus); node >= 0;) {
-		const char *type = fdt_getprop(fdt, node, "device_type", NULL);
-
-		if (!type || strcmp(type, "cpu")) {
-			node = fdt_next_subnode(fdt, node);
+	/* By path: each deletion moves the offsets after it. */
+	fdt_for_each_subnode(node, fdt, cpus)
+		if (is_cpu(fdt, node) && n++ >= (int)cfg->nr_vcpus && nr_gone < 64)
+			fdt_get_path(fdt, node, gone[nr_gone++], sizeof(gone[0]));
+	if (n < (int)cfg->nr_vcpus)
+		die("the board has fewer cpus than the MVM's %s", "vCPUs", 0);
+	for (int i = 0; i < nr_gone; i++)
+		check(fdt_del_node(fdt, path_node(fdt, gone[i])), gone[i]);
+	cpus = path_node(fdt, "/cpus");
+	ac = fdt_getprop(fdt, cpus, "#address-cells", NULL);
+	n = 0;
+	fdt_for_each_subnode(node, fdt, cpus) {
+		if (!is_cpu(fdt, node))
 			continue;
-		}
-		if (n >= (int)cfg->nr_vcpus) {
-			check(fdt_del_node(fdt, node), "a cpu node");
-			node = fdt_first_subnode(fdt, cpus); /* offsets moved */
-			for (int k = 0; k < n && node >= 0; k++)
-				node = fdt_next_subnode(fdt, node);
-			continue;
-		}
 		snprintf(name, sizeof(name), "cpu@%d", n);
 		check(fdt_set_name(fdt, node, name), "cpu name");
-		check(fdt_setprop_u32(fdt, node, "reg", (uint32_t)n), "cpu reg");
-		if (fdt_getprop(fdt, node, "reg", NULL) &&
-		    fdt_getprop(fdt, cpus, "#address-cells", NULL) &&
-		    fdt32_to_cpu(*(const fdt32_t *)fdt_getprop(fdt, cpus, "#address-cells", NULL)) == 2)
+		if (ac && fdt32_to_cpu(*ac) == 2)
 			check(fdt_setprop_u64(fdt, node, "reg", (uint64_t)n), "cpu reg");
+		else
+			check(fdt_setprop_u32(fdt, node, "reg", (uint32_t)n), "cpu reg");
 		check(fdt_setprop_string(fdt, node, "enable-method", "psci"), "enable-method");
 		fdt_delprop(fdt, node, "cpu-release-addr");
 		n++;
-		node = fdt_next_subnode(fdt, node);
 	}
-	if (n < (int)cfg->nr_vcpus)
-		die("the board has fewer cpus than the MVM's %s", "vCPUs", 0);
 }
 
 static void set_memory(void *fdt)
