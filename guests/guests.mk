@@ -20,13 +20,14 @@ $(GUESTS_DEB_OUTPUTS) &: scripts/images.sh
 
 $(GUESTS_INITRAMFS): guests/initramfs/build.py guests/initramfs/init \
 		$(GUESTS_DEB_OUTPUTS) $(KMOD_KO) $(CLI_BIN) $(HVC_RAW_BIN) $(TICK_BIN) \
-		$(HVC_FUZZ_BIN) $(MEMCHECK_BIN) mvm/tools/soak.sh
+		$(HVC_FUZZ_BIN) $(MEMCHECK_BIN) $(DMA_TARGET_BIN) mvm/tools/soak.sh
 	@$(PYTHON) guests/initramfs/build.py --images $(GUESTS_IMAGES) \
 		--kmod $(KMOD_KO) --file $(CLI_BIN):usr/bin/shyper \
 		--file $(HVC_RAW_BIN):usr/bin/shyper-hvc \
 		--file $(HVC_FUZZ_BIN):usr/bin/shyper-hvc-fuzz \
 		--file $(TICK_BIN):usr/bin/shyper-tick \
 		--file $(MEMCHECK_BIN):usr/bin/shyper-memcheck \
+		--file $(DMA_TARGET_BIN):usr/bin/shyper-dma-target \
 		--file mvm/tools/soak.sh:usr/bin/shyper-soak --out $@
 
 # The MVM's disk: an ext4 file system with what `shyper vm config` needs to

@@ -227,6 +227,7 @@ static void check_mvm_only(uint64_t self)
 		{ "CFG_SET_IMAGE", SHYPER_CFG_SET_IMAGE },
 		{ "CFG_UPLOAD", SHYPER_CFG_UPLOAD },
 		{ "CFG_FINISH", SHYPER_CFG_FINISH },
+		{ "CFG_ADD_PT_STREAM", SHYPER_CFG_ADD_PT_STREAM },
 	};
 	/* Replacing the hypervisor is the MVM's alone too. */
 	static const struct {

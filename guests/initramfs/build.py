@@ -24,6 +24,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 
 # Drivers for QEMU virt's virtio-mmio devices; their dependencies are added.
 DEFAULT_MODULES = ["virtio_mmio", "virtio_blk", "virtio_net", "virtio_console",
+                   # A PCIe NIC passed through to a guest (tests/system/test_smmu.py).
+                   "e1000e",
                    # The MVM keeps guest images and mediated disks on ext4.
                    "crc32c_generic", "ext4"]
 

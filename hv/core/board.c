@@ -111,7 +111,7 @@ static int gic_spec_cells(const struct dt *dt, int node)
 }
 
 /* INTID of interrupt @index of @node; -SHYPER_ENOENT if it has none. */
-static int read_intid(const struct dt *dt, int node, int index,
+int board_read_intid(const struct dt *dt, int node, int index,
 		      uint32_t *intid)
 {
 	size_t spec_size;
@@ -316,7 +316,7 @@ static int parse_psci(const struct dt *dt, struct board_info *out)
  * reg entry @index of a device as a CPU physical address (devices may sit
  * behind buses with ranges); an absent optional entry reads as 0, 0.
  */
-static int read_dev_reg(const struct dt *dt, int node, int index,
+int board_read_dev_reg(const struct dt *dt, int node, int index,
 			bool optional, uint64_t *base, uint64_t *size)
 {
 	int ret = dt_read_reg(dt, node, index, base, size);
@@ -335,16 +335,16 @@ static int parse_gicv2(const struct dt *dt, int node, struct board_gic *gic)
 {
 	int ret;
 
-	ret = read_dev_reg(dt, node, GICV2_REG_GICD, false, &gic->gicd_base,
+	ret = board_read_dev_reg(dt, node, GICV2_REG_GICD, false, &gic->gicd_base,
 			   &gic->gicd_size);
 	if (!ret)
-		ret = read_dev_reg(dt, node, GICV2_REG_GICC, false,
+		ret = board_read_dev_reg(dt, node, GICV2_REG_GICC, false,
 				   &gic->gicc_base, &gic->gicc_size);
 	if (!ret)
-		ret = read_dev_reg(dt, node, GICV2_REG_GICH, true,
+		ret = board_read_dev_reg(dt, node, GICV2_REG_GICH, true,
 				   &gic->gich_base, &gic->gich_size);
 	if (!ret)
-		ret = read_dev_reg(dt, node, GICV2_REG_GICV, true,
+		ret = board_read_dev_reg(dt, node, GICV2_REG_GICV, true,
 				   &gic->gicv_base, &gic->gicv_size);
 	return ret;
 }
@@ -361,10 +361,10 @@ static int parse_gicv3(const struct dt *dt, int node, struct board_gic *gic)
 	if (nr_rd < 1 || nr_rd > INT32_MAX - GICV3_REG_GICR)
 		return -SHYPER_EBADMSG;
 	gic->nr_redist_regions = nr_rd;
-	ret = read_dev_reg(dt, node, GICV3_REG_GICD, false, &gic->gicd_base,
+	ret = board_read_dev_reg(dt, node, GICV3_REG_GICD, false, &gic->gicd_base,
 			   &gic->gicd_size);
 	if (!ret)
-		ret = read_dev_reg(dt, node, GICV3_REG_GICR, false,
+		ret = board_read_dev_reg(dt, node, GICV3_REG_GICR, false,
 				   &gic->gicr_base, &gic->gicr_size);
 	if (!ret)
 		ret = dt_read_reg(dt, node, GICV3_REG_GICR + (int)nr_rd - 1,
@@ -399,7 +399,7 @@ static int parse_gic(const struct dt *dt, struct board_info *out)
 			    "gic: reg must map the distributor and every redistributor region" :
 			    "gic: reg must map the distributor and CPU interface");
 
-	ret = read_intid(dt, node, 0, &gic->maint_intid);
+	ret = board_read_intid(dt, node, 0, &gic->maint_intid);
 	if (ret == -SHYPER_ENOENT)
 		gic->maint_intid = 0;
 	else if (ret)
@@ -482,11 +482,11 @@ static int parse_uart(const struct dt *dt, struct board_info *out)
 			    "uart: reg-shift must be 0 to 2 and reg-io-width 1, 2 or 4");
 	}
 
-	ret = read_dev_reg(dt, node, 0, false, &uart->base, &uart->size);
+	ret = board_read_dev_reg(dt, node, 0, false, &uart->base, &uart->size);
 	if (ret)
 		return fail(out, ret == -SHYPER_ENOTSUP ? ret : -SHYPER_EBADMSG,
 			    "uart: node without a valid, translatable reg");
-	ret = read_intid(dt, node, 0, &uart->intid);
+	ret = board_read_intid(dt, node, 0, &uart->intid);
 	if (ret == -SHYPER_ENOENT)
 		uart->intid = 0;
 	else if (ret == -SHYPER_ENOTSUP)
@@ -510,7 +510,7 @@ static int parse_timer(const struct dt *dt, struct board_info *out)
 	if (node < 0)
 		return 0;
 	for (i = 0; i < TIMER_NR_IRQS; i++) {
-		if (read_intid(dt, node, i, intids[i]))
+		if (board_read_intid(dt, node, i, intids[i]))
 			return fail(out, -SHYPER_EBADMSG,
 				    "timer: interrupts needs 4 GIC <type num flags> entries");
 	}

@@ -17,6 +17,7 @@
 #include <core/log.h>
 #include <core/mem.h>
 #include <core/mvm.h>
+#include <core/iommu.h>
 #include <core/selftest.h>
 #include <core/shell.h>
 #include <core/smp.h>
@@ -221,6 +222,7 @@ void NO_STACK_PROTECTOR hv_main(uint64_t dtb_pa)
 	selftest_ipi(false);
 	selftest_timer(false);
 	ivc_init();
+	iommu_init(&dt);
 
 	irq_enable();
 	mvm_boot(&dt); /* returns only if the MVM cannot start */

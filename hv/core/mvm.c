@@ -12,6 +12,7 @@
 #include <core/state.h>
 #include <core/vm.h>
 #include <core/vm_fdt.h>
+#include <core/vm_pcie.h>
 #include <dev/vgic.h>
 #include <lib/fmt.h>
 #include <lib/string.h>
@@ -211,12 +212,15 @@ static int build_dtb(struct vm *vm, const struct vm_config *cfg, uint64_t initrd
 			d.uart = (struct vm_fdt_mmio_dev){ dev->ipa, dev->size, dev->intid };
 			continue;
 		}
+		if (dev->type != DTB_DEV_VIRTIO_MMIO)
+			continue; /* a host bridge: vm_pcie_describe() */
 		for (unsigned n = 0; n < dev->count && d.nr_virtio < MAX_VIRTIO; n++)
 			virtio[d.nr_virtio++] = (struct vm_fdt_mmio_dev){
 				dev->ipa + n * dev->size, dev->size, dev->intid + n
 			};
 	}
 	vdev_fdt_describe(vm, &d, virtio, MAX_VIRTIO);
+	vm_pcie_describe(vm, &d);
 	ret = vm_fdt_build(&d, (void *)cfg->dtb_ipa, MVM_DTB_MAX, &len);
 	/* The builder used the whole buffer as scratch: clean all of it. */
 	cache_clean_range(cfg->dtb_ipa, MVM_DTB_MAX);

@@ -7,6 +7,7 @@
 #include <arch/cache.h>
 #include <arch/timer.h>
 #include <core/hypercall.h>
+#include <core/iommu.h>
 #include <core/log.h>
 #include <core/mem.h>
 #include <core/state.h>
@@ -63,6 +64,25 @@ static int check_image(struct shyper_upd_report *r)
 	return image_check(slot_bytes(free_slot()), hv.update.size, &want, r);
 }
 
+/*
+ * An image of a layout before 4 knows no SMMU: it would free a VM's memory
+ * with the VM's devices still translating into it. Refused while a VM has
+ * DMA streams; the reason goes to @why.
+ */
+static bool layout_drops_streams(uint32_t layout, char *why, size_t why_size)
+{
+	if (layout >= 4)
+		return false;
+	for (unsigned id = 0; id < HV_MAX_VMS; id++)
+		if (hv.vms[id].state != VM_FREE && iommu_vm_streams(&hv.vms[id])) {
+			fmt_snprintf(why, why_size, "vm%u has DMA streams, and that image "
+				     "(state layout %u) has no SMMU support: remove the VM first",
+				     id, layout);
+			return true;
+		}
+	return false;
+}
+
 static int upd_begin(uint64_t size)
 {
 	if (hv.update.phase == SHYPER_UPD_PROBATION)
@@ -117,7 +137,9 @@ static int upd_check(struct vcpu *caller, uint64_t ipa, uint64_t len)
 			     hv.update.received, hv.update.size);
 		hv.update.phase = SHYPER_UPD_IDLE;
 	} else {
-		if (check_image(&r)) {
+		if (check_image(&r) ||
+		    layout_drops_streams(r.state_version, r.why, sizeof(r.why))) {
+			r.result = r.result ? r.result : -SHYPER_EBUSY;
 			hv.update.phase = SHYPER_UPD_IDLE;
 			log_warn("live update refused: %s", r.why);
 		} else {
@@ -183,6 +205,11 @@ static int upd_apply(struct trap_frame *f, bool to_previous)
 			return -SHYPER_EALREADY;
 		if (!hv.update.has_previous || in->magic != SHYPER_IMAGE_MAGIC)
 			return -SHYPER_ENOENT;
+		if (layout_drops_streams(in->state_version, hv.update.why,
+					 sizeof(hv.update.why))) {
+			log_warn("live update refused: %s", hv.update.why);
+			return -SHYPER_EBUSY;
+		}
 		hv.update.handover_state = image_handover_layout(in, HV_STATE_VERSION);
 	} else if (hv.update.phase != SHYPER_UPD_READY) {
 		return -SHYPER_EINVAL;

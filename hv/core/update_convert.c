@@ -13,6 +13,14 @@
  *           and every vCPU's timer PPI becomes a hardware-backed one.
  *   3 -> 2  drops them (the cores parked with the timers stopped; the
  *           older image traps the registers again).
+ *   3 -> 4  appends struct hv_state_v4: the SMMU and the VMs' DMA streams.
+ *           Layout 3 never took the SMMU, and the new image does not
+ *           either (it learns of the SMMU from the board's tree, at a
+ *           cold boot): no SMMU, no streams.
+ *   4 -> 3  drops it; the update is refused while a VM has streams
+ *           (core/update.c), so the older image, which would free the
+ *           VM's memory without stopping its DMA, never gets one. An SMMU
+ *           taken stays on with every stream blocked.
  * Layouts further apart convert one step at a time.
  */
 #include <arch/timer.h>
@@ -57,6 +65,10 @@ static void convert_step(uint32_t from, uint32_t to)
 		up_1_to_2();
 	else if (from == 2 && to == 1)
 		down_2_to_1();
+#endif
+#if HV_STATE_VERSION >= 4
+	if ((from == 3 && to == 4) || (from == 4 && to == 3))
+		memset(&hv.v4, 0, sizeof(hv.v4));
 #endif
 #if HV_STATE_VERSION >= 3
 	if (from == 2 && to == 3)

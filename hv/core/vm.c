@@ -14,6 +14,7 @@
 #include <arch/sysreg.h>
 #include <core/cpu.h>
 #include <core/irq.h>
+#include <core/iommu.h>
 #include <core/ivc.h>
 #include <core/log.h>
 #include <core/mem.h>
@@ -156,7 +157,8 @@ bool hits_hypervisor_device(uint64_t pa, uint64_t size)
 {
 	const struct board_gic *g = &hv.board.gic;
 
-	return ranges_overlap(pa, size, g->gicd_base, g->gicd_size) ||
+	return iommu_hits_smmu(pa, size) ||
+	       ranges_overlap(pa, size, g->gicd_base, g->gicd_size) ||
 	       (g->gicr_size && ranges_overlap(pa, size, g->gicr_base, g->gicr_size)) ||
 	       (g->gicc_size && ranges_overlap(pa, size, g->gicc_base, g->gicc_size)) ||
 	       (g->gich_size && ranges_overlap(pa, size, g->gich_base, g->gich_size));
@@ -402,6 +404,8 @@ void vm_destroy(struct vm *vm)
 {
 	const struct vm_config *cfg = vm->cfg;
 
+	/* Its devices' DMA stops before any of its memory can be freed. */
+	iommu_vm_detach(vm);
 	ivc_vm_destroy(vm); /* unmapped from peers before anything goes */
 	vdev_teardown_all(vm);
 	for (unsigned i = 0; i <= GIC_MAX_INTID; i++)

@@ -9,10 +9,12 @@
 #include <arch/stage2.h>
 #include <core/event.h>
 #include <core/hypercall.h>
+#include <core/iommu.h>
 #include <core/log.h>
 #include <core/mem.h>
 #include <core/state.h>
 #include <core/vm.h>
+#include <core/vm_pcie.h>
 #include <dev/vgic.h>
 #include <dev/vuart.h>
 #include <lib/string.h>
@@ -202,6 +204,22 @@ static int cfg_add_emu_dev(struct vcpu *caller, struct vm *vm, uint64_t ipa, uin
 	}
 }
 
+/* A physical region may be passed through to one VM only. */
+static bool pt_region_taken(const struct vm *vm, uint64_t pa, uint64_t len)
+{
+	for (unsigned id = 0; id < HV_MAX_VMS; id++) {
+		const struct vm *o = &hv.vms[id];
+
+		if (o == vm || o->state == VM_FREE || !o->cfg)
+			continue;
+		for (unsigned i = 0; i < o->cfg->nr_pt; i++)
+			if (pa < o->cfg->pt[i].pa + o->cfg->pt[i].size &&
+			    o->cfg->pt[i].pa < pa + len)
+				return true;
+	}
+	return false;
+}
+
 static int cfg_add_pt_region(struct vm *vm, uint64_t pa, uint64_t ipa, uint64_t len)
 {
 	struct vm_config *cfg = &vm->config;
@@ -226,6 +244,11 @@ static int cfg_add_pt_region(struct vm *vm, uint64_t pa, uint64_t ipa, uint64_t 
 	}
 	if (cfg->nr_pt == VM_MAX_PASSTHROUGH)
 		return -SHYPER_ENOSPC;
+	if (len && pa + len > pa && pt_region_taken(vm, pa, len)) {
+		log_warn("vm%u config: passthrough 0x%lx+0x%lx: another VM has it", vm->id, pa,
+			 len);
+		return -SHYPER_EBUSY;
+	}
 	ret = vm_map_passthrough(vm, pa, ipa, len);
 	if (ret) {
 		log_warn("vm%u config: passthrough 0x%lx+0x%lx: %s", vm->id, pa, len,
@@ -268,6 +291,24 @@ static int cfg_add_pt_irq(struct vm *vm, uint64_t intid)
 	return 0;
 }
 
+static int cfg_add_pt_stream(struct vm *vm, uint64_t sid)
+{
+	int ret;
+
+	if (vm->restore) { /* as for regions: no stream carries a device */
+		log_warn("vm%u config: DMA stream 0x%lx refused: a VM built for a restore has "
+			 "no passthrough devices", vm->id, sid);
+		return -SHYPER_ENOTSUP;
+	}
+	ret = iommu_add_stream(vm, sid);
+	if (ret)
+		log_warn("vm%u config: DMA stream 0x%lx: %s", vm->id, sid,
+			 ret == -SHYPER_ENODEV ? "the hypervisor has no SMMU" :
+			 ret == -SHYPER_EBUSY ? "another VM has it" :
+			 ret == -SHYPER_ENOSPC ? "too many streams" : "beyond the stream table");
+	return ret;
+}
+
 static int cfg_add_dtb_dev(struct vcpu *caller, struct vm *vm, uint64_t ipa, uint64_t len)
 {
 	struct shyper_dtb_dev dev;
@@ -290,6 +331,8 @@ static int cfg_add_dtb_dev(struct vcpu *caller, struct vm *vm, uint64_t ipa, uin
 		return 0;
 	case SHYPER_DTB_CONSOLE:
 		return vm->has_uart && dev.addr_ipa == vm->uart.base ? 0 : -SHYPER_EINVAL;
+	case SHYPER_DTB_PCIE:
+		return vm_pcie_add(vm, &dev);
 	}
 	return -SHYPER_EINVAL;
 }
@@ -472,7 +515,7 @@ int64_t hc_config(struct vcpu *caller, struct trap_frame *f, unsigned fn)
 {
 	struct vm *vm;
 
-	if (fn > SHYPER_HVC_FN(SHYPER_CFG_FINISH))
+	if (fn > SHYPER_HVC_FN(SHYPER_CFG_ADD_PT_STREAM))
 		return -SHYPER_ENOSYS;
 	if (!hc_caller_is_mvm(caller))
 		return -SHYPER_EPERM;
@@ -502,6 +545,8 @@ int64_t hc_config(struct vcpu *caller, struct trap_frame *f, unsigned fn)
 		return cfg_upload(caller, vm, f);
 	case SHYPER_HVC_FN(SHYPER_CFG_FINISH):
 		return cfg_finish(vm);
+	case SHYPER_HVC_FN(SHYPER_CFG_ADD_PT_STREAM):
+		return cfg_add_pt_stream(vm, f->x[2]);
 	}
 	return -SHYPER_ENOSYS;
 }

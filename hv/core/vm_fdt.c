@@ -188,6 +188,17 @@ static bool initrd_ok(const struct vm_fdt_desc *d)
 	return false;
 }
 
+static bool pcie_ok(const struct vm_fdt_desc *d)
+{
+	const struct vm_fdt_pcie *p = &d->pcie;
+
+	if (!d->has_pcie)
+		return true;
+	return p->ecam_size && p->nr_ranges <= VM_FDT_MAX_PCIE_RANGES &&
+	       p->bus_first <= p->bus_last && p->bus_last <= 255 && spi_ok(p->intx_irq) &&
+	       spi_ok(p->intx_irq + 3);
+}
+
 static int validate(const struct vm_fdt_desc *d)
 {
 	const struct vm_fdt_gic *g = &d->gic;
@@ -205,7 +216,7 @@ static int validate(const struct vm_fdt_desc *d)
 	if (d->nr_virtio > VM_FDT_SPI_LAST - VM_FDT_SPI_FIRST + 1 ||
 	    (d->nr_virtio && !d->virtio))
 		return -SHYPER_EINVAL;
-	if (!regions_ok(d) || !spis_ok(d) || !initrd_ok(d) || !ivc_ok(d))
+	if (!regions_ok(d) || !spis_ok(d) || !initrd_ok(d) || !ivc_ok(d) || !pcie_ok(d))
 		return -SHYPER_EINVAL;
 	return 0;
 }
@@ -292,6 +303,59 @@ static void emit_uart(struct fdt_writer *w, const struct vm_fdt_desc *d)
 	prop_spi(w, d->uart.irq, IRQ_TYPE_LEVEL_HIGH);
 	prop_region(w, d->uart.base, d->uart.size);
 	fdtw_prop_strings(w, "compatible", 2, "arm,pl011", "arm,primecell");
+	fdtw_end_node(w);
+}
+
+#define PCI_ADDR_CELLS	3u
+#define PCI_SLOTS	4u	/* interrupt-map-mask: device bits[12:11] */
+#define PCI_PINS	4u
+
+static void emit_pcie(struct fdt_writer *w, const struct vm_fdt_desc *d)
+{
+	const struct vm_fdt_pcie *p = &d->pcie;
+	/* child unit address (3), pin, parent phandle, parent unit address
+	 * (2, the GIC's #address-cells), parent specifier (3). */
+	enum { MAP_CELLS = PCI_ADDR_CELLS + 1 + 1 + ADDR_CELLS + GIC_INTERRUPT_CELLS };
+	uint32_t map[PCI_SLOTS * PCI_PINS * MAP_CELLS], *m = map;
+	uint32_t ranges[VM_FDT_MAX_PCIE_RANGES * 7], *r = ranges;
+	const uint32_t mask[4] = { 0x1800, 0, 0, 7 };
+	const uint32_t bus[2] = { p->bus_first, p->bus_last };
+	char name[NODE_NAME_SIZE];
+
+	for (uint32_t slot = 0; slot < PCI_SLOTS; slot++)
+		for (uint32_t pin = 1; pin <= PCI_PINS; pin++) {
+			const uint32_t e[MAP_CELLS] = {
+				slot << 11, 0, 0, pin, PHANDLE_GIC, 0, 0, GIC_SPI,
+				p->intx_irq + (slot + pin - 1) % PCI_PINS - VM_FDT_SPI_FIRST,
+				IRQ_TYPE_LEVEL_HIGH,
+			};
+
+			for (unsigned i = 0; i < MAP_CELLS; i++)
+				*m++ = e[i];
+		}
+	for (unsigned i = 0; i < p->nr_ranges; i++) {
+		const struct vm_fdt_pcie_range *x = &p->ranges[i];
+
+		*r++ = x->space;
+		*r++ = (uint32_t)(x->pci_addr >> 32);
+		*r++ = (uint32_t)x->pci_addr;
+		*r++ = (uint32_t)(x->cpu_addr >> 32);
+		*r++ = (uint32_t)x->cpu_addr;
+		*r++ = (uint32_t)(x->size >> 32);
+		*r++ = (uint32_t)x->size;
+	}
+	fdtw_begin_node(w, node_name(name, "pcie", p->ecam_base));
+	fdtw_prop_cells(w, "interrupt-map-mask", mask, 4);
+	fdtw_prop_cells(w, "interrupt-map", map, (size_t)(m - map));
+	fdtw_prop_u32(w, "#interrupt-cells", 1);
+	fdtw_prop_cells(w, "ranges", ranges, (size_t)(r - ranges));
+	prop_region(w, p->ecam_base, p->ecam_size);
+	fdtw_prop_empty(w, "dma-coherent");
+	fdtw_prop_cells(w, "bus-range", bus, 2);
+	fdtw_prop_u32(w, "#size-cells", SIZE_CELLS);
+	fdtw_prop_u32(w, "#address-cells", PCI_ADDR_CELLS);
+	fdtw_prop_string(w, "device_type", "pci");
+	fdtw_prop_string(w, "compatible", "pci-host-ecam-generic");
 	fdtw_end_node(w);
 }
 
@@ -447,6 +511,8 @@ int vm_fdt_build(const struct vm_fdt_desc *d, void *buf, size_t size,
 	emit_psci(&w);
 	emit_memory(&w, d);
 	emit_virtio(&w, d);
+	if (d->has_pcie)
+		emit_pcie(&w, d);
 	if (d->has_uart)
 		emit_uart(&w, d);
 	emit_gic(&w, d);

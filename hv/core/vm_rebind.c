@@ -11,6 +11,7 @@
  * Not pointers, looked up by the image using them: an MMIO region's device
  * (enum mmio_kind), a virtual device's kind (from its configured type).
  */
+#include <core/iommu.h>
 #include <core/log.h>
 #include <core/state.h>
 #include <core/vm.h>
@@ -36,6 +37,7 @@ void hv_state_rebind(void)
 	for (unsigned id = 0; id < HV_MAX_VMS; id++)
 		if (hv.vms[id].state != VM_FREE)
 			vm_rebind(&hv.vms[id]);
+	iommu_rebind();
 	/* Boot only: NULL once the board was accepted, and boot got here. */
 	hv.board.error = 0;
 }

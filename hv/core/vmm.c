@@ -13,6 +13,7 @@
 #include <core/event.h>
 #include <core/hypercall.h>
 #include <core/irq.h>
+#include <core/iommu.h>
 #include <core/ivc.h>
 #include <core/log.h>
 #include <core/sched.h>
@@ -21,6 +22,7 @@
 #include <core/vm.h>
 #include <dev/vdev.h>
 #include <core/vm_fdt.h>
+#include <core/vm_pcie.h>
 #include <dev/vgic.h>
 #include <dev/vswitch.h>
 #include <dev/vuart.h>
@@ -134,6 +136,7 @@ static int build_guest_dtb(struct vm *vm)
 	vm_fdt_describe_vm(vm, &d);
 	ivc_fdt_describe(vm, &d);
 	vdev_fdt_describe(vm, &d, virtio, VM_MAX_VDEVS);
+	vm_pcie_describe(vm, &d);
 	ret = vm_fdt_build(&d, buf, GUEST_DTB_MAX, &len);
 	cache_clean_range((uint64_t)buf, GUEST_DTB_MAX);
 	return ret;
@@ -203,6 +206,10 @@ static int vm_start(struct vm *vm)
 	/* Devices first: a late completion of the last run must not land in
 	 * the freshly loaded RAM. */
 	vdev_reset_all(vm);
+	/* Its passthrough devices' DMA reaches its RAM, and only that. */
+	ret = iommu_vm_attach(vm);
+	if (ret)
+		return ret;
 	ret = load_images(vm);
 	if (ret) {
 		log_err("vm%u: cannot load its images (%d)", vm->id, ret);

@@ -25,6 +25,7 @@
 #define SHYPER_EOVERFLOW 75  /* value does not fit */
 #define SHYPER_EBADMSG  74   /* checksum or header mismatch */
 #define SHYPER_ENOTSUP  95   /* valid but not supported here */
+#define SHYPER_ETIMEDOUT 110 /* the hardware did not answer in time */
 #define SHYPER_EALREADY 114  /* that operation is already in progress */
 
 #endif

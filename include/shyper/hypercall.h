@@ -125,6 +125,7 @@ enum shyper_console_op {
 #define SHYPER_CFG_SET_IMAGE SHYPER_HVC(SHYPER_GRP_CONFIG, 7)  /* x1 id, x2 buf, x3 len: shyper_image_desc */
 #define SHYPER_CFG_UPLOAD SHYPER_HVC(SHYPER_GRP_CONFIG, 8)     /* x1 id, x2 kind, x3 offset, x4 buf, x5 len */
 #define SHYPER_CFG_FINISH SHYPER_HVC(SHYPER_GRP_CONFIG, 9)     /* x1 id */
+#define SHYPER_CFG_ADD_PT_STREAM SHYPER_HVC(SHYPER_GRP_CONFIG, 10) /* x1 id, x2 SMMU stream id */
 
 #define SHYPER_NAME_MAX 32
 #define SHYPER_CMDLINE_MAX 512
@@ -168,6 +169,8 @@ enum shyper_dtb_type {
 	SHYPER_DTB_GICD = 1,
 	SHYPER_DTB_GICC = 2,
 	SHYPER_DTB_GICR = 3,
+	/* cshyper: the board's PCIe host bridge, passed through (docs/CONFIG.md). */
+	SHYPER_DTB_PCIE = 4,
 };
 
 enum shyper_image_kind {

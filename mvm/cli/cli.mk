@@ -66,3 +66,13 @@ cli: $(MEMCHECK_BIN)
 $(MEMCHECK_BIN): mvm/tools/memcheck.c
 	@mkdir -p $(@D)
 	$(CLI_CC) -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -static -o $@ $<
+
+# shyper-dma-target (mvm/tools/dma-target.c): a page of the MVM's memory a
+# device must not reach, checked before and after (tests/system/test_smmu.py).
+DMA_TARGET_BIN	:= $(CLI_OUT)/shyper-dma-target
+
+cli: $(DMA_TARGET_BIN)
+
+$(DMA_TARGET_BIN): mvm/tools/dma-target.c
+	@mkdir -p $(@D)
+	$(CLI_CC) -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -static -o $@ $<

@@ -77,6 +77,21 @@ static const char *hint(uint32_t fid, int code)
 		if (e == SHYPER_EEXIST)
 			return "overlaps another region of this VM";
 		break;
+	case SHYPER_CFG_ADD_PT_STREAM:
+		if (e == SHYPER_ENODEV)
+			return "the hypervisor has no SMMU on this board";
+		if (e == SHYPER_EBUSY)
+			return "another VM has this stream";
+		if (e == SHYPER_EINVAL)
+			return "beyond the SMMU's stream table";
+		break;
+	case SHYPER_CFG_ADD_DTB_DEV:
+		if (e == SHYPER_ENODEV)
+			return "the board has no PCIe host bridge";
+		if (e == SHYPER_EINVAL)
+			return "a PCIe bridge needs its configuration space passed through at "
+			       "addr_region_ipa and its four INTx interrupts passed through first";
+		break;
 	case SHYPER_CFG_ADD_PT_IRQ:
 		if (e == SHYPER_EBUSY)
 			return "the interrupt is already assigned to another VM";
@@ -288,6 +303,14 @@ int cli_vm_configure(int fd, const struct cli_vm_config *cfg, uint32_t id, bool 
 				 0, NULL, 0, 0, NULL, err, errlen))
 				return -1;
 		}
+	}
+
+	for (size_t i = 0; i < cfg->nr_streams; i++) {
+		snprintf(what, sizeof(what), "DMA stream 0x%x (passthrough_device.streams_ids[%zu])",
+			 cfg->streams[i], i);
+		if (cli_vm_call(fd, what, SHYPER_CFG_ADD_PT_STREAM, (uint64_t[6]){ id, cfg->streams[i] },
+			 0, NULL, 0, 0, NULL, err, errlen))
+			return -1;
 	}
 
 	for (size_t i = 0; i < cfg->nr_dtb; i++) {

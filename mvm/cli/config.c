@@ -412,6 +412,7 @@ static const struct name_type dtb_types[] = {
 	{ "DTB_DEVICE_T_GICD", SHYPER_DTB_GICD },
 	{ "DTB_DEVICE_T_GICC", SHYPER_DTB_GICC },
 	{ "DTB_DEVICE_T_GICR", SHYPER_DTB_GICR },
+	{ "DTB_DEVICE_T_PCIE", SHYPER_DTB_PCIE },
 };
 
 #define LOOKUP(table, s, out) lookup(table, sizeof(table) / sizeof(table[0]), s, out)
@@ -766,6 +767,7 @@ void cli_config_free(struct cli_vm_config *cfg)
 	for (size_t i = 0; i < cfg->nr_pt; i++)
 		free(cfg->pt[i].irqs);
 	free(cfg->pt);
+	free(cfg->streams);
 	free(cfg->dtb);
 	free(cfg->ivc);
 	for (size_t i = 0; i < cfg->nr_warnings; i++)

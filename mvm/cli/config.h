@@ -29,6 +29,8 @@ struct cli_mem_region {
 	uint64_t length;
 };
 
+#define CLI_STREAMS_MAX 8 /* the hypervisor's IOMMU_MAX_STREAMS */
+
 struct cli_pt_dev {
 	char name[SHYPER_NAME_MAX];
 	uint64_t base_pa;
@@ -72,6 +74,8 @@ struct cli_vm_config {
 	size_t nr_emu;
 	struct cli_pt_dev *pt;
 	size_t nr_pt;
+	uint32_t *streams; /* passthrough_device.streams_ids: SMMU stream ids */
+	size_t nr_streams;
 	struct shyper_dtb_dev *dtb; /* ready for SHYPER_CFG_ADD_DTB_DEV */
 	size_t nr_dtb;
 	struct shyper_ivc_channel_desc *ivc; /* "ivc.channel": SHYPER_IVC_ADD_CHANNEL */

@@ -97,6 +97,39 @@ bool cfg_parse_emu(struct ctx *c, json_object *obj)
 	return true;
 }
 
+/* passthrough_device.streams_ids: the SMMU stream ids of the VM's DMA-capable
+ * devices (a PCIe device's requester id, bus << 8 | device << 3 | function). */
+static bool parse_streams(struct ctx *c, json_object *obj)
+{
+	static const char spath[] = "passthrough_device.streams_ids";
+	struct cli_vm_config *cfg = c->cfg;
+	bool has;
+	json_object *v = cfg_get(obj, "streams_ids", &has);
+	size_t n;
+
+	if (!has)
+		return true;
+	if (!cfg_get_array(c, v, spath, &n))
+		return false;
+	if (n > CLI_STREAMS_MAX)
+		return cfg_fail(c, spath, "%zu entries, at most %d", n, CLI_STREAMS_MAX);
+	cfg->streams = calloc(n ? n : 1, sizeof(*cfg->streams));
+	if (!cfg->streams)
+		return cfg_fail(c, spath, "out of memory");
+	for (size_t i = 0; i < n; i++) {
+		char q[PATH_LEN];
+		uint32_t sid;
+
+		if (!cfg_get_u32(c, json_object_array_get_idx(v, i), cfg_idx(q, spath, i), &sid))
+			return false;
+		for (size_t j = 0; j < i; j++)
+			if (cfg->streams[j] == sid)
+				return cfg_fail(c, q, "stream 0x%x is listed twice", sid);
+		cfg->streams[cfg->nr_streams++] = sid;
+	}
+	return true;
+}
+
 bool cfg_parse_pt(struct ctx *c, json_object *obj)
 {
 	static const struct field fields[] = {
@@ -104,12 +137,21 @@ bool cfg_parse_pt(struct ctx *c, json_object *obj)
 		{ "length", REQ },   { "irq_num", 0 },	  { "irq_list", 0 },
 		{ "smmu_id", UNSUP }, { NULL, 0 },
 	};
+	static const struct field section[] = {
+		{ "passthrough_device_list", REQ }, { "streams_ids", 0 }, { NULL, 0 },
+	};
 	static const char lpath[] = "passthrough_device.passthrough_device_list";
 	struct cli_vm_config *cfg = c->cfg;
 	json_object *list;
 	size_t n;
+	bool has_list;
 
-	if (!get_list(c, obj, "passthrough_device", "passthrough_device_list", &list, &n))
+	if (!cfg_want_type(c, obj, "passthrough_device", json_type_object, "an object") ||
+	    !cfg_check_keys(c, obj, "passthrough_device", section) ||
+	    !parse_streams(c, obj))
+		return false;
+	list = cfg_get(obj, "passthrough_device_list", &has_list);
+	if (!cfg_get_array(c, list, lpath, &n))
 		return false;
 	cfg->pt = calloc(n ? n : 1, sizeof(*cfg->pt));
 	if (!cfg->pt)

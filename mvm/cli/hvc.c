@@ -76,6 +76,7 @@ static const struct {
 	{ SHYPER_EOVERFLOW, "EOVERFLOW", "value does not fit" },
 	{ SHYPER_EBADMSG, "EBADMSG", "checksum or header mismatch" },
 	{ SHYPER_ENOTSUP, "ENOTSUP", "valid but not supported here" },
+	{ SHYPER_ETIMEDOUT, "ETIMEDOUT", "the hardware did not answer in time" },
 	{ SHYPER_EALREADY, "EALREADY", "that operation is already in progress" },
 	/* what the ioctl itself may fail with */
 	{ ENOTTY, "ENOTTY", "/dev/shyper does not know this ioctl (shyper.ko too old?)" },

@@ -75,6 +75,7 @@ const struct call_spec fuzz_calls[] = {
 	{ SHYPER_CFG_SET_IMAGE, "CFG_SET_IMAGE", OWN, 2, IN, F_IMAGE_DESC, { V, B, L, A, A, A } },
 	{ SHYPER_CFG_UPLOAD, "CFG_UPLOAD", OWN, 4, IN, F_KERNEL, { V, S, L, B, L, A } },
 	{ SHYPER_CFG_FINISH, "CFG_FINISH", OWN, 0, 0, F_BYTES, { V, A, A, A, A, A } },
+	{ SHYPER_CFG_ADD_PT_STREAM, "CFG_ADD_PT_STREAM", OWN, 0, 0, F_BYTES, { V, S, A, A, A, A } },
 
 	{ SHYPER_IVC_SEND, "IVC_SEND", EXCL, 2, IN, F_BYTES, { V, B, L, A, A, A } },
 	{ SHYPER_IVC_BROADCAST, "IVC_BROADCAST", EXCL, 1, IN, F_BYTES, { B, L, A, A, A, A } },

@@ -17,7 +17,7 @@ FUZZ_OUT	:= $(BUILD)/fuzz
 FUZZ_CC		?= clang
 FUZZ_CFLAGS	:= -std=gnu11 -O1 -g -Wall -Wextra -Werror \
 		   -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-		   -Iinclude -Ihv/lib/inc -Ihv/core/inc -Ihv/dev/inc
+		   -Iinclude -Ihv/lib/inc -Ihv/core/inc -Ihv/dev/inc -Ihv/plat/drivers/inc
 # Smoke-run bounds per harness: whichever is reached first ends the run.
 FUZZ_RUNS	?= 200000
 FUZZ_SECONDS	?= 15

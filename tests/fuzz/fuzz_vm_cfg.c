@@ -65,6 +65,7 @@
  * fuzz-sources: hv/dev/virtio_blk.c hv/dev/virtio_mmio.c hv/dev/virtq.c hv/lib/fmt.c
  * fuzz-sources: tests/host/vm_host.c tests/host/vm_host.h
  * fuzz-sources: tests/host/arch/sysreg.h tests/host/arch/spinlock.h
+ * fuzz-sources: hv/core/iommu.c hv/core/io_pt.c hv/core/vm_pcie.c hv/core/board_pcie.c hv/core/board.c hv/lib/dt.c hv/lib/dt_irq.c hv/plat/drivers/smmuv3.c hv/plat/drivers/smmuv3_desc.c
  * fuzz-cflags: -Itests/host -Ihv/arch/aarch64/inc -Ihv/plat/qemu-virt/inc
  */
 #include <stdarg.h>
@@ -648,8 +649,11 @@ static void run_call(struct in *in)
 	case SHYPER_HVC_FN(SHYPER_CFG_SET_IMAGE): call_set_image(in, &f); break;
 	case SHYPER_HVC_FN(SHYPER_CFG_UPLOAD): call_upload(in, &f); break;
 	case SHYPER_HVC_FN(SHYPER_CFG_FINISH): f.x[1] = vm_sel(in); break;
-	case 10: /* a function past the group's last */
+	case SHYPER_HVC_FN(SHYPER_CFG_ADD_PT_STREAM):
 		f.x[1] = vm_sel(in);
+		f.x[2] = small(in);
+		if (u8(in) & 1) /* or a function past the group's last */
+			fn += 1 + (u8(in) & 3);
 		break;
 	case 11:
 	case 12: {
@@ -701,7 +705,7 @@ static void run_call(struct in *in)
 		abort();
 	if (caller->vm != &hv.vms[0] && ret != -SHYPER_EPERM && ret != -SHYPER_ENOSYS)
 		abort();
-	if (fn > SHYPER_HVC_FN(SHYPER_CFG_FINISH) && ret != -SHYPER_ENOSYS)
+	if (fn > SHYPER_HVC_FN(SHYPER_CFG_ADD_PT_STREAM) && ret != -SHYPER_ENOSYS)
 		abort();
 	if (ret) {
 		check_unchanged(id, fn, ret);

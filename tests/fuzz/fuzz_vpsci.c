@@ -44,6 +44,7 @@
  * fuzz-sources: hv/dev/virtio_blk.c hv/dev/virtio_mmio.c hv/dev/virtq.c hv/lib/fmt.c
  * fuzz-sources: tests/host/vm_host.c tests/host/vm_host.h
  * fuzz-sources: tests/host/arch/sysreg.h tests/host/arch/spinlock.h
+ * fuzz-sources: hv/core/iommu.c hv/core/io_pt.c hv/core/vm_pcie.c hv/core/board_pcie.c hv/core/board.c hv/lib/dt.c hv/lib/dt_irq.c hv/plat/drivers/smmuv3.c hv/plat/drivers/smmuv3_desc.c
  * fuzz-cflags: -Itests/host -Ihv/arch/aarch64/inc -Ihv/plat/qemu-virt/inc
  */
 #include <setjmp.h>

@@ -267,6 +267,11 @@ void gic_enable(uint32_t intid, unsigned cpu)
 	(void)cpu;
 }
 
+void gic_set_edge(uint32_t intid)
+{
+	(void)intid;
+}
+
 void gic_disable(uint32_t intid, unsigned cpu)
 {
 	(void)intid;

@@ -17,11 +17,13 @@ HV_IMAGE = os.environ.get("CSHYPER_HV_IMAGE") or os.path.join(BUILD, "hv", "cshy
 HV_UBSAN_IMAGE = os.path.join(BUILD, "hv-ubsan", "cshyper.bin")
 
 
-def qemu_cmd(kernel, gic=3, smp=4, mem="1G", initrd=None, append=None, extra=()):
-    """The reference board: QEMU virt with EL2, a Cortex-A72 and a PL011 on stdio."""
+def qemu_cmd(kernel, gic=3, smp=4, mem="1G", initrd=None, append=None, extra=(),
+             machine=""):
+    """The reference board: QEMU virt with EL2, a Cortex-A72 and a PL011 on
+    stdio; machine: more -M options (e.g. "iommu=smmuv3")."""
     cmd = [
         "qemu-system-aarch64",
-        "-M", f"virt,virtualization=on,gic-version={gic}",
+        "-M", f"virt,virtualization=on,gic-version={gic}" + (f",{machine}" if machine else ""),
         "-cpu", "cortex-a72",
         "-smp", str(smp),
         "-m", mem,

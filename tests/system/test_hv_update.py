@@ -1,7 +1,7 @@
 """Hypervisor live update (`shyper system update`): the running cshyper
 image is replaced while the MVM and guests run. The two images differ in
-their state layout (cshyper.bin writes layout 3, cshyper-s1.bin layout 1,
-built with -DHV_STATE_VERSION=1: each switch converts through layout 2) and
+their state layout (cshyper.bin writes layout 4, cshyper-s1.bin layout 1,
+built with -DHV_STATE_VERSION=1: each switch converts through layouts 2 and 3) and
 in one hypercall the newer adds
 (SHYPER_VMM_UPTIME, shown by `shyper vm info` as "uptime:"): each switch is
 visible, and no guest notices more than a pause. Bad images are refused
@@ -22,7 +22,7 @@ from test_vm_snapshot import counter_at_least, guest, guest_value
 
 HV = "/mnt/hv"
 IMAGE = {"0.2.0": f"{HV}/cshyper.bin", "0.2.0-s1": f"{HV}/cshyper-s1.bin"}
-LAYOUT = 3  # the state layout cshyper.bin writes (core/state_version.h)
+LAYOUT = 4  # the state layout cshyper.bin writes (core/state_version.h)
 
 
 class Tee:

@@ -324,6 +324,48 @@ static const char ramdisk_warning[] =
 	"vm config: warning: %s: image.ramdisk_filename: ignored because ramdisk_load_ipa is 0 "
 	"(no ramdisk is loaded)\n";
 
+/* passthrough_device.streams_ids: one ADD_PT_STREAM per id, after the
+ * passthrough regions and interrupts, before the device-tree devices. */
+static void test_config_streams(void **state)
+{
+	char path[700], want[1200], warning[900];
+	size_t first = 0;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/template/guest-streams.json", data_dir);
+	snprintf(warning, sizeof(warning), ramdisk_warning, path);
+	assert_int_equal(run_vm("config", path), 0);
+	for (size_t i = 0; i < nr_calls && !first; i++)
+		if (calls[i].fid == SHYPER_CFG_ADD_PT_STREAM)
+			first = i;
+	assert_true(first > 0);
+	assert_int_equal(calls[first - 1].fid, SHYPER_CFG_ADD_PT_IRQ);
+	assert_int_equal(calls[first].x[0], NEW_VM_ID);
+	assert_int_equal(calls[first].x[1], 8);
+	assert_int_equal(calls[first + 1].fid, SHYPER_CFG_ADD_PT_STREAM);
+	assert_int_equal(calls[first + 1].x[1], 0x10);
+	assert_int_equal(calls[first + 2].fid, SHYPER_CFG_ADD_DTB_DEV);
+
+	/* Refused: the one line says why, and the half-made VM goes. */
+	fake_reset();
+	fail_fid = SHYPER_CFG_ADD_PT_STREAM;
+	fail_after = 1;
+	fail_code = -SHYPER_EBUSY;
+	assert_int_equal(run_vm("config", path), 1);
+	snprintf(want, sizeof(want), "%svm config: DMA stream 0x10 (passthrough_device."
+				     "streams_ids[1]): EBUSY (another VM has this stream)\n", warning);
+	assert_string_equal(err, want);
+	assert_int_equal(calls[nr_calls - 1].fid, SHYPER_VMM_REMOVE);
+	fake_reset();
+	fail_fid = SHYPER_CFG_ADD_PT_STREAM;
+	fail_code = -SHYPER_ENODEV;
+	assert_int_equal(run_vm("config", path), 1);
+	snprintf(want, sizeof(want), "%svm config: DMA stream 0x8 (passthrough_device."
+				     "streams_ids[0]): ENODEV (the hypervisor has no SMMU on this "
+				     "board)\n", warning);
+	assert_string_equal(err, want);
+}
+
 static void test_config_template(void **state)
 {
 	static const uint32_t order[] = {
@@ -996,6 +1038,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup(test_config_template, reset),
+		cmocka_unit_test_setup(test_config_streams, reset),
 		cmocka_unit_test_setup(test_migrate_refused_before_anything_is_sent, reset),
 		cmocka_unit_test_setup(test_migrate_refuses_what_is_not_running, reset),
 		cmocka_unit_test_setup(test_migrate_usage, reset),

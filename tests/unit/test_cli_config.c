@@ -303,6 +303,9 @@ static void test_full_config(void **state)
 	assert_int_equal(cfg.pt[1].irq_num, 2);
 	assert_int_equal(cfg.pt[1].irqs[0], 40);
 	assert_int_equal(cfg.pt[1].irqs[1], 41);
+	assert_int_equal(cfg.nr_streams, 2);
+	assert_int_equal(cfg.streams[0], 8);
+	assert_int_equal(cfg.streams[1], 0x10);
 
 	assert_int_equal(cfg.nr_dtb, 2);
 	assert_int_equal(cfg.dtb[0].type, SHYPER_DTB_GICR);
@@ -548,6 +551,16 @@ static void test_device_errors(void **state)
 		  "passthrough_device.passthrough_device_list[0].smmu_id: not supported by cshyper" },
 		{ "/passthrough_device/passthrough_device_list/0/name", "\"\"",
 		  "passthrough_device.passthrough_device_list[0].name: must not be empty" },
+		{ "/passthrough_device/streams_ids", "[8, \"0x8\"]",
+		  "passthrough_device.streams_ids[1]: stream 0x8 is listed twice" },
+		{ "/passthrough_device/streams_ids", "[0,1,2,3,4,5,6,7,8]",
+		  "passthrough_device.streams_ids: 9 entries, at most 8" },
+		{ "/passthrough_device/streams_ids", "8",
+		  "passthrough_device.streams_ids: expected an array, got a number" },
+		{ "/passthrough_device/streams_ids", "[-1]",
+		  "passthrough_device.streams_ids[0]: must not be negative" },
+		{ "/passthrough_device/streams", "[8]",
+		  "passthrough_device.streams: unknown field" },
 
 		{ "/dtb_device/dtb_device_list/1/irq_list", "[27]",
 		  "dtb_device.dtb_device_list[1]: irq_num 0 but irq_list has 1 entry" },
@@ -870,7 +883,8 @@ static void test_type_names(void **state)
 	assert_string_equal(cli_emu_type_name(SHYPER_EMU_META), "EMU_DEVICE_T_META");
 	assert_null(cli_emu_type_name(99));
 	assert_string_equal(cli_dtb_type_name(SHYPER_DTB_GICR), "DTB_DEVICE_T_GICR");
-	assert_null(cli_dtb_type_name(4));
+	assert_string_equal(cli_dtb_type_name(SHYPER_DTB_PCIE), "DTB_DEVICE_T_PCIE");
+	assert_null(cli_dtb_type_name(5));
 }
 
 /* ------------------------------------------------------------------------ */

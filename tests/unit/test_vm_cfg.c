@@ -15,6 +15,7 @@
  * unit-sources: hv/dev/virtio_blk.c hv/dev/virtio_mmio.c hv/dev/virtq.c hv/lib/fmt.c
  * unit-sources: tests/host/vm_host.c tests/host/vm_host.h
  * unit-sources: tests/host/arch/sysreg.h tests/host/arch/spinlock.h
+ * unit-sources: hv/core/iommu.c hv/core/io_pt.c hv/core/vm_pcie.c hv/core/board_pcie.c hv/core/board.c hv/lib/dt.c hv/lib/dt_irq.c hv/plat/drivers/smmuv3.c hv/plat/drivers/smmuv3_desc.c
  * unit-cflags: -Itests/host -Ihv/arch/aarch64/inc -Ihv/plat/qemu-virt/inc
  */
 #include <setjmp.h>
@@ -31,6 +32,7 @@
 #include <core/hypercall.h>
 #include <core/state.h>
 #include <core/vm.h>
+#include <core/vm_pcie.h>
 #include <dev/vgic.h>
 #include <shyper/errno.h>
 #include <shyper/hypercall.h>
@@ -289,6 +291,96 @@ static void test_set_image_short_of_frames_keeps_the_old(void **state)
 	remove_all();
 }
 
+/* An ordinary guest (it may have passthrough devices) on @core. */
+static unsigned add_plain_guest(unsigned core)
+{
+	struct shyper_vm_desc d = { .name = "p", .type = SHYPER_VM_T_LINUX };
+	int64_t id = cfg(SHYPER_CFG_ADD_VM, in_mvm(&d, sizeof(d)), sizeof(d), 0, 0, 0);
+
+	assert_true(id > 0);
+	assert_int_equal(cfg(SHYPER_CFG_SET_CPU, id, 1, 1UL << core, core, 0), 0);
+	assert_int_equal(cfg(SHYPER_CFG_ADD_MEM, id, GUEST_RAM, 0x40000, 0, 0), 0);
+	return (unsigned)id;
+}
+
+#define ECAM 0x4010000000ULL
+
+static int64_t add_bridge(unsigned id, uint64_t ipa, const uint32_t irqs[4])
+{
+	struct shyper_dtb_dev d = { .name = "pcie", .type = SHYPER_DTB_PCIE, .irq_num = 4,
+				    .addr_ipa = ipa, .length = 0x10000000 };
+
+	memcpy(d.irqs, irqs, 4 * sizeof(irqs[0]));
+	return cfg(SHYPER_CFG_ADD_DTB_DEV, id, in_mvm(&d, sizeof(d)), sizeof(d), 0, 0);
+}
+
+/* A PCIe host bridge and DMA streams: what the hypervisor checks of them,
+ * and a physical region passed through to one VM only. */
+static void test_pcie_bridge_and_streams(void **state)
+{
+	static const uint32_t intx[4] = { 35, 36, 37, 38 };
+	static const uint32_t shuffled[4] = { 35, 37, 36, 38 };
+	struct vm_fdt_desc fd;
+	unsigned a, b;
+
+	(void)state;
+	setup(3);
+	a = add_plain_guest(1);
+	/* This board has no SMMU the hypervisor took, and no host bridge. */
+	assert_int_equal(cfg(SHYPER_CFG_ADD_PT_STREAM, a, 8, 0, 0, 0), -SHYPER_ENODEV);
+	assert_int_equal(add_bridge(a, ECAM, intx), -SHYPER_ENODEV);
+
+	/* One like QEMU virt's. */
+	hv.v4.iommu.pcie = (struct board_pcie){
+		.present = true, .ecam_base = ECAM, .ecam_size = 0x10000000, .bus_last = 255,
+		.nr_ranges = 1, .ranges = { { 0x02000000, 0x10000000, 0x10000000, 0x2eff0000 } },
+	};
+	/* Its configuration space not given to the VM, then given. */
+	assert_int_equal(add_bridge(a, ECAM, intx), -SHYPER_EINVAL);
+	assert_int_equal(cfg(SHYPER_CFG_ADD_PT_REGION, a, ECAM, ECAM, 0x10000000, 0), 0);
+	/* INTx not passed through, then passed through. */
+	assert_int_equal(add_bridge(a, ECAM, intx), -SHYPER_EINVAL);
+	for (unsigned i = 0; i < 4; i++)
+		assert_int_equal(cfg(SHYPER_CFG_ADD_PT_IRQ, a, intx[i], 0, 0, 0), 0);
+	/* Elsewhere than where the VM has it, INTx out of order. */
+	assert_int_equal(add_bridge(a, ECAM + 0x1000000000ULL, intx), -SHYPER_EINVAL);
+	assert_int_equal(add_bridge(a, ECAM, shuffled), -SHYPER_EINVAL);
+	assert_int_equal(hv.vms[a].config.nr_dtb_devs, 0);
+	assert_int_equal(add_bridge(a, ECAM, intx), 0);
+	assert_int_equal(add_bridge(a, ECAM, intx), -SHYPER_EEXIST);
+	assert_int_equal(hv.vms[a].config.dtb_devs[0].type, DTB_DEV_PCIE);
+	assert_int_equal(hv.vms[a].config.dtb_devs[0].intid, 35);
+
+	/* Its tree gets the windows it was given only. */
+	memset(&fd, 0, sizeof(fd));
+	vm_pcie_describe(&hv.vms[a], &fd);
+	assert_true(fd.has_pcie);
+	assert_int_equal(fd.pcie.ecam_base, ECAM);
+	assert_int_equal(fd.pcie.nr_ranges, 0);
+	assert_int_equal(cfg(SHYPER_CFG_ADD_PT_REGION, a, 0x10000000, 0x20000000, 0x2eff0000, 0),
+			 0);
+	memset(&fd, 0, sizeof(fd));
+	vm_pcie_describe(&hv.vms[a], &fd);
+	assert_int_equal(fd.pcie.nr_ranges, 1);
+	assert_int_equal(fd.pcie.ranges[0].pci_addr, 0x10000000);
+	assert_int_equal(fd.pcie.ranges[0].cpu_addr, 0x20000000); /* where the VM has it */
+
+	/* The bridge is a's: no other VM may map a page of it. */
+	b = add_plain_guest(2);
+	assert_int_equal(cfg(SHYPER_CFG_ADD_PT_REGION, b, ECAM + 0x5000, ECAM, 0x1000, 0),
+			 -SHYPER_EBUSY);
+	assert_int_equal(cfg(SHYPER_CFG_ADD_PT_REGION, b, 0x3eff0000 - 0x1000, 0x3eff0000,
+			     0x2000, 0),
+			 -SHYPER_EBUSY);
+	assert_int_equal(cfg(SHYPER_CFG_ADD_PT_REGION, b, 0x3eff0000, 0x3eff0000, 0x10000, 0), 0);
+	remove_all();
+	/* Once a is gone, the bridge is free again. */
+	b = add_plain_guest(2);
+	assert_int_equal(cfg(SHYPER_CFG_ADD_PT_REGION, b, ECAM, ECAM, 0x10000000, 0), 0);
+	remove_all();
+	memset(&hv.v4.iommu.pcie, 0, sizeof(hv.v4.iommu.pcie));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -299,6 +391,7 @@ int main(void)
 		cmocka_unit_test(test_finish_retry_v2),
 		cmocka_unit_test(test_finish_v2_gicc_unmapped),
 		cmocka_unit_test(test_finish_default_console_undone),
+		cmocka_unit_test(test_pcie_bridge_and_streams),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

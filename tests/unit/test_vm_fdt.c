@@ -848,6 +848,68 @@ static void test_invalid(void **state)
 			 -SHYPER_EINVAL);
 }
 
+/* A PCIe host bridge passed through: the node Linux's pci-host-generic
+ * binds to, with the windows given, INTx through the usual swizzle, no
+ * MSI parent (drivers fall back to INTx). */
+static void test_pcie_bridge(void **state)
+{
+	uint8_t buf[BUF_SIZE];
+	struct vm_fdt_desc d = make_desc(3, 1, true, true, 0);
+	const uint8_t *p;
+	int node, len;
+
+	(void)state;
+	d.has_pcie = true;
+	d.pcie = (struct vm_fdt_pcie){
+		.ecam_base = 0x4010000000ULL, .ecam_size = 0x10000000, .bus_first = 0,
+		.bus_last = 255, .nr_ranges = 2, .intx_irq = 35,
+		.ranges = { { 0x01000000, 0, 0x3eff0000, 0x10000 },
+			    { 0x02000000, 0x10000000, 0x10000000, 0x2eff0000 } },
+	};
+	assert_int_equal(vm_fdt_build(&d, buf, sizeof(buf), NULL), 0);
+	assert_int_equal(fdt_check_full(buf, sizeof(buf)), 0);
+	node = fdt_path_offset(buf, "/pcie@4010000000");
+	assert_true(node >= 0);
+	assert_int_equal(fdt_node_check_compatible(buf, node, "pci-host-ecam-generic"), 0);
+	assert_string_equal(fdt_getprop(buf, node, "device_type", NULL), "pci");
+	p = fdt_getprop(buf, node, "reg", &len);
+	assert_int_equal(len, 16);
+	assert_int_equal(be64(p), 0x4010000000ULL);
+	assert_int_equal(be64(p + 8), 0x10000000);
+	p = fdt_getprop(buf, node, "#address-cells", NULL);
+	assert_int_equal(be32(p), 3);
+	p = fdt_getprop(buf, node, "bus-range", &len);
+	assert_int_equal(len, 8);
+	assert_int_equal(be32(p + 4), 255);
+	/* ranges: <phys.hi pci.hi pci.lo cpu.hi cpu.lo size.hi size.lo> */
+	p = fdt_getprop(buf, node, "ranges", &len);
+	assert_int_equal(len, 2 * 7 * 4);
+	assert_int_equal(be32(p + 28), 0x02000000);
+	assert_int_equal(be64(p + 28 + 4), 0x10000000);
+	assert_int_equal(be64(p + 28 + 12), 0x10000000);
+	assert_int_equal(be64(p + 28 + 20), 0x2eff0000);
+	/* 4 slots x 4 pins; slot 1 pin A is INTID 36 = SPI 4, level. */
+	p = fdt_getprop(buf, node, "interrupt-map", &len);
+	assert_int_equal(len, 16 * 10 * 4);
+	p += (1 * 4 + 0) * 40;
+	assert_int_equal(be32(p), 1 << 11);
+	assert_int_equal(be32(p + 12), 1);
+	assert_int_equal(be32(p + 32), 36 - 32);
+	assert_int_equal(be32(p + 36), 4);
+	assert_null(fdt_getprop(buf, node, "msi-parent", NULL));
+	assert_null(fdt_getprop(buf, node, "msi-map", NULL));
+
+	/* INTD past the last SPI, too many windows, no ECAM: refused. */
+	d.pcie.intx_irq = 1018;
+	assert_int_equal(vm_fdt_build(&d, buf, sizeof(buf), NULL), -SHYPER_EINVAL);
+	d.pcie.intx_irq = 35;
+	d.pcie.nr_ranges = VM_FDT_MAX_PCIE_RANGES + 1;
+	assert_int_equal(vm_fdt_build(&d, buf, sizeof(buf), NULL), -SHYPER_EINVAL);
+	d.pcie.nr_ranges = 2;
+	d.pcie.ecam_size = 0;
+	assert_int_equal(vm_fdt_build(&d, buf, sizeof(buf), NULL), -SHYPER_EINVAL);
+}
+
 /* Every buffer too small for the largest tree: ENOSPC, nothing past it. */
 static void test_every_size(void **state)
 {
@@ -880,6 +942,7 @@ int main(void)
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_like_qemu),
 		cmocka_unit_test(test_invalid),
+		cmocka_unit_test(test_pcie_bridge),
 		cmocka_unit_test(test_every_size),
 	};
 

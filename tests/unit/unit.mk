@@ -16,7 +16,7 @@ UNIT_CC		?= gcc
 UNIT_CFLAGS	:= -std=gnu11 -O1 -g -Wall -Wextra -Werror \
 		   -fno-omit-frame-pointer -fsanitize=address,undefined \
 		   -fno-sanitize-recover=all \
-		   -Iinclude -Ihv/lib/inc -Ihv/core/inc -Ihv/dev/inc
+		   -Iinclude -Ihv/lib/inc -Ihv/core/inc -Ihv/dev/inc -Ihv/plat/drivers/inc
 UNIT_LDLIBS	:= -lcmocka
 DTC		?= dtc
 QEMU_AARCH64	?= qemu-system-aarch64
@@ -54,10 +54,17 @@ $(UNIT_OUT)/dts/%.dtb: $(UNIT_DIR)/dts/%.dts $(wildcard $(UNIT_DIR)/dts/*.dtsi) 
 # The reference board's real trees, as QEMU generates them. -nic none: the
 # default NIC is a PCI device whose option ROM (package ipxe-qemu) QEMU
 # insists on loading; PCI devices are not in the tree anyway.
-UNIT_QEMU_DTBS	:= $(UNIT_OUT)/qemu-virt-gicv2.dtb $(UNIT_OUT)/qemu-virt-gicv3.dtb
+UNIT_QEMU_DTBS	:= $(UNIT_OUT)/qemu-virt-gicv2.dtb $(UNIT_OUT)/qemu-virt-gicv3.dtb \
+		   $(UNIT_OUT)/qemu-virt-smmuv3.dtb
 
 $(UNIT_OUT)/qemu-virt-gicv%.dtb: | $(UNIT_OUT)
 	$(QEMU_AARCH64) -M virt,virtualization=on,gic-version=$*,dumpdtb=$@ \
+		-cpu cortex-a72 -smp 4 -m 1G -nographic -display none -nic none \
+		>/dev/null 2>$@.log || { cat $@.log; rm -f $@; false; }
+
+# With the SMMUv3 in front of the PCIe host bridge (core/iommu.c).
+$(UNIT_OUT)/qemu-virt-smmuv3.dtb: | $(UNIT_OUT)
+	$(QEMU_AARCH64) -M virt,virtualization=on,gic-version=3,iommu=smmuv3,dumpdtb=$@ \
 		-cpu cortex-a72 -smp 4 -m 1G -nographic -display none -nic none \
 		>/dev/null 2>$@.log || { cat $@.log; rm -f $@; false; }
 

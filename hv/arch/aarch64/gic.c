@@ -48,6 +48,12 @@ void gic_disable(uint32_t intid, unsigned cpu)
 	gic->disable(intid, cpu);
 }
 
+void gic_set_edge(uint32_t intid)
+{
+	if (intid >= 32)
+		gic->set_edge(intid);
+}
+
 void gic_send_sgi(unsigned cpu, uint32_t sgi)
 {
 	gic->send_sgi(cpu, sgi);

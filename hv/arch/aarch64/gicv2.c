@@ -112,6 +112,11 @@ static uint32_t v2_nr_irqs(void)
 	return nr_irqs;
 }
 
+static void v2_set_edge(uint32_t intid)
+{
+	gicd_set_edge(gicd, intid);
+}
+
 const struct gic_ops gicv2_ops = {
 	.init = v2_init,
 	.cpu_init = v2_cpu_init,
@@ -124,4 +129,5 @@ const struct gic_ops gicv2_ops = {
 	.nr_irqs = v2_nr_irqs,
 	.private_active = v2_private_active,
 	.set_private_active = v2_set_private_active,
+	.set_edge = v2_set_edge,
 };

@@ -184,6 +184,11 @@ static uint32_t v3_nr_irqs(void)
 	return nr_irqs;
 }
 
+static void v3_set_edge(uint32_t intid)
+{
+	gicd_set_edge(gicd, intid);
+}
+
 const struct gic_ops gicv3_ops = {
 	.init = v3_init,
 	.cpu_init = v3_cpu_init,
@@ -196,4 +201,5 @@ const struct gic_ops gicv3_ops = {
 	.nr_irqs = v3_nr_irqs,
 	.private_active = v3_private_active,
 	.set_private_active = v3_set_private_active,
+	.set_edge = v3_set_edge,
 };

@@ -117,4 +117,12 @@ struct board_info {
  */
 int board_parse(const struct dt *dt, struct board_info *out);
 
+/* For the parsers of the rest of the tree (core/board_pcie.h, core/iommu.c):
+ * interrupt @index of @node as a GIC INTID (-SHYPER_ENOENT if it has none,
+ * -SHYPER_ENOTSUP if its parent is not the GIC), and reg entry @index as a
+ * CPU physical address (@optional: an absent one reads as 0, 0). */
+int board_read_intid(const struct dt *dt, int node, int index, uint32_t *intid);
+int board_read_dev_reg(const struct dt *dt, int node, int index, bool optional,
+		       uint64_t *base, uint64_t *size);
+
 #endif

@@ -33,6 +33,7 @@
 #include <core/cpu.h>
 #include <core/frame.h>
 #include <core/heap.h>
+#include <core/iommu.h>
 #include <core/log.h>
 #include <core/entropy.h>
 #include <core/event.h>
@@ -64,6 +65,12 @@ struct vcpu_ptimer {
 
 struct hv_state_v3 {
 	struct vcpu_ptimer ptimer[HV_MAX_VMS][VM_MAX_VCPUS];
+};
+
+/* Added by layout 4: the SMMU, the board's PCIe host bridge and each VM's
+ * DMA streams (core/iommu.h). */
+struct hv_state_v4 {
+	struct iommu_state iommu;
 };
 
 struct hv_state {
@@ -102,6 +109,9 @@ struct hv_state {
 #endif
 #if HV_STATE_VERSION >= 3
 	struct hv_state_v3 v3;
+#endif
+#if HV_STATE_VERSION >= 4
+	struct hv_state_v4 v4;
 #endif
 };
 

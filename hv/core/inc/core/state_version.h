@@ -14,7 +14,7 @@
 #include <shyper/version.h>
 
 #ifndef HV_STATE_VERSION
-#define HV_STATE_VERSION 3
+#define HV_STATE_VERSION 4
 #endif
 #define HV_STATE_OLDEST 1
 

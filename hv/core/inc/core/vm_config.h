@@ -37,6 +37,7 @@ struct vm_passthrough_cfg {
 enum vm_dtb_dev_type {
 	DTB_DEV_PL011,
 	DTB_DEV_VIRTIO_MMIO,
+	DTB_DEV_PCIE,	/* ipa/size: its ECAM; intid: INTA, count 4 */
 };
 
 struct vm_dtb_dev_cfg {

@@ -62,6 +62,26 @@ struct vm_fdt_gic {
 	uint64_t gicr_base, gicr_size;	/* GICv3 redistributors, 128 KiB each */
 };
 
+#define VM_FDT_MAX_PCIE_RANGES	4
+
+struct vm_fdt_pcie_range {
+	uint32_t space;		/* phys.hi: space code and flags */
+	uint64_t pci_addr;
+	uint64_t cpu_addr;	/* guest physical */
+	uint64_t size;
+};
+
+/* A PCIe host bridge passed through: ECAM, windows, INTx. */
+struct vm_fdt_pcie {
+	uint64_t ecam_base, ecam_size;	/* guest physical */
+	uint32_t bus_first, bus_last;
+	unsigned int nr_ranges;
+	struct vm_fdt_pcie_range ranges[VM_FDT_MAX_PCIE_RANGES];
+	/* INTA..INTD of slot 0: intx_irq .. intx_irq + 3 (level SPIs); slot s
+	 * pin p gets intx_irq + (s + p) % 4, the usual swizzle. */
+	uint32_t intx_irq;
+};
+
 struct vm_fdt_desc {
 	const char *cmdline;		/* NULL: no bootargs */
 	unsigned int nr_vcpus;		/* 1..VM_FDT_MAX_VCPUS */
@@ -82,6 +102,8 @@ struct vm_fdt_desc {
 	/* IVC channels; their doorbell SPIs may repeat hypervisor_irq. */
 	unsigned int nr_ivc;
 	struct vm_fdt_ivc ivc[VM_FDT_MAX_IVC];
+	bool has_pcie;
+	struct vm_fdt_pcie pcie;
 	bool has_initrd;
 	uint64_t initrd_start;		/* guest physical, inside one region */
 	uint64_t initrd_end;		/* exclusive */

@@ -43,6 +43,7 @@ struct gic_ops {
 	uint32_t (*nr_irqs)(void);
 	bool (*private_active)(uint32_t intid);
 	void (*set_private_active)(uint32_t intid, bool active);
+	void (*set_edge)(uint32_t intid);
 };
 
 extern const struct gic_ops gicv2_ops;
@@ -58,6 +59,8 @@ int gic_cpu_attach(unsigned cpu, uint64_t mpidr);
 /* SPIs are routed to `cpu`; SGIs and PPIs are enabled on the calling core. */
 void gic_enable(uint32_t intid, unsigned cpu);
 void gic_disable(uint32_t intid, unsigned cpu);
+/* An SPI the hypervisor takes is edge-triggered (its line pulses). */
+void gic_set_edge(uint32_t intid);
 void gic_send_sgi(unsigned cpu, uint32_t sgi);
 /* Acknowledge: the raw value goes back to gic_eoi, gic_ack_intid() decodes it. */
 uint32_t gic_ack(void);

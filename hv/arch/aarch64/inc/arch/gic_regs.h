@@ -42,6 +42,14 @@ _Static_assert(offsetof(struct gicd_regs, icfgr) == 0xc00, "GICD_ICFGR");
 _Static_assert(offsetof(struct gicd_regs, sgir) == 0xf00, "GICD_SGIR");
 _Static_assert(offsetof(struct gicd_regs, irouter) == 0x6000, "GICD_IROUTER");
 
+/* GICD_ICFGR: SPI @intid edge-triggered (Int_config[1] of its 2-bit field);
+ * a device that pulses its line (an SMMU's event interrupt) is otherwise
+ * missed, since a level interrupt is pending only while the line is high. */
+static inline void gicd_set_edge(volatile struct gicd_regs *d, uint32_t intid)
+{
+	d->icfgr[intid / 16] |= 2U << ((intid % 16) * 2);
+}
+
 /* GICD_CTLR bits. With a single security state (DS=1) as on QEMU virt. */
 #define GICD_CTLR_ENABLE_GRP0 (1U << 0)
 #define GICD_CTLR_ENABLE_GRP1 (1U << 1)
