@@ -13,9 +13,13 @@ extra=()
 hv_args=()
 with_mvm=1
 link=
+pcie=0
 
 usage() {
-	echo "usage: $0 [--gic 2|3] [--smp N] [--mem SIZE] [--mvm-vcpus N] [--no-mvm] [--icount] [--link a|b] [-- qemu args]"
+	echo "usage: $0 [--gic 2|3] [--smp N] [--mem SIZE] [--mvm-vcpus N] [--no-mvm] [--icount] [--link a|b] [--pcie] [-- qemu args]"
+	echo "  --pcie:    an SMMUv3 in front of the PCIe bus, with an e1000e NIC (device 1,"
+	echo "             stream 0x8, on QEMU's user network) and QEMU's edu test device"
+	echo "             (device 2, stream 0x10), for /mnt/guests/linux-pcie.json"
 	echo "  --link a|b: one of two boards whose MVMs' eth0 are cabled together (UDP on"
 	echo "             127.0.0.1 ports 7750/7751; MVM addresses 10.0.3.1 and 10.0.3.2),"
 	echo "             each with its own disk copy: run both, in two terminals, to try"
@@ -31,6 +35,7 @@ while [ $# -gt 0 ]; do
 	--mvm-vcpus) hv_args+=("mvm.vcpus=$2"); shift 2 ;;
 	--no-mvm) with_mvm=0; hv_args+=("mvm=off"); shift ;;
 	--link) link=$2; shift 2 ;;
+	--pcie) pcie=1; shift ;;
 	--) shift; extra+=("$@"); break ;;
 	-h|--help) usage; exit 0 ;;
 	*) usage >&2; exit 2 ;;
@@ -76,10 +81,17 @@ if [ $with_mvm -eq 1 ]; then
 fi
 append=()
 [ ${#hv_args[@]} -eq 0 ] || append=(-append "${hv_args[*]}")
+machine="virt,virtualization=on,gic-version=$gic"
+if [ $pcie -eq 1 ]; then
+	machine+=",iommu=smmuv3"
+	# romfile=: no option ROM (ipxe-qemu is not a dependency).
+	extra=(-netdev user,id=pcienet -device e1000e,netdev=pcienet,romfile=,addr=1
+	       -device edu,addr=2,dma_mask=0xffffffffffffffff "${extra[@]}")
+fi
 
 echo "cshyper on QEMU virt (GICv$gic, $smp cores, $mem): quit with Ctrl-A X" >&2
 exec qemu-system-aarch64 \
-	-M "virt,virtualization=on,gic-version=$gic" \
+	-M "$machine" \
 	-cpu cortex-a72 -smp "$smp" -m "$mem" \
 	-nographic -no-reboot -nic none \
 	-kernel "$image" \

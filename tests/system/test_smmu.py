@@ -64,7 +64,9 @@ def test_pcie_nic_behind_the_smmu(qemu, tmp_path):
     assert m, out
     target = m.group(1)
 
-    sh(child, f"sed 's/@TARGET@/{target}/' {GUESTS}/linux-pcie.json > {GUESTS}/pcie-run.json")
+    # The guest's /init runs the checks (guests/initramfs/init, cshyper.pcie-test).
+    sh(child, f"sed 's/guest=linux-pcie/& cshyper.pcie-test={target}/' {GUESTS}/linux-pcie.json "
+              f"> {GUESTS}/pcie-run.json")
     vm = configure(child, f"{GUESTS}/pcie-run.json")
 
     # The streams are the VM's: another VM asking for one is refused.
