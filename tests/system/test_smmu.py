@@ -14,6 +14,7 @@ import re
 import shutil
 
 import pexpect
+import pytest
 
 from conftest import (HV_IMAGE, IMAGES, INITRD, PROMPT, READY, expect,
                       mvm_devices, require_images, sh)
@@ -23,7 +24,7 @@ E1000E_SID = 0x08  # bus 0, device 1: requester id 0x08
 EDU_SID = 0x10     # bus 0, device 2
 
 
-def boot_mvm(qemu, tmp_path):
+def boot_mvm(qemu, tmp_path, gic):
     require_images()
     disk = tmp_path / "mvm-disk.img"
     shutil.copy(f"{IMAGES}/mvm-disk.img", disk)
@@ -31,7 +32,7 @@ def boot_mvm(qemu, tmp_path):
     tftp.mkdir()
     blob = os.urandom(4 << 20)
     (tftp / "blob").write_bytes(blob)
-    child = qemu(HV_IMAGE, gic=3, smp=4, mem="1G", initrd=INITRD, timeout=30,
+    child = qemu(HV_IMAGE, gic=gic, smp=4, mem="1G", initrd=INITRD, timeout=30,
                  machine="iommu=smmuv3",
                  extra=mvm_devices(disk) + [
                      "-netdev", f"user,id=n1,tftp={tftp}",
@@ -53,8 +54,9 @@ def configure(child, config):
     return int(m.group(1))
 
 
-def test_pcie_nic_behind_the_smmu(qemu, tmp_path):
-    child, blob_md5 = boot_mvm(qemu, tmp_path)
+@pytest.mark.parametrize("gic", [2, 3])
+def test_pcie_nic_behind_the_smmu(qemu, tmp_path, gic):
+    child, blob_md5 = boot_mvm(qemu, tmp_path, gic)
 
     # A page of the MVM's memory, held until a line comes on the fifo.
     sh(child, "mkfifo /tmp/go; shyper-dma-target </tmp/go >/tmp/target.out 2>&1 & "
