@@ -16,6 +16,7 @@
 #include <core/vm.h>
 #include <core/vm_config.h>
 #include <dev/vgic.h>
+#include <lib/string.h>
 #include <shyper/errno.h>
 
 /* ICC_SGI1R_EL1 fields (IHI 0069H 12.2.23). */
@@ -26,6 +27,40 @@
 #define SGI1R_IRM (1UL << 40)
 #define SGI1R_RS(v) (((v) >> 44) & 0xfUL)
 #define SGI1R_AFF3(v) (((v) >> 48) & 0xffUL)
+
+uint8_t *vgic_sgi_sources(struct vcpu *vcpu)
+{
+#if HV_STATE_VERSION >= 4
+	if (vcpu->vm->vgic.version == 2)
+		return hv.v4.sgi_sources[vcpu->vm->id][vcpu->id];
+#endif
+	(void)vcpu;
+	return 0;
+}
+
+void vgic_inject_sgi(struct vcpu *vcpu, uint32_t sgi, unsigned source)
+{
+	uint8_t *src = vgic_sgi_sources(vcpu);
+
+	if (sgi >= GIC_NR_SGIS)
+		return;
+	/* The sender first: a flush that sees the pending bit sees it too. */
+	if (src && source < 8)
+		__atomic_fetch_or(&src[sgi], (uint8_t)(1U << source), __ATOMIC_RELEASE);
+	vgic_inject(vcpu, sgi);
+}
+
+void vgic_unpend(struct vcpu *vcpu, uint32_t intid)
+{
+	uint8_t *src = vgic_sgi_sources(vcpu);
+
+	if (intid >= VGIC_MAX_IRQS)
+		return;
+	__atomic_fetch_and(&vcpu->vgic.pending[intid / 64], ~(1UL << (intid % 64)),
+			   __ATOMIC_ACQ_REL);
+	if (src && intid < GIC_NR_SGIS)
+		__atomic_store_n(&src[intid], 0, __ATOMIC_RELEASE);
+}
 
 void vgic_inject(struct vcpu *vcpu, uint32_t intid)
 {
@@ -43,6 +78,11 @@ void vgic_inject(struct vcpu *vcpu, uint32_t intid)
 
 void vgic_drop_pending(struct vcpu *vcpu, bool private_too)
 {
+	uint8_t *src = vgic_sgi_sources(vcpu);
+
+	if (src && private_too)
+		for (unsigned i = 0; i < GIC_NR_SGIS; i++)
+			__atomic_store_n(&src[i], 0, __ATOMIC_RELEASE);
 	for (unsigned w = 0; w < VGIC_MAX_IRQS / 64; w++) {
 		uint64_t bits = __atomic_exchange_n(&vcpu->vgic.pending[w], 0,
 						    __ATOMIC_ACQ_REL);
@@ -79,6 +119,60 @@ static int find_lr(uint32_t intid, uint64_t empty, struct lr *out)
 	return -1;
 }
 
+/* The list register holding SGI @sgi from @source (GICv2). */
+static int find_sgi_lr(uint32_t sgi, uint8_t source, uint64_t empty, struct lr *out)
+{
+	for (unsigned n = 0; n < vgic_hw_nr_lrs(); n++) {
+		if (empty & (1UL << n))
+			continue;
+		vgic_hw_read_lr(n, out);
+		if (out->vintid == sgi && out->source == source && out->state != LR_INVALID)
+			return (int)n;
+	}
+	return -1;
+}
+
+/*
+ * GICv2: pending SGI @sgi into list registers, one per sender (the same SGI
+ * from two vCPUs is two interrupts, told apart by GICC_IAR.CPUID). Its
+ * pending bit is cleared first, so a sender arriving meanwhile sets it
+ * again. False, with the bit set again, if list registers ran out.
+ */
+static bool flush_sgi_v2(struct vcpu *vcpu, const struct vgic_irq *irq, uint32_t sgi,
+			 uint8_t *src, uint64_t *empty)
+{
+	uint64_t bit = 1UL << sgi;
+	uint8_t left;
+
+	__atomic_fetch_and(&vcpu->vgic.pending[0], ~bit, __ATOMIC_ACQ_REL);
+	left = __atomic_load_n(&src[sgi], __ATOMIC_ACQUIRE);
+	while (left) {
+		uint8_t s = (uint8_t)__builtin_ctz(left);
+		struct lr lr;
+		int n = find_sgi_lr(sgi, s, *empty, &lr);
+
+		if (n >= 0) {
+			if (lr.state == LR_ACTIVE) {
+				lr.state = LR_PENDING_ACTIVE;
+				vgic_hw_write_lr((unsigned)n, &lr);
+			}
+		} else {
+			if (!*empty) {
+				__atomic_fetch_or(&vcpu->vgic.pending[0], bit, __ATOMIC_ACQ_REL);
+				return false;
+			}
+			n = __builtin_ctzl(*empty);
+			*empty &= ~(1UL << n);
+			lr = (struct lr){ .vintid = sgi, .prio = irq->prio, .source = s,
+					  .state = LR_PENDING };
+			vgic_hw_write_lr((unsigned)n, &lr);
+		}
+		__atomic_fetch_and(&src[sgi], (uint8_t)~(1U << s), __ATOMIC_ACQ_REL);
+		left &= (uint8_t)~(1U << s);
+	}
+	return true;
+}
+
 static void set_uie(struct vcpu *vcpu, bool uie)
 {
 	if (vcpu->vgic.uie != uie) {
@@ -94,6 +188,7 @@ void vgic_flush_slow(struct vcpu *vcpu)
 	bool waiting = false; /* left pending: look again at the next entry */
 	bool no_lr = false;   /* left pending for want of a list register */
 	bool defer_deactivation = vgic_hw_deactivates_on_eoi();
+	uint8_t *src = vgic_sgi_sources(vcpu);
 
 	if (!__atomic_exchange_n(&vcpu->vgic.pending_hint, 0, __ATOMIC_ACQ_REL) &&
 	    !vcpu->vgic.waiting)
@@ -117,6 +212,11 @@ void vgic_flush_slow(struct vcpu *vcpu)
 			bits &= ~bit;
 			if (irq && !irq->enabled) {
 				waiting = true; /* stays pending until the guest enables it */
+				continue;
+			}
+			if (src && intid < GIC_NR_SGIS) {
+				if (!flush_sgi_v2(vcpu, irq, intid, src, &empty))
+					waiting = no_lr = true;
 				continue;
 			}
 			if (irq && (n = find_lr(intid, empty, &lr)) >= 0) {
@@ -387,6 +487,9 @@ void vgic_reset(struct vm *vm)
 			c->pending[w] = 0;
 		c->waker = 0;
 		c->pending_hint = 0;
+#if HV_STATE_VERSION >= 4
+		memset(hv.v4.sgi_sources[vm->id][v], 0, sizeof(hv.v4.sgi_sources[vm->id][v]));
+#endif
 		c->waiting = false;
 		c->uie = false;
 	}

@@ -111,11 +111,12 @@ static void field_write(struct vm *vm, struct vcpu *vcpu, struct vgic_irq *irq,
 
 		if (!val || !t)
 			return;
-		if (reg->write == W_SET)
+		if (reg->write == W_SET && intid < GIC_NR_SGIS)
+			vgic_inject_sgi(t, intid, 0); /* no sender: as from CPU 0 */
+		else if (reg->write == W_SET)
 			vgic_inject(t, intid);
 		else
-			__atomic_fetch_and(&t->vgic.pending[intid / 64],
-					   ~(1UL << (intid % 64)), __ATOMIC_ACQ_REL);
+			vgic_unpend(t, intid);
 		return;
 	}
 	case F_PRIO:
@@ -204,7 +205,7 @@ static void gicv2_sgir_write(struct vcpu *vcpu, uint32_t val)
 		default: hit = false; break;
 		}
 		if (hit)
-			vgic_inject(&vm->vcpus[i], intid);
+			vgic_inject_sgi(&vm->vcpus[i], intid, vcpu->id);
 	}
 }
 

@@ -27,6 +27,10 @@
 #define MIG_LR_PRIO_SHIFT 48
 #define MIG_LR_PRIO_MASK 0xffUL
 #define MIG_LR_GROUP (1UL << 60)
+/* GICv2, an SGI: its sender (GICH_LR.CPUID). Bits ICH_LR keeps for the
+ * physical INTID of a hardware interrupt, which an SGI never is. */
+#define MIG_LR_SOURCE_SHIFT 32
+#define MIG_LR_SOURCE_MASK 7UL
 #define MIG_LR_STATE_SHIFT 62
 #define MIG_LR_KNOWN (MIG_LR_VINTID_MASK | (MIG_LR_PRIO_MASK << MIG_LR_PRIO_SHIFT) | \
 		      MIG_LR_GROUP | (3UL << MIG_LR_STATE_SHIFT))
@@ -65,6 +69,26 @@ static uint8_t live_flags(const struct vcpu *v, uint32_t intid)
 			flags |= SHYPER_MIG_IRQ_ACTIVE;
 	}
 	return flags;
+}
+
+/* GICv2: the senders of pending SGI @sgi, in the pending set or in a list
+ * register; 0 on GICv3 (SGIs have no sender there). */
+static uint64_t sgi_senders(struct vcpu *v, uint32_t sgi)
+{
+	const uint8_t *src = vgic_sgi_sources(v);
+	uint64_t senders;
+
+	if (!src)
+		return 0;
+	senders = src[sgi];
+	for (unsigned n = 0; has_ctx(v) && n < vgic_hw_nr_lrs() && n < VCPU_CTX_MAX_LRS; n++) {
+		struct lr lr;
+
+		vgic_hw_decode_lr(v->ctx.lr[n], &lr);
+		if (lr.vintid == sgi && (lr.state == LR_PENDING || lr.state == LR_PENDING_ACTIVE))
+			senders |= 1UL << lr.source;
+	}
+	return senders;
 }
 
 static struct shyper_mig_irq irq_out(const struct vgic_dist *d, const struct vgic_irq *irq,
@@ -128,7 +152,8 @@ int vgic_state_save_cpu(struct vcpu *vcpu, struct mstream_writer *w)
 			continue;
 		active[hdr.nr_lrs++] = lr.vintid | ((uint64_t)lr.prio << MIG_LR_PRIO_SHIFT) |
 				       (lr.group1 ? MIG_LR_GROUP : 0) |
-				       ((uint64_t)lr.state << MIG_LR_STATE_SHIFT);
+				       ((uint64_t)lr.state << MIG_LR_STATE_SHIFT) |
+				       ((uint64_t)lr.source << MIG_LR_SOURCE_SHIFT);
 	}
 	mstream_begin_section(w, SHYPER_MIG_SEC_VGIC_CPU, SHYPER_MIG_VGIC_CPU_VERSION, vcpu->id);
 	mstream_append(w, &hdr, sizeof(hdr));
@@ -136,6 +161,8 @@ int vgic_state_save_cpu(struct vcpu *vcpu, struct mstream_writer *w)
 		struct shyper_mig_irq out = irq_out(d, &vcpu->vgic.priv[intid],
 						    live_flags(vcpu, intid), false);
 
+		if (intid < GIC_NR_SGIS && (out.flags & SHYPER_MIG_IRQ_PENDING))
+			out.target = sgi_senders(vcpu, intid);
 		mstream_append(w, &out, sizeof(out));
 	}
 	mstream_append(w, active, hdr.nr_lrs * sizeof(uint64_t));
@@ -174,8 +201,10 @@ static int irq_in(const struct vgic_dist *d, struct vgic_irq *irq, uint32_t inti
 			     in->target);
 		return -SHYPER_EINVAL;
 	}
-	if (!spi && in->target) {
-		fmt_snprintf(why, why_size, "interrupt %u: SGI sources are not carried", intid);
+	if (!spi && in->target &&
+	    (d->version != 2 || intid >= GIC_NR_SGIS || (in->target & ~GICV2_TARGETS_MASK))) {
+		fmt_snprintf(why, why_size, "interrupt %u: senders 0x%lx (only a GICv2 SGI has "
+			     "them, one bit per CPU)", intid, in->target);
 		return -SHYPER_EINVAL;
 	}
 	irq->prio = in->priority;
@@ -235,7 +264,12 @@ static int lr_in(struct vcpu *vcpu, uint64_t raw, uint64_t *out, char *why, size
 	bool defer = vgic_hw_deactivates_on_eoi();
 	struct lr lr;
 
-	if ((raw & ~MIG_LR_KNOWN) || !irq ||
+	uint64_t known = MIG_LR_KNOWN;
+
+	/* A GICv2 SGI carries its sender. */
+	if (vm->vgic.version == 2 && intid < GIC_NR_SGIS)
+		known |= MIG_LR_SOURCE_MASK << MIG_LR_SOURCE_SHIFT;
+	if ((raw & ~known) || !irq ||
 	    (state != LR_ACTIVE && state != LR_PENDING_ACTIVE)) {
 		fmt_snprintf(why, why_size, "list register 0x%lx: not an active interrupt "
 			     "of this VM in the ICH_LR layout", raw);
@@ -249,6 +283,7 @@ static int lr_in(struct vcpu *vcpu, uint64_t raw, uint64_t *out, char *why, size
 		.eoi = irq->hw && defer,
 		.group1 = vm->vgic.version == 3,
 		.state = state,
+		.source = (uint8_t)((raw >> MIG_LR_SOURCE_SHIFT) & MIG_LR_SOURCE_MASK),
 	};
 	/* A hardware interrupt active in the guest is active at the GIC too
 	 * (the virtual timer's, on the vCPU's core: set at its switch-in). */
@@ -291,8 +326,12 @@ int vgic_state_load_cpu(struct vcpu *vcpu, const struct mstream_vgic_cpu_view *v
 		ret = irq_in(d, &vcpu->vgic.priv[intid], intid, &in, false, why, why_size);
 		if (ret)
 			return ret;
-		if (in.flags & SHYPER_MIG_IRQ_PENDING)
-			set_pending(vcpu, intid);
+		if (!(in.flags & SHYPER_MIG_IRQ_PENDING))
+			continue;
+		set_pending(vcpu, intid);
+		/* A stream without senders (an older one): as from CPU 0. */
+		if (intid < GIC_NR_SGIS && vgic_sgi_sources(vcpu))
+			vgic_sgi_sources(vcpu)[intid] = in.target ? (uint8_t)in.target : 1;
 	}
 	vcpu->ctx.vtimer_active = false;
 	vcpu->ctx.ptimer_active = false;

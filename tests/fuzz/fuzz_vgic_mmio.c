@@ -83,6 +83,22 @@ void vgic_inject(struct vcpu *vcpu, uint32_t intid)
 	vcpu->vgic.pending[intid / 64] |= 1UL << (intid % 64);
 }
 
+void vgic_inject_sgi(struct vcpu *vcpu, uint32_t sgi, unsigned source)
+{
+	if (sgi >= 16 || source >= cur_vm->nr_vcpus)
+		abort();
+	vgic_inject(vcpu, sgi);
+}
+
+void vgic_unpend(struct vcpu *vcpu, uint32_t intid)
+{
+	check_vcpu(vcpu);
+	if (intid >= cur_vm->vgic.nr_irqs)
+		abort();
+	calls++;
+	vcpu->vgic.pending[intid / 64] &= ~(1UL << (intid % 64));
+}
+
 void vgic_irq_enable_changed(struct vm *vm, struct vcpu *vcpu, uint32_t intid)
 {
 	if (vm != cur_vm || !vgic_get_irq(vm, vcpu, intid))

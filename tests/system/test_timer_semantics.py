@@ -1,5 +1,6 @@
 """The virtual timer and the EL1 physical timer as a guest relies on them
-(guests/baremetal/timer-check.c), on GICv3 and GICv2: each interrupts once
+(guests/baremetal/timer-check.c), and SGIs between vCPUs
+(guests/baremetal/sgi-check.c), on GICv3 and GICv2: each interrupts once
 unmasked, a timer disabled or masked before its pending interrupt was taken
 interrupts no more (a level interrupt whose line fell is withdrawn, as a GIC
 does), it fires again afterwards, and TVAL sets a deadline relative to its
@@ -33,6 +34,28 @@ def test_virtual_timer_semantics(qemu, tmp_path, gic):
             assert f"timer-check: {timer} {check} ok" in log, log
     assert (passed, failed) == (10, 0), log
     assert vm_list(child)[vm]["state"] == "stopped"
+
+
+@pytest.mark.parametrize("gic", [2, 3])
+def test_sgis_between_vcpus(qemu, tmp_path, gic):
+    """sgi-check (guests/baremetal/sgi-check.c): SGIs from the other vCPU,
+    from itself, and from both at once. On GICv2 the acknowledge names the
+    sender (GICC_IAR.CPUID), and the same SGI from two senders is two
+    interrupts; before, every SGI read as from CPU 0 and the two merged."""
+    child = boot_mvm_with_disk(qemu, tmp_path, gic=gic)
+    vm = configure(child, f"{GUESTS}/sgi-check.json")
+    child.sendline(f"shyper vm boot {vm} >/dev/null && sleep 3")
+    expect(child, rf"\[vm{vm}\] sgi-check: (\d+) passed, (\d+) failed", "the verdict",
+           timeout=60)
+    passed, failed = (int(x) for x in child.match.groups())
+    log = child.before
+    expect(child, rf"vm{vm} \(sgi-check\): PSCI SYSTEM_OFF", "SYSTEM_OFF")
+    child.sendline("")
+    expect(child, PROMPT, "the MVM prompt")
+    assert f"sgi-check: GICv{gic}" in log, log
+    for check in ("from other", "from self", "two senders"):
+        assert f"sgi-check: {check} ok" in log, log
+    assert (passed, failed) == (3, 0), log
 
 
 def wait_stopped(child, vm, seconds):

@@ -95,6 +95,21 @@ void vgic_inject(struct vcpu *vcpu, uint32_t intid)
 		vcpu->vgic.pending[intid / 64] |= 1UL << (intid % 64);
 }
 
+/* seen: the sender (GICv2 SGIs, whose GICC_IAR names it). */
+void vgic_inject_sgi(struct vcpu *vcpu, uint32_t sgi, unsigned source)
+{
+	assert_true(sgi < 16);
+	vgic_inject(vcpu, sgi);
+	injects[nr_injects - 1].seen = (int)source;
+}
+
+void vgic_unpend(struct vcpu *vcpu, uint32_t intid)
+{
+	assert_non_null(vcpu);
+	if (intid < VGIC_MAX_IRQS)
+		vcpu->vgic.pending[intid / 64] &= ~(1UL << (intid % 64));
+}
+
 void vgic_irq_enable_changed(struct vm *vm, struct vcpu *vcpu, uint32_t intid)
 {
 	struct vgic_irq *irq = vgic_get_irq(vm, vcpu, intid);
@@ -811,6 +826,9 @@ static void test_sgir_v2(void **state)
 	assert_int_equal(nr_injects, 2);
 	assert_call(&injects[0], 1, 3);
 	assert_call(&injects[1], 3, 3);
+	/* Each from the writer: its GICC_IAR.CPUID. */
+	assert_int_equal(injects[0].seen, 1);
+	assert_int_equal(injects[1].seen, 1);
 	assert_true(pending(vm, 3, 3));
 	assert_false(pending(vm, 0, 3));
 
@@ -821,12 +839,14 @@ static void test_sgir_v2(void **state)
 	assert_call(&injects[0], 0, 7);
 	assert_call(&injects[1], 1, 7);
 	assert_call(&injects[2], 3, 7);
+	assert_int_equal(injects[2].seen, 2);
 
 	/* Filter 2: the sender only, whatever the list says. */
 	reset_calls();
 	dwrite(vm, 3, GICD_SGIR, 4, (2U << 24) | (0x01U << 16) | 15);
 	assert_int_equal(nr_injects, 1);
 	assert_call(&injects[0], 3, 15);
+	assert_int_equal(injects[0].seen, 3);
 
 	/* Filter 3 is reserved; an empty list or absent vCPUs reach nobody. */
 	reset_calls();

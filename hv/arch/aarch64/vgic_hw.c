@@ -28,6 +28,9 @@
 #define GICH_LR0 0x100
 #define GICH_LR_VID_MASK 0x3ffU
 #define GICH_LR_PID_SHIFT 10
+#define GICH_LR_CPUID_SHIFT 10 /* with HW clear, an SGI: its source CPU */
+#define GICH_LR_CPUID_MASK 7U
+#define GICV2_NR_SGIS 16
 #define GICH_LR_EOI (1U << 19) /* with HW clear: maintenance on EOI */
 #define GICH_LR_PRIO_SHIFT 23 /* 5 bits: the top of the 8-bit priority */
 #define GICH_LR_STATE_SHIFT 28
@@ -124,6 +127,9 @@ uint64_t vgic_hw_encode_lr(const struct lr *lr)
 						   << GICH_LR_PID_SHIFT);
 			else if (lr->eoi)
 				v |= GICH_LR_EOI;
+			if (!lr->hw && lr->vintid < GICV2_NR_SGIS)
+				v |= (uint32_t)(lr->source & GICH_LR_CPUID_MASK)
+				     << GICH_LR_CPUID_SHIFT;
 		}
 		return v;
 	}
@@ -149,6 +155,7 @@ void vgic_hw_decode_lr(uint64_t raw, struct lr *lr)
 		lr->vintid = v & ICH_LR_VINTID_MASK;
 		lr->hw = v & ICH_LR_HW;
 		lr->eoi = false; /* never used on GICv3 */
+		lr->source = 0;
 		lr->pintid = lr->hw ? (v >> ICH_LR_PINTID_SHIFT) & ICH_LR_PINTID_MASK : 0;
 		lr->prio = (v >> ICH_LR_PRIO_SHIFT) & 0xff;
 		lr->group1 = v & ICH_LR_GROUP;
@@ -161,6 +168,8 @@ void vgic_hw_decode_lr(uint64_t raw, struct lr *lr)
 		lr->eoi = !lr->hw && (v & GICH_LR_EOI);
 		lr->pintid = lr->hw ? (v >> GICH_LR_PID_SHIFT) & GICH_LR_VID_MASK :
 			     lr->eoi ? lr->vintid : 0;
+		lr->source = !lr->hw && lr->vintid < GICV2_NR_SGIS ?
+				     (v >> GICH_LR_CPUID_SHIFT) & GICH_LR_CPUID_MASK : 0;
 		lr->prio = ((v >> GICH_LR_PRIO_SHIFT) & 0x1f) << 3;
 		lr->group1 = v & GICH_LR_GRP1;
 		lr->state = (enum lr_state)((v >> GICH_LR_STATE_SHIFT) & 3);

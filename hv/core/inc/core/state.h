@@ -68,9 +68,11 @@ struct hv_state_v3 {
 };
 
 /* Added by layout 4: the SMMU, the board's PCIe host bridge and each VM's
- * DMA streams (core/iommu.h). */
+ * DMA streams (core/iommu.h); on GICv2, which vCPUs each vCPU's pending
+ * SGIs come from (dev/vgic.c). */
 struct hv_state_v4 {
 	struct iommu_state iommu;
+	uint8_t sgi_sources[HV_MAX_VMS][VM_MAX_VCPUS][GIC_NR_SGIS];
 };
 
 struct hv_state {

@@ -61,6 +61,16 @@ uint64_t vgic_gicd_size(const struct vm *vm);
 /* Makes `intid` pending for `vcpu`; it reaches a list register when the
  * vCPU next enters the guest (its core is kicked if it is another one). */
 void vgic_inject(struct vcpu *vcpu, uint32_t intid);
+/* GICv2: SGI @sgi from vCPU @source of the same VM. The guest's GICC_IAR
+ * names the sender, and SGIs from different senders are distinct pending
+ * interrupts, each acknowledged on its own. On GICv3 the same as
+ * vgic_inject(). */
+void vgic_inject_sgi(struct vcpu *vcpu, uint32_t sgi, unsigned source);
+/* GICv2: the senders of each pending SGI of @vcpu, a bit per vCPU; NULL
+ * on GICv3 and in an image of an older state layout (every SGI from 0). */
+uint8_t *vgic_sgi_sources(struct vcpu *vcpu);
+/* No longer pending (a write of GICD_ICPENDR), from any sender. */
+void vgic_unpend(struct vcpu *vcpu, uint32_t intid);
 /* Forgets the vCPU's pending interrupts, ending the hardware ones taken
  * for it (private ones only if it is on this core). */
 void vgic_drop_pending(struct vcpu *vcpu, bool private_too);

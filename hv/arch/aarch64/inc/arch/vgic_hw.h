@@ -29,6 +29,9 @@ struct lr {
 	bool eoi;
 	bool group1;
 	enum lr_state state;
+	/* GICv2, an SGI: the vCPU that sent it (GICH_LR.CPUID, what the
+	 * guest's GICC_IAR reports); 0 otherwise. */
+	uint8_t source;
 };
 
 /* Per core: finds the interface and clears every list register. */
