@@ -118,10 +118,22 @@ enum fault_kind {
 	FAULT_EXEC_DATA,  /* run an instruction stored on the stack (W^X) */
 	FAULT_STACK,	  /* overrun a local array (stack protector) */
 	FAULT_UBSAN,	  /* a signed overflow (UBSan, build/hv-ubsan only) */
+	FAULT_OVERFLOW,	  /* recurse until the stack runs into its guard page */
 };
 
 static const char *const fault_names[] = { "unmapped", "write-text", "exec-data", "stack",
-					   "ubsan" };
+					   "ubsan", "overflow" };
+
+/* Half a KiB of stack per level, never a tail call. */
+static unsigned __attribute__((noinline)) recurse(unsigned n)
+{
+	volatile char pad[512];
+
+	pad[0] = (char)n;
+	if (!n)
+		return 0;
+	return recurse(n - 1) + (unsigned)pad[0];
+}
 
 /* Writes @n bytes into a 16-byte array: past its end when n > 16. */
 static void __attribute__((noinline)) overrun_local(volatile size_t n)
@@ -169,6 +181,11 @@ static void fault_here(void *arg)
 		log_err("fault: the overflow to %d went unnoticed: not a UBSan build", sum);
 		return;
 	}
+	if (kind == FAULT_OVERFLOW) {
+		log_info("recursing 1000 levels of 512 bytes: more than the stack holds");
+		log_err("fault: the recursion returned %u: no stack guard", recurse(1000));
+		return;
+	}
 	log_info("provoking a data abort at 0x%lx", UNMAPPED_VA);
 	(void)*(volatile uint64_t *)UNMAPPED_VA;
 }
@@ -186,7 +203,7 @@ static int cmd_fault(int argc, char **argv)
 	}
 	if (argc < 2 || argc > 3 || parse_uint(argv[1], &id) || id >= hv.nr_cpus ||
 	    kind == sizeof(fault_names) / sizeof(fault_names[0])) {
-		con_printf("usage: fault <cpu> [unmapped|write-text|exec-data|stack|ubsan], cpu from 1 to %u\n",
+		con_printf("usage: fault <cpu> [unmapped|write-text|exec-data|stack|ubsan|overflow], cpu from 1 to %u\n",
 			   hv.nr_cpus - 1);
 		return -1;
 	}
@@ -240,7 +257,7 @@ static const struct command commands[] = {
 	{ "ipi", "", "IPI round trip between every pair of cores", cmd_ipi },
 	{ "timer", "", "EL2 timer interrupt on every core", cmd_timer },
 	{ "mem", "", "free frames and heap", cmd_mem },
-	{ "fault", "<cpu> [kind]", "make a core fault (panic path; kinds: unmapped, write-text, exec-data, stack, ubsan)",
+	{ "fault", "<cpu> [kind]", "make a core fault (panic path; kinds: unmapped, write-text, exec-data, stack, ubsan, overflow)",
 	  cmd_fault },
 	{ "loglevel", "[0-3]", "show or set the console log level", cmd_loglevel },
 	{ "poweroff", "", "power the board off", cmd_poweroff },

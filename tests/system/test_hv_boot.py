@@ -129,6 +129,21 @@ def test_stack_smash_stops_the_core(qemu, gic):
     assert "6/6 round trips between online cores ok" in run(child, "ipi")
 
 
+@pytest.mark.parametrize("gic", [2, 3])
+def test_stack_overflow_stops_the_core(qemu, gic):
+    """Each core's stack has an unmapped guard page below it: a core that
+    runs into it switches to a stack of its own for the report and stops;
+    before, it went on writing below its stack (into the next core's)."""
+    child = boot_to_shell(qemu, gic)
+    out = run(child, "fault 2 overflow")
+    assert "no stack guard" not in out, out
+    assert re.search(r"\[cpu2\] error: PANIC: hypervisor stack overflow: this core's stack "
+                     r"ran into its guard page", out), out
+    assert "translation fault at level 3, write" in out, out
+    assert "cpu2 halted; the other cores keep running" in out
+    assert "6/6 round trips between online cores ok" in run(child, "ipi")
+
+
 def test_ubsan_build_stops_undefined_behaviour(qemu):
     """The UBSan build (trap mode, build/hv-ubsan) turns a signed overflow
     into a report that names it; the image the tests normally run lets it

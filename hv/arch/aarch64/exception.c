@@ -49,8 +49,8 @@ static bool on_stack(uint64_t fp, uint64_t lo, uint64_t hi)
 static void backtrace(const struct trap_frame *frame)
 {
 	unsigned id = this_cpu_id();
-	uint64_t lo = (uint64_t)hv_stacks + (uint64_t)id * HV_STACK_SIZE;
-	uint64_t hi = lo + HV_STACK_SIZE;
+	uint64_t lo = (uint64_t)hv_stacks + (uint64_t)id * HV_STACK_SIZE + HV_STACK_GUARD;
+	uint64_t hi = lo + HV_STACK_SIZE - HV_STACK_GUARD;
 	uint64_t fp = frame->x[29];
 
 	log_panic("backtrace: pc 0x%lx lr 0x%lx", frame->elr, frame->x[30]);
@@ -108,6 +108,14 @@ void panic_frame(const struct trap_frame *frame, const char *why)
 	dsb(sy);
 	log_panic("cpu%u halted; the other cores keep running", cpu->id);
 	halt();
+}
+
+/* vectors.S: the hypervisor's stack ran into its guard page; @frame is on
+ * the core's overflow stack. */
+void hv_stack_overflow(struct trap_frame *frame)
+{
+	panic_frame(frame, "hypervisor stack overflow: this core's stack ran into its guard "
+			   "page");
 }
 
 void exception_handle(struct trap_frame *frame, uint64_t kind)

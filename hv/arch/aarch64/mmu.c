@@ -11,7 +11,9 @@
  * This code runs with the MMU off, when every data access is Device memory:
  * the hypervisor is built with -mstrict-align so no access here is unaligned.
  */
+#include <arch/asm.h>
 #include <arch/boot_map.h>
+#include <arch/cpu.h>
 #include <arch/mmu.h>
 #include <arch/sysreg.h>
 #include <plat/platform.h>
@@ -99,6 +101,14 @@ void mmu_build_boot_tables(uint64_t dtb_pa)
 	(void)boot_map_pages(&m, text, ro - text, NORMAL_RX);
 	(void)boot_map_pages(&m, ro, rw - ro, NORMAL_RO);
 	(void)boot_map_pages(&m, rw, end - rw, NORMAL_RW);
+	/* Each core's stack guard page (arch/asm.h). */
+	for (unsigned c = 0; c < HV_MAX_CPUS; c++) {
+		uint64_t *d = boot_map_entry(boot_l1_table,
+					     (uint64_t)hv_stacks + (uint64_t)c * HV_STACK_SIZE);
+
+		if (d)
+			*d = 0;
+	}
 	dsb(sy);
 }
 

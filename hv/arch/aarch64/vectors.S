@@ -64,6 +64,34 @@
 	b	exception_entry
 .endm
 
+/*
+ * The hypervisor's own exceptions: first whether the frame would land in
+ * this core's stack guard page (the slots are aligned to HV_STACK_SIZE, so
+ * the page is where SP's bits below that size are under HV_STACK_GUARD).
+ * No register is free yet: x0 and SP trade values to test without memory.
+ * The rest is out of line: an entry holds 32 instructions.
+ */
+.macro vector_hv kind, name
+	.balign 0x80
+	sub	sp, sp, #TF_SIZE
+	add	sp, sp, x0		/* sp = frame + x0 */
+	sub	x0, sp, x0		/* x0 = frame */
+	tst	x0, #(HV_STACK_SIZE - HV_STACK_GUARD)
+	sub	x0, sp, x0		/* x0 = x0 */
+	sub	sp, sp, x0		/* sp = frame */
+	b.eq	hv_stack_overflow_entry
+	add	sp, sp, #TF_SIZE
+	b	hv_entry_\name
+.endm
+
+.macro hv_entry kind, name
+hv_entry_\name:
+	save_frame
+	mov	x0, sp
+	mov	x1, #\kind
+	b	exception_entry
+.endm
+
 	.section .text.vectors, "ax"
 	.balign 0x800
 	.global el2_vectors
@@ -74,10 +102,10 @@ el2_vectors:
 	vector VEC_FROM_CURRENT + VEC_FIQ + 16
 	vector VEC_FROM_CURRENT + VEC_SERROR + 16
 	/* Current EL with SP_EL2: the hypervisor itself. */
-	vector VEC_FROM_CURRENT + VEC_SYNC
-	vector VEC_FROM_CURRENT + VEC_IRQ
-	vector VEC_FROM_CURRENT + VEC_FIQ
-	vector VEC_FROM_CURRENT + VEC_SERROR
+	vector_hv VEC_FROM_CURRENT + VEC_SYNC, sync
+	vector_hv VEC_FROM_CURRENT + VEC_IRQ, irq
+	vector_hv VEC_FROM_CURRENT + VEC_FIQ, fiq
+	vector_hv VEC_FROM_CURRENT + VEC_SERROR, serror
 	/* Lower EL, AArch64: the guests. Their exits go straight to their C
 	 * handlers: they are the hot paths (hypercalls, MMIO, interrupts). */
 	.balign 0x80
@@ -141,6 +169,31 @@ exception_entry:
 	bl	exception_handle
 exception_return:
 	restore_frame_and_eret
+
+	hv_entry VEC_FROM_CURRENT + VEC_SYNC, sync
+	hv_entry VEC_FROM_CURRENT + VEC_IRQ, irq
+	hv_entry VEC_FROM_CURRENT + VEC_FIQ, fiq
+	hv_entry VEC_FROM_CURRENT + VEC_SERROR, serror
+
+/*
+ * A frame would have gone into the guard page: this core's stack is spent.
+ * The report runs on the core's overflow stack, found from where SP is
+ * (its slot index); x0 and x1 are lost to that (ELR, ESR and FAR are not).
+ */
+hv_stack_overflow_entry:
+	adrp	x0, hv_stacks
+	add	x0, x0, :lo12:hv_stacks
+	sub	x0, sp, x0
+	lsr	x0, x0, #15		/* the slot: HV_STACK_SIZE is 2^15 */
+	adrp	x1, hv_overflow_stacks
+	add	x1, x1, :lo12:hv_overflow_stacks
+	add	x0, x0, #1
+	add	x1, x1, x0, lsl #13	/* HV_OVERFLOW_STACK_SIZE is 2^13 */
+	mov	sp, x1
+	save_frame
+	mov	x0, sp
+	bl	hv_stack_overflow
+	b	.
 
 /*
  * vcpu_enter(frame): enter a guest with the registers in `frame`, which sits

@@ -4,7 +4,12 @@
 
 #include <plat/platform.h>
 
-#define HV_STACK_SIZE 0x4000
+/* Each core's stack slot, aligned to its size: its lowest page is a guard
+ * (unmapped), so 28 KiB are usable; a core that runs into the guard takes
+ * the fault on its overflow stack (vectors.S) and stops with a report. */
+#define HV_STACK_SIZE 0x8000
+#define HV_STACK_GUARD 0x1000
+#define HV_OVERFLOW_STACK_SIZE 0x2000
 #define HV_MAX_CPUS 8
 
 /* arm64 Image header: load 512 KiB into a 2 MiB aligned RAM base. */
