@@ -244,7 +244,10 @@ static int cfg_add_pt_region(struct vm *vm, uint64_t pa, uint64_t ipa, uint64_t 
 	}
 	if (cfg->nr_pt == VM_MAX_PASSTHROUGH)
 		return -SHYPER_ENOSPC;
-	if (len && pa + len > pa && pt_region_taken(vm, pa, len)) {
+	/* Malformed first: an owner is only looked for over a valid range. */
+	if (!len || ((pa | ipa | len) & (FRAME_SIZE - 1)) || pa + len < pa)
+		return -SHYPER_EINVAL;
+	if (pt_region_taken(vm, pa, len)) {
 		log_warn("vm%u config: passthrough 0x%lx+0x%lx: another VM has it", vm->id, pa,
 			 len);
 		return -SHYPER_EBUSY;

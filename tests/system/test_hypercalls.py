@@ -9,6 +9,7 @@ from conftest import sh
 from test_guests import boot_mvm_with_disk, free_memory, vm_list
 
 EPERM, ENOENT, EFAULT, EBUSY, EEXIST, EINVAL, ENOMEM, ENOSYS = 1, 2, 14, 16, 17, 22, 12, 38
+ENODEV = 19
 ENOTSUP = 95
 
 SYS_INFO, SYS_NOTIFY = 0xc6000001, 0xc6000004
@@ -85,6 +86,7 @@ def test_garbage_to_every_management_call(mvm):
         ((CFG_ADD_PT_REGION, vm, 0x50000000, 0x10000000, 0x1000), EPERM),  # the MVM's RAM
         ((CFG_ADD_PT_REGION, vm, 0x08000000, 0x08000000, 0x10000), EPERM), # the GIC
         ((CFG_ADD_PT_REGION, vm, 0x09000001, 0x09000000, 0x1000), EINVAL),
+        ((CFG_ADD_PT_REGION, vm, 0x09000000, 0x09000000, 0x1000), EBUSY),  # the MVM's UART
         ((CFG_ADD_PT_IRQ, vm, 33), EBUSY),              # the MVM's UART
         ((CFG_ADD_PT_IRQ, vm, 5), EINVAL),              # an SGI
         ((CFG_ADD_PT_IRQ, vm, 5000), EINVAL),
@@ -93,7 +95,8 @@ def test_garbage_to_every_management_call(mvm):
         ((CFG_UPLOAD, vm, 0, 0, 0, 4096), EINVAL),      # no image declared
         ((CFG_UPLOAD, vm, 7, 0, 0, 4096), EINVAL),
         ((CFG_FINISH, vm), EINVAL),                     # incomplete
-        ((0xc600020a, vm), ENOSYS),
+        ((0xc600020a, vm, 8), ENODEV),                  # CFG_ADD_PT_STREAM: no SMMU here
+        ((0xc600020b, vm), ENOSYS),
     ]:
         assert hvc(child, *args)[0] == -err, [hex(a) for a in args]
 
