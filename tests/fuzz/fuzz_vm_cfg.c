@@ -444,27 +444,11 @@ NO_COVERAGE static void take_snapshot(unsigned id)
 	before.heap = host_heap_used;
 }
 
-NO_COVERAGE static void check_unchanged(unsigned id, unsigned fn, int64_t ret)
+NO_COVERAGE static void check_unchanged(unsigned id)
 {
 	if (id < HV_MAX_VMS) {
 		struct vm *vm = &hv.vms[id];
 		unsigned n = vm->config.nr_vdevs;
-
-		/* The one exception: SET_IMAGE frees the images it replaces
-		 * before it allocates the new ones (so that new ones as large
-		 * fit), and fails for want of frames without any. */
-		if (fn == SHYPER_HVC_FN(SHYPER_CFG_SET_IMAGE) && ret == -SHYPER_ENOMEM) {
-			for (unsigned k = 0; k < 3; k++) {
-				const struct vm_image *img = &before.vm.images[k];
-
-				if (img->store_pa)
-					before.frames -= (img->size + FRAME_SIZE - 1) / FRAME_SIZE;
-				if (vm->images[k].store_pa || vm->images[k].size)
-					abort();
-			}
-			memset(before.vm.images, 0, sizeof(before.vm.images));
-			before.vm.images_set = false;
-		}
 
 		/* A virtio device is written to the next slot before its checks. */
 		if (n < VM_MAX_VDEVS && n == before.vm.config.nr_vdevs)
@@ -666,7 +650,7 @@ static void run_call(struct in *in)
 		if (ret && (ret != -SHYPER_ENOENT && ret != -SHYPER_EPERM))
 			abort();
 		if (ret)
-			check_unchanged(HV_MAX_VMS, 0, ret);
+			check_unchanged(HV_MAX_VMS);
 		else if (hv.vms[vm_id].state != VM_FREE)
 			abort();
 		return;
@@ -708,7 +692,7 @@ static void run_call(struct in *in)
 	if (fn > SHYPER_HVC_FN(SHYPER_CFG_ADD_PT_STREAM) && ret != -SHYPER_ENOSYS)
 		abort();
 	if (ret) {
-		check_unchanged(id, fn, ret);
+		check_unchanged(id);
 	} else if (fn == SHYPER_HVC_FN(SHYPER_CFG_ADD_VM)) {
 		if (!is_live_guest((unsigned)f.x[1]) ||
 		    hv.vms[f.x[1]].state != VM_CONFIGURING || hv.vms[f.x[1]].id != f.x[1])
