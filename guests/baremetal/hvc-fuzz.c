@@ -377,7 +377,7 @@ static void secondary_main(void *arg)
 	 * is off would start it wherever the arguments say. */
 	while (!release)
 		;
-	bm_hvc0(PSCI_BASE64 + PSCI_FN_CPU_OFF);
+	bm_hvc0(PSCI_BASE32 + PSCI_FN_CPU_OFF);
 }
 
 /* ---- set-up and report --------------------------------------------------- */
@@ -572,7 +572,7 @@ static void churn_main(void *arg)
 {
 	(void)arg;
 	__atomic_fetch_add(&churn_starts, 1, __ATOMIC_SEQ_CST);
-	bm_hvc0(PSCI_BASE64 + PSCI_FN_CPU_OFF);
+	bm_hvc0(PSCI_BASE32 + PSCI_FN_CPU_OFF);
 }
 
 static bool vcpu1_off(void)
@@ -644,7 +644,7 @@ int main(void)
 	if (reset_ms) {
 		for (uint64_t end = counter() + counter_freq() / 1000 * reset_ms; counter() < end;)
 			;
-		bm_hvc0(PSCI_BASE64 + PSCI_FN_SYSTEM_RESET);
+		bm_hvc0(PSCI_BASE32 + PSCI_FN_SYSTEM_RESET);
 	}
 	bm_system_off();
 }
