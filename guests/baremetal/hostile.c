@@ -43,18 +43,14 @@
 #include "bm.h"
 
 #include "fdt.h"
+#include "gic.h"
 
 const char bm_name[] = "hostile";
 
 /* Its configuration (guests/configs/hostile.json): RAM and emulated devices. */
 #define OWN_RAM_BASE 0x80000000UL
 #define OWN_RAM_SIZE 0x00400000UL
-#define GICD_BASE 0x08000000UL
-#define GICD_SIZE 0x10000UL
-#define GICC_BASE 0x08010000UL /* GICv2: the hardware's virtual CPU interface */
 #define GICC_SIZE 0x10000UL
-#define GICR_BASE 0x080a0000UL
-#define GICR_FRAME 0x20000UL
 #define NR_VCPUS 2
 #define UART_SIZE 0x1000UL
 
@@ -62,85 +58,24 @@ const char bm_name[] = "hostile";
 #define RESET_MAGIC 0x7265736574636e74UL
 #define RESET_BOX (OWN_RAM_BASE + OWN_RAM_SIZE - 0x1000UL)
 
-#define GICD_CTLR 0x0000
-#define GICD_SGIR 0x0f00
-#define GICD_ISENABLER 0x0100
-#define GICD_ICENABLER 0x0180
-#define GICD_ICPENDR 0x0280
-#define GICD_ICACTIVER 0x0380
-#define GICD_IPRIORITYR 0x0400
-#define GICR_WAKER 0x0014
-#define GICR_SGI 0x10000UL
-#define GICC_CTLR 0x0000
-#define GICC_PMR 0x0004
-#define GICC_IAR 0x000c
-#define GICC_EOIR 0x0010
-#define IAR_INTID(v) ((v) & 0x3ffU)
-#define SPURIOUS 1023U
-#define VTIMER_PPI 27U
-#define PTIMER_PPI 30U
-
-#define SYSREG_READ(r) ({ uint64_t _v; __asm__ volatile("mrs %0, " r : "=r"(_v)); _v; })
-#define SYSREG_WRITE(r, v) __asm__ volatile("msr " r ", %0" : : "r"((uint64_t)(v)) : "memory")
-#define ISB() __asm__ volatile("isb" ::: "memory")
-#define ICC_PMR_EL1 "S3_0_C4_C6_0"
-#define ICC_IAR1_EL1 "S3_0_C12_C12_0"
-#define ICC_EOIR1_EL1 "S3_0_C12_C12_1"
-#define ICC_SGI1R_EL1 "S3_0_C12_C11_5"
-#define ICC_SGI0R_EL1 "S3_0_C12_C11_7"
-#define ICC_ASGI1R_EL1 "S3_0_C12_C11_6"
-#define ICC_CTLR_EL1 "S3_0_C12_C12_4"
-#define ICC_SRE_EL1 "S3_0_C12_C12_5"
-#define ICC_IGRPEN1_EL1 "S3_0_C12_C12_7"
-
 #define PSCI_CPU_OFF 0x84000002U
 #define PSCI_SYSTEM_RESET 0x84000009U
 #define PSCI_ALREADY_ON (-4L)
 #define PSCI_ON_PENDING (-5L)
 #define AFF_OFF 1
 
-static bool v3;
 static uint64_t budget_ms = 1000;
 static unsigned resets_wanted = 5;
 static const char *chosen = "";
 
 /* ---- small helpers ---- */
 
-static inline uint32_t rd32(uintptr_t a)
-{
-	uint32_t v;
-
-	__asm__ volatile("ldr %w0, [%1]" : "=r"(v) : "r"(a) : "memory");
-	return v;
-}
-
-static inline void wr32(uintptr_t a, uint32_t v)
-{
-	__asm__ volatile("str %w0, [%1]" : : "r"(v), "r"(a) : "memory");
-}
-
-static uint64_t now(void)
-{
-	ISB();
-	return SYSREG_READ("cntvct_el0");
-}
-
-static uint64_t ms_to_ticks(uint64_t ms)
-{
-	return SYSREG_READ("cntfrq_el0") / 1000 * ms;
-}
-
-static unsigned cpu_id(void)
-{
-	return SYSREG_READ("mpidr_el1") & 0xff;
-}
-
 /* xorshift64*, one state per vCPU. */
 static uint64_t rng_state[NR_VCPUS] = { 0x9e3779b97f4a7c15UL, 0xd1b54a32d192ed03UL };
 
 static uint64_t rnd(void)
 {
-	uint64_t *s = &rng_state[cpu_id() & 1];
+	uint64_t *s = &rng_state[bm_cpu() & 1];
 	uint64_t x = *s;
 
 	x ^= x >> 12;
@@ -204,66 +139,29 @@ static bool wanted(const char *attack)
 	return !list || word_in(list, attack);
 }
 
-static void irqs_on(void) { __asm__ volatile("msr daifclr, #2\n isb" ::: "memory"); }
-static void irqs_off(void) { __asm__ volatile("msr daifset, #2\n isb" ::: "memory"); }
-
 /* ---- the GIC, as this guest uses it ---- */
-
-static uintptr_t gicr(unsigned cpu) { return GICR_BASE + cpu * GICR_FRAME; }
-
-/* Where SGI/PPI enables and priorities live for the calling vCPU. */
-static uintptr_t sgi_base(void) { return v3 ? gicr(cpu_id()) + GICR_SGI : GICD_BASE; }
-
-static uint32_t ack(void)
-{
-	return v3 ? (uint32_t)SYSREG_READ(ICC_IAR1_EL1) : rd32(GICC_BASE + GICC_IAR);
-}
-
-static void eoi(uint32_t iar)
-{
-	if (v3)
-		SYSREG_WRITE(ICC_EOIR1_EL1, iar);
-	else
-		wr32(GICC_BASE + GICC_EOIR, iar);
-	ISB();
-}
 
 /* The calling vCPU's interface: SGIs and both timers' PPIs enabled, every
  * one inactive and not pending, priority mask open. */
-static void gic_cpu_setup(void)
+static void cpu_setup(void)
 {
-	uintptr_t b = sgi_base();
+	uintptr_t b = gic_private_base();
 
-	if (v3) {
-		SYSREG_WRITE(ICC_SRE_EL1, SYSREG_READ(ICC_SRE_EL1) | 1);
-		ISB();
-		wr32(gicr(cpu_id()) + GICR_WAKER, 0);
-		wr32(b + 0x0080, ~0U); /* IGROUPR0: group 1 */
-	}
+	gic_cpu_setup();
+	if (gic_v3)
+		wr32(b + GICD_IGROUPR, ~0U); /* group 1 */
 	wr32(b + GICD_ICENABLER, ~0U);
 	wr32(b + GICD_ICPENDR, ~0U);
 	wr32(b + GICD_ICACTIVER, ~0U);
 	for (unsigned i = 0; i < 32; i += 4)
 		wr32(b + GICD_IPRIORITYR + i, 0x80808080U);
 	wr32(b + GICD_ISENABLER, 0xffffU | 1U << VTIMER_PPI | 1U << PTIMER_PPI);
-	if (v3) {
-		SYSREG_WRITE(ICC_PMR_EL1, 0xff);
-		SYSREG_WRITE(ICC_CTLR_EL1, 0);
-		SYSREG_WRITE(ICC_IGRPEN1_EL1, 1);
-	} else {
-		wr32(GICC_BASE + GICC_PMR, 0xff);
-		wr32(GICC_BASE + GICC_CTLR, 1);
-	}
-	ISB();
 }
 
-static void gic_setup(void)
+static void setup(void)
 {
-	if (v3)
-		wr32(GICD_BASE + GICD_CTLR, 0x12); /* ARE, EnableGrp1 */
-	else
-		wr32(GICD_BASE + GICD_CTLR, 1);
-	gic_cpu_setup();
+	gic_setup();
+	cpu_setup();
 }
 
 /* Acknowledges and ends whatever is pending for the calling vCPU. */
@@ -272,11 +170,11 @@ static unsigned drain(void)
 	unsigned n = 0;
 
 	for (unsigned i = 0; i < 4096; i++) {
-		uint32_t iar = ack();
+		uint32_t iar = gic_ack();
 
 		if (IAR_INTID(iar) >= 1020)
 			break;
-		eoi(iar);
+		gic_eoi(iar);
 		n++;
 	}
 	return n;
@@ -285,15 +183,15 @@ static unsigned drain(void)
 /* SGI @sgi from the calling vCPU, in one of the forms a guest can write. */
 static void send_sgi(unsigned form, unsigned sgi, uint64_t r)
 {
-	unsigned other = cpu_id() ^ 1;
+	unsigned other = bm_cpu() ^ 1;
 
 	sgi &= 15;
-	if (v3) {
+	if (gic_v3) {
 		uint64_t v = (uint64_t)sgi << 24;
 
 		switch (form % 7) {
 		case 0: v |= 1UL << other; break;
-		case 1: v |= 1UL << cpu_id(); break;
+		case 1: v |= 1UL << bm_cpu(); break;
 		case 2: v |= 1UL << 40; break;			/* IRM: every other PE */
 		case 3: v |= 0xfffcUL; break;			/* vCPUs 2..15: none */
 		case 4: v |= (r & 0xffff) | (r & 0xff0000UL) | (r & 0xff00ff00000000UL); break;
@@ -307,7 +205,7 @@ static void send_sgi(unsigned form, unsigned sgi, uint64_t r)
 
 		switch (form % 6) {
 		case 0: v |= 1U << (16 + other); break;
-		case 1: v |= 1U << (16 + cpu_id()); break;
+		case 1: v |= 1U << (16 + bm_cpu()); break;
 		case 2: v |= 1U << 24; break;			/* every other CPU */
 		case 3: v |= 2U << 24; break;			/* self */
 		case 4: v |= 0xfcU << 16; break;		/* CPUs 2..7: none */
@@ -345,7 +243,7 @@ static void counters_clear(void)
 
 static void rearm_timers(unsigned intid)
 {
-	uint64_t t = now() + (rnd() & 0x3f);
+	uint64_t t = bm_now() + (rnd() & 0x3f);
 
 	if (intid == VTIMER_PPI) {
 		SYSREG_WRITE("cntv_cval_el0", t);
@@ -366,26 +264,26 @@ static void mask_on_return(void)
 
 static void on_irq(void)
 {
-	unsigned c = cpu_id() & 1;
+	unsigned c = bm_cpu() & 1;
 	uint32_t iar;
 	unsigned id;
 	uint64_t t;
 
 	if (irq_mode == IRQ_NOACK) {
-		t = now();
+		t = bm_now();
 		if (t < noack_half) {
 			taken[c]++; /* not acknowledged: taken again at once */
-			if (now() >= noack_half)
+			if (bm_now() >= noack_half)
 				mask_on_return();
 		} else {
-			if (IAR_INTID(ack()) < 1020)
+			if (IAR_INTID(gic_ack()) < 1020)
 				acked[c]++; /* and never ended */
 			if (t >= noack_end)
 				mask_on_return();
 		}
 		return;
 	}
-	iar = ack();
+	iar = gic_ack();
 	id = IAR_INTID(iar);
 	if (id >= 1020)
 		return;
@@ -406,44 +304,44 @@ static void on_irq(void)
 			ISB();
 		}
 	}
-	eoi(iar);
+	gic_eoi(iar);
 }
 
 static void sgi_flood(void)
 {
-	unsigned c = cpu_id() & 1;
+	unsigned c = bm_cpu() & 1;
 
 	irq_mode = IRQ_ACK;
-	irqs_on();
-	for (uint64_t i = 0; now() < deadline; i++) {
+	bm_irqs_on();
+	for (uint64_t i = 0; bm_now() < deadline; i++) {
 		send_sgi((unsigned)(i >> 4), (unsigned)i, rnd());
 		sent[c]++;
 	}
-	irqs_off();
+	bm_irqs_off();
 	taken[c] += drain();
 }
 
 static void wfx_storm(void)
 {
-	unsigned c = cpu_id() & 1;
+	unsigned c = bm_cpu() & 1;
 
-	irqs_off();
+	bm_irqs_off();
 	if (c == 0) {
 		/* The virtual timer's interrupt pending for good: WFI never waits. */
 		SYSREG_WRITE("cntv_cval_el0", 0);
 		SYSREG_WRITE("cntv_ctl_el0", 1);
 		ISB();
-		while (now() < deadline) {
+		while (bm_now() < deadline) {
 			__asm__ volatile("wfi\n sev" ::: "memory");
 			ops[c]++;
 		}
 		SYSREG_WRITE("cntv_ctl_el0", 0);
 		ISB();
 		/* Until vCPU 1 is out of its WFE. */
-		while (order_done != ORDER_WFX && now() < deadline + ms_to_ticks(2000))
+		while (order_done != ORDER_WFX && bm_now() < deadline + bm_ms_to_ticks(2000))
 			__asm__ volatile("sev" ::: "memory");
 	} else {
-		while (now() < deadline) {
+		while (bm_now() < deadline) {
 			__asm__ volatile("sevl\n wfe\n wfe" ::: "memory");
 			ops[c]++;
 		}
@@ -454,7 +352,7 @@ static void wfx_storm(void)
 /* One random timer register write; every 16th arms both to fire at once. */
 static void timer_poke(uint64_t r)
 {
-	uint64_t t = now();
+	uint64_t t = bm_now();
 
 	switch (r % 9) {
 	case 0: SYSREG_WRITE("cntv_tval_el0", r >> 32); break;
@@ -472,18 +370,18 @@ static void timer_poke(uint64_t r)
 
 static void timer_storm(void)
 {
-	unsigned c = cpu_id() & 1;
+	unsigned c = bm_cpu() & 1;
 
 	irq_mode = IRQ_ACK;
 	rearm = true;
 	rearm_timers(VTIMER_PPI);
 	rearm_timers(PTIMER_PPI);
-	irqs_on();
-	while (now() < deadline) {
+	bm_irqs_on();
+	while (bm_now() < deadline) {
 		timer_poke(rnd());
 		ops[c]++;
 	}
-	irqs_off();
+	bm_irqs_off();
 	rearm = false;
 	SYSREG_WRITE("cntv_ctl_el0", 0);
 	SYSREG_WRITE("cntp_ctl_el0", 0);
@@ -494,7 +392,7 @@ static void timer_storm(void)
 /* Never acknowledged, then acknowledged and never ended (on_irq). */
 static void noack_storm(void)
 {
-	unsigned c = cpu_id() & 1;
+	unsigned c = bm_cpu() & 1;
 
 	for (unsigned sgi = 0; sgi < 16; sgi++)
 		send_sgi(1, sgi, 0);
@@ -503,22 +401,22 @@ static void noack_storm(void)
 	SYSREG_WRITE("cntp_cval_el0", 0);
 	SYSREG_WRITE("cntp_ctl_el0", 1);
 	ISB();
-	irqs_on(); /* the handler masks them again at noack_half */
-	while (now() < noack_half)
+	bm_irqs_on(); /* the handler masks them again at noack_half */
+	while (bm_now() < noack_half)
 		ops[c]++;
-	irqs_on();
-	while (now() < noack_end) {
+	bm_irqs_on();
+	while (bm_now() < noack_end) {
 		send_sgi(0, (unsigned)ops[c], 0);
 		ops[c]++;
 	}
-	irqs_off();
+	bm_irqs_off();
 	/* Left as it is: interrupts active and never ended, timers firing. */
 }
 
 static void secondary(void *arg)
 {
 	(void)arg;
-	gic_cpu_setup();
+	cpu_setup();
 	bm_irq_handler = on_irq;
 	for (;;) {
 		unsigned o = order;
@@ -530,7 +428,7 @@ static void secondary(void *arg)
 		case ORDER_WFX: wfx_storm(); break;
 		case ORDER_TIMER: timer_storm(); break;
 		case ORDER_NOACK: noack_storm(); break;
-		case ORDER_GIC: gic_cpu_setup(); break;
+		case ORDER_GIC: cpu_setup(); break;
 		case ORDER_FLOOD:
 			while (order == ORDER_FLOOD)
 				send_sgi(0, 1, 0);
@@ -569,12 +467,12 @@ static bool together(enum order o, void (*fn)(void))
 	uint64_t give_up;
 
 	counters_clear();
-	deadline = now() + ms_to_ticks(budget_ms);
-	give_up = deadline + ms_to_ticks(5000);
+	deadline = bm_now() + bm_ms_to_ticks(budget_ms);
+	give_up = deadline + bm_ms_to_ticks(5000);
 	order_done = ORDER_NONE;
 	order = o;
 	fn();
-	while (order_done != o && now() < give_up)
+	while (order_done != o && bm_now() < give_up)
 		;
 	return order_done == o;
 }
@@ -582,7 +480,7 @@ static bool together(enum order o, void (*fn)(void))
 /* After the register sweeps: a GIC both vCPUs can use again. */
 static void gic_again(void)
 {
-	gic_setup();
+	setup();
 	together(ORDER_GIC, drain_none);
 }
 
@@ -657,12 +555,14 @@ static void attack_psci(void)
 
 	begin("psci");
 	counters_clear();
-	/* CPU_ON: only 0.0.0.0 and 0.0.0.1 exist, both on. */
+	/* CPU_ON: only 0.0.0.0 and 0.0.0.1 exist, both on (or 1 about to be). */
 	for (uint64_t aff0 = 0; aff0 < 256; aff0++) {
 		int64_t r = bm_cpu_on(aff0, &sec);
 		int64_t want = aff0 < NR_VCPUS ? PSCI_ALREADY_ON : PSCI_INVALID_PARAMETERS;
 
 		calls++;
+		if (aff0 == 1 && r == PSCI_ON_PENDING)
+			continue; /* just started, not yet running */
 		if (r != want) {
 			wrong++;
 			bm_printf("%s: CPU_ON 0x%lx returned %ld, not %ld\n", bm_name, aff0, r, want);
@@ -721,14 +621,14 @@ static void attack_psci(void)
 			}
 		}
 	/* vCPU 1 off and on again, as fast as it goes, CPU_ON racing it. */
-	end_t = now() + ms_to_ticks(budget_ms);
-	while (now() < end_t) {
+	end_t = bm_now() + bm_ms_to_ticks(budget_ms);
+	while (bm_now() < end_t) {
 		int64_t r;
 
 		order_done = ORDER_NONE;
 		order = ORDER_OFF;
 		while (bm_hvc(PSCI_AFFINITY_INFO_64, 1, 0, 0, 0, 0, 0).x0 != AFF_OFF &&
-		       now() < end_t + ms_to_ticks(2000))
+		       bm_now() < end_t + bm_ms_to_ticks(2000))
 			;
 		r = bm_cpu_on(1, &sec);
 		calls++;
@@ -788,8 +688,8 @@ static void attack_noack(void)
 	bool both;
 
 	begin("noack");
-	noack_half = now() + ms_to_ticks(budget_ms / 2);
-	noack_end = now() + ms_to_ticks(budget_ms);
+	noack_half = bm_now() + bm_ms_to_ticks(budget_ms / 2);
+	noack_end = bm_now() + bm_ms_to_ticks(budget_ms);
 	irq_mode = IRQ_NOACK;
 	both = together(ORDER_NOACK, noack_storm);
 	irq_mode = IRQ_ACK;
@@ -811,9 +711,9 @@ static unsigned nr_regions(struct region *r)
 	unsigned n = 0;
 
 	r[n++] = (struct region){ GICD_BASE, GICD_SIZE, 0, 0 };
-	if (v3)
+	if (gic_v3)
 		for (unsigned c = 0; c < NR_VCPUS; c++)
-			r[n++] = (struct region){ gicr(c), GICR_FRAME, 0, 0 };
+			r[n++] = (struct region){ gic_rd_base(c), GICR_FRAME, 0, 0 };
 	/* The UART's data register is read, not written: junk on the console
 	 * would be all the test sees. */
 	r[n++] = (struct region){ BM_UART_BASE, UART_SIZE, BM_UART_BASE, BM_UART_BASE + 4 };
@@ -905,7 +805,7 @@ static void semantic(const char *what, bool ok, uint64_t got)
  * and forms it cannot decode (ISV = 0): those come back as aborts. */
 static void decode_checks(void)
 {
-	uintptr_t prio = sgi_base() + GICD_IPRIORITYR + 4; /* SGIs 4..7 */
+	uintptr_t prio = gic_private_base() + GICD_IPRIORITYR + 4; /* SGIs 4..7 */
 	uint64_t x, sp0, sp1, p0, p1;
 	struct bm_fault f;
 
@@ -1027,7 +927,7 @@ static void attack_unaligned(void)
 		struct bm_fault f;
 		uint64_t x;
 
-		if (!v3 && straddle[i] >= GICR_BASE && straddle[i] < GICR_BASE + 2 * GICR_FRAME)
+		if (!gic_v3 && straddle[i] >= GICR_BASE && straddle[i] < GICR_BASE + 2 * GICR_FRAME)
 			continue;
 		bm_fault_expect();
 		__asm__ volatile("ldr %0, [%1]" : "=r"(x) : "r"(straddle[i]) : "memory");
@@ -1052,9 +952,9 @@ static bool own(uintptr_t page)
 		return true;
 	if (page >= GICD_BASE && page < GICD_BASE + GICD_SIZE)
 		return true;
-	if (!v3 && page >= GICC_BASE && page < GICC_BASE + GICC_SIZE)
+	if (!gic_v3 && page >= GICC_BASE && page < GICC_BASE + GICC_SIZE)
 		return true;
-	if (v3 && page >= GICR_BASE && page < GICR_BASE + NR_VCPUS * GICR_FRAME)
+	if (gic_v3 && page >= GICR_BASE && page < GICR_BASE + NR_VCPUS * GICR_FRAME)
 		return true;
 	return page >= BM_UART_BASE && page < BM_UART_BASE + UART_SIZE;
 }
@@ -1063,12 +963,12 @@ static void attack_unassigned(void)
 {
 	uint64_t pages = 0, readable = 0, high = 0;
 	/* All of it (about a million pages): bounded only against a stall. */
-	uint64_t end_t = now() + ms_to_ticks(120000);
+	uint64_t end_t = bm_now() + bm_ms_to_ticks(120000);
 	uintptr_t page;
 
 	begin("unassigned");
 	completed = aborted = wrong_abort = 0;
-	for (page = 0; page < 0x100000000UL && now() < end_t; page += 0x1000) {
+	for (page = 0; page < 0x100000000UL && bm_now() < end_t; page += 0x1000) {
 		if (own(page))
 			continue;
 		access(page + (rnd() & 0xff8), 8, false, 0);
@@ -1095,7 +995,7 @@ static void attack_unassigned(void)
 	end("unassigned", !completed && !wrong_abort, "an access that is not its own completed");
 	bm_printf(" pages=%lu of %lu up-to=0x%lx aborted=%lu wrong=%lu above-4g=%lu\n", pages,
 		  (0x100000000UL >> 12) - ((OWN_RAM_SIZE + GICD_SIZE + UART_SIZE +
-					    (v3 ? NR_VCPUS * GICR_FRAME : GICC_SIZE)) >> 12),
+					    (gic_v3 ? NR_VCPUS * GICR_FRAME : GICC_SIZE)) >> 12),
 		  page, aborted, wrong_abort, high);
 }
 
@@ -1119,18 +1019,18 @@ static void __attribute__((noreturn)) attack_runaway(void)
 
 int main(void)
 {
-	irqs_off();
+	bm_irqs_off();
 	chosen = bm_fdt_bootargs(bm_boot_x0);
 	if (!chosen)
 		chosen = "";
 	budget_ms = arg_num("ms", 1000);
 	resets_wanted = (unsigned)arg_num("resets", 5);
-	v3 = (SYSREG_READ("id_aa64pfr0_el1") >> 24) & 0xf;
-	gic_setup();
+	gic_detect();
+	setup();
 	bm_irq_handler = on_irq;
 	if (wanted("reset") && !reset_loop())
 		bm_system_off();
-	bm_printf("%s: GICv%u, %u vCPUs, %lu ms per attack\n", bm_name, v3 ? 3 : 2, NR_VCPUS,
+	bm_printf("%s: GICv%u, %u vCPUs, %lu ms per attack\n", bm_name, gic_v3 ? 3 : 2, NR_VCPUS,
 		  budget_ms);
 	if (!start_vcpu1()) {
 		bm_printf("%s: CPU_ON of vCPU 1 failed\n", bm_name);

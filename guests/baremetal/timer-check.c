@@ -32,39 +32,17 @@
  * come along.
  */
 #include "bm.h"
+#include "gic.h"
 #include "fdt.h"
 
 const char bm_name[] = "timer-check";
 
-#define VTIMER_INTID 27U
-#define PTIMER_INTID 30U
-#define GICD_BASE 0x08000000UL
-#define GICC_BASE 0x08010000UL /* GICv2 CPU interface (the VM's default) */
-#define GICR_BASE 0x080a0000UL /* GICv3: vCPU 0's redistributor */
-
-#define GICD_CTLR 0x0000
-#define GICD_TYPER 0x0004
-#define GICD_ISENABLER0 0x0100
-#define GICD_IPRIORITYR 0x0400
-#define GICR_WAKER 0x0014
-#define GICR_SGI 0x10000UL
-#define GICC_CTLR 0x0000
-#define GICC_PMR 0x0004
-#define GICC_IAR 0x000c
-#define GICC_EOIR 0x0010
+#define VTIMER_INTID VTIMER_PPI
+#define PTIMER_INTID PTIMER_PPI
 
 #define CNTV_CTL_ENABLE 1UL
 #define CNTV_CTL_IMASK 2UL
 #define CNTV_CTL_ISTATUS 4UL
-
-#define SYSREG_READ(r) ({ uint64_t _v; __asm__ volatile("mrs %0, " r : "=r"(_v)); _v; })
-#define SYSREG_WRITE(r, v) __asm__ volatile("msr " r ", %0" : : "r"((uint64_t)(v)) : "memory")
-#define ICC_PMR_EL1 "S3_0_C4_C6_0"
-#define ICC_IAR1_EL1 "S3_0_C12_C12_0"
-#define ICC_EOIR1_EL1 "S3_0_C12_C12_1"
-#define ICC_CTLR_EL1 "S3_0_C12_C12_4"
-#define ICC_SRE_EL1 "S3_0_C12_C12_5"
-#define ICC_IGRPEN1_EL1 "S3_0_C12_C12_7"
 
 /* One of the two EL1 timers: its registers through these (the register
  * names are part of the instructions). */
@@ -79,54 +57,19 @@ struct timer {
 	void (*set_tval)(uint32_t tval);
 };
 
-static bool v3;
 static const struct timer *cur; /* the one being checked */
 static volatile unsigned timer_irqs, other_irqs;
 static unsigned passed, failed;
 
-static inline uint32_t rd32(uintptr_t a)
-{
-	uint32_t v;
-
-	__asm__ volatile("ldr %w0, [%1]" : "=r"(v) : "r"(a) : "memory");
-	return v;
-}
-
-static inline void wr32(uintptr_t a, uint32_t v)
-{
-	__asm__ volatile("str %w0, [%1]" : : "r"(v), "r"(a) : "memory");
-}
-
-static uint64_t now(void)
-{
-	__asm__ volatile("isb" ::: "memory");
-	return SYSREG_READ("cntvct_el0");
-}
-
-static uint64_t us_to_ticks(uint64_t us)
-{
-	return SYSREG_READ("cntfrq_el0") / 1000000 * us;
-}
-
 static void wait_us(uint64_t us)
 {
-	uint64_t end = now() + us_to_ticks(us);
+	uint64_t end = bm_now() + bm_us_to_ticks(us);
 
-	while (now() < end)
+	while (bm_now() < end)
 		;
 }
 
-static void irqs_on(void)
-{
-	__asm__ volatile("msr daifclr, #2\n isb" ::: "memory");
-}
-
-static void irqs_off(void)
-{
-	__asm__ volatile("msr daifset, #2\n isb" ::: "memory");
-}
-
-static uint64_t v_count(void) { return now(); }
+static uint64_t v_count(void) { return bm_now(); }
 static uint64_t v_ctl(void) { return SYSREG_READ("cntv_ctl_el0"); }
 static uint64_t v_cval(void) { return SYSREG_READ("cntv_cval_el0"); }
 static void v_set_ctl(uint64_t ctl)
@@ -175,8 +118,8 @@ static const struct timer timers[] = {
 
 static void irq(void)
 {
-	uint32_t iar = v3 ? (uint32_t)SYSREG_READ(ICC_IAR1_EL1) : rd32(GICC_BASE + GICC_IAR);
-	uint32_t intid = iar & 0x3ff;
+	uint32_t iar = gic_ack();
+	uint32_t intid = IAR_INTID(iar);
 
 	if (intid >= 1020)
 		return; /* spurious */
@@ -189,47 +132,15 @@ static void irq(void)
 	} else {
 		other_irqs++;
 	}
-	if (v3)
-		SYSREG_WRITE(ICC_EOIR1_EL1, iar);
-	else
-		wr32(GICC_BASE + GICC_EOIR, iar);
+	gic_eoi(iar);
 }
 
-/* A private interrupt enabled at priority 0x80 (group 1 on GICv3). */
-static void ppi_enable(uint32_t intid)
+static void timer_gic_setup(void)
 {
-	uintptr_t base = v3 ? GICR_BASE + GICR_SGI : GICD_BASE;
-	uintptr_t prio = base + GICD_IPRIORITYR + (intid & ~3U);
-	unsigned shift = (intid & 3U) * 8;
-
-	if (v3)
-		wr32(base + 0x0080, rd32(base + 0x0080) | (1U << intid)); /* IGROUPR0 */
-	wr32(prio, (rd32(prio) & ~(0xffU << shift)) | (0x80U << shift));
-	wr32(base + GICD_ISENABLER0, 1U << intid);
-}
-
-static void gic_setup(void)
-{
-	/* ID_AA64PFR0_EL1.GIC: the GICv3 system register interface. */
-	v3 = (SYSREG_READ("id_aa64pfr0_el1") >> 24) & 0xf;
-	if (v3) {
-		SYSREG_WRITE(ICC_SRE_EL1, SYSREG_READ(ICC_SRE_EL1) | 1);
-		__asm__ volatile("isb" ::: "memory");
-		wr32(GICD_BASE + GICD_CTLR, 0x12); /* ARE, EnableGrp1 */
-		wr32(GICR_BASE + GICR_WAKER, rd32(GICR_BASE + GICR_WAKER) & ~2U);
-		ppi_enable(VTIMER_INTID);
-		ppi_enable(PTIMER_INTID);
-		SYSREG_WRITE(ICC_PMR_EL1, 0xff);
-		SYSREG_WRITE(ICC_CTLR_EL1, 0); /* EOImode 0 */
-		SYSREG_WRITE(ICC_IGRPEN1_EL1, 1);
-	} else {
-		wr32(GICD_BASE + GICD_CTLR, 1);
-		ppi_enable(VTIMER_INTID);
-		ppi_enable(PTIMER_INTID);
-		wr32(GICC_BASE + GICC_PMR, 0xff);
-		wr32(GICC_BASE + GICC_CTLR, 1);
-	}
-	__asm__ volatile("isb" ::: "memory");
+	gic_detect();
+	gic_setup();
+	gic_private_enable(VTIMER_INTID, 0x80);
+	gic_private_enable(PTIMER_INTID, 0x80);
 }
 
 static void check(const char *name, bool ok, unsigned got, unsigned want)
@@ -247,13 +158,13 @@ static void check(const char *name, bool ok, unsigned got, unsigned want)
 /* Up to `us` with IRQs unmasked, or until the count moves. */
 static unsigned taken_within(uint64_t us, unsigned before)
 {
-	uint64_t end = now() + us_to_ticks(us);
+	uint64_t end = bm_now() + bm_us_to_ticks(us);
 
-	irqs_on();
-	while (now() < end && timer_irqs == before)
+	bm_irqs_on();
+	while (bm_now() < end && timer_irqs == before)
 		;
 	wait_us(1000); /* a second one, if any, comes now */
-	irqs_off();
+	bm_irqs_off();
 	return timer_irqs - before;
 }
 
@@ -261,10 +172,10 @@ static unsigned taken_within(uint64_t us, unsigned before)
 static void withdrawn(const char *name, uint64_t ctl)
 {
 	unsigned before = timer_irqs, got;
-	uint64_t t0 = now();
+	uint64_t t0 = bm_now();
 
 	cur->set(cur->count(), CNTV_CTL_ENABLE);
-	while (!(cur->ctl() & CNTV_CTL_ISTATUS) && now() - t0 < us_to_ticks(100000))
+	while (!(cur->ctl() & CNTV_CTL_ISTATUS) && bm_now() - t0 < bm_us_to_ticks(100000))
 		;
 	wait_us(2000); /* the interrupt reached the (v)GIC meanwhile */
 	cur->set_ctl(ctl);
@@ -276,7 +187,7 @@ static void withdrawn(const char *name, uint64_t ctl)
 /* TVAL: a deadline relative to the count; not due before it. */
 static void tval(void)
 {
-	uint64_t ticks = us_to_ticks(20000), before = timer_irqs, t0, cval;
+	uint64_t ticks = bm_us_to_ticks(20000), before = timer_irqs, t0, cval;
 	bool early;
 	unsigned got;
 
@@ -286,7 +197,7 @@ static void tval(void)
 	cur->set_ctl(CNTV_CTL_ENABLE);
 	early = cur->ctl() & CNTV_CTL_ISTATUS;
 	got = taken_within(100000, before);
-	if (cval < t0 + ticks || cval > t0 + ticks + us_to_ticks(5000) || early) {
+	if (cval < t0 + ticks || cval > t0 + ticks + bm_us_to_ticks(5000) || early) {
 		failed++;
 		bm_printf("%s: %s tval FAILED: count 0x%lx, tval 0x%lx, cval 0x%lx, istatus %u\n",
 			  bm_name, cur->name, t0, ticks, cval, early);
@@ -310,7 +221,7 @@ static void check_timer(const struct timer *t)
 	t->set(0, 0);
 
 	before = timer_irqs;
-	t->set(t->count() + us_to_ticks(1000), CNTV_CTL_ENABLE);
+	t->set(t->count() + bm_us_to_ticks(1000), CNTV_CTL_ENABLE);
 	got = taken_within(100000, before);
 	check("fires again", got == 1, got, 1);
 	tval();
@@ -337,19 +248,19 @@ static uint64_t wait_arg(void)
 /* The physical timer armed far ahead, waited for in WFI. */
 static void long_wait(uint64_t ms)
 {
-	uint64_t before = timer_irqs, t0 = now(), give_up = t0 + us_to_ticks(ms * 10000);
+	uint64_t before = timer_irqs, t0 = bm_now(), give_up = t0 + bm_us_to_ticks(ms * 10000);
 
 	cur = &timers[1];
-	cur->set(cur->count() + us_to_ticks(ms * 1000), CNTV_CTL_ENABLE);
+	cur->set(cur->count() + bm_us_to_ticks(ms * 1000), CNTV_CTL_ENABLE);
 	v_set(give_up, CNTV_CTL_ENABLE); /* WFI ends then at the latest */
 	bm_printf("%s: physical armed for %lu ms\n", bm_name, ms);
-	irqs_on();
-	while (timer_irqs == before && now() < give_up)
+	bm_irqs_on();
+	while (timer_irqs == before && bm_now() < give_up)
 		__asm__ volatile("wfi" ::: "memory");
-	irqs_off();
+	bm_irqs_off();
 	if (timer_irqs != before)
 		bm_printf("%s: physical wait ok after %lu ms\n", bm_name,
-			  (now() - t0) / us_to_ticks(1000));
+			  (bm_now() - t0) / bm_us_to_ticks(1000));
 	else
 		bm_printf("%s: physical wait FAILED: no interrupt within %lu ms\n", bm_name,
 			  ms * 10);
@@ -359,10 +270,10 @@ int main(void)
 {
 	uint64_t wait_ms = wait_arg();
 
-	irqs_off();
+	bm_irqs_off();
 	bm_irq_handler = irq;
-	gic_setup();
-	bm_printf("%s: GICv%u\n", bm_name, v3 ? 3 : 2);
+	timer_gic_setup();
+	bm_printf("%s: GICv%u\n", bm_name, gic_v3 ? 3 : 2);
 	for (unsigned i = 0; i < sizeof(timers) / sizeof(timers[0]); i++)
 		check_timer(&timers[i]);
 	if (other_irqs)
