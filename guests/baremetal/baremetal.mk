@@ -9,7 +9,7 @@ BAREMETAL_DIR    := guests/baremetal
 BAREMETAL_OUT    := $(BUILD)/guests
 BAREMETAL_OBJDIR := $(BAREMETAL_OUT)/baremetal
 BAREMETAL_GUESTS := hvc-probe rt-latency iso-probe ivc-echo virtio-evil hvc-fuzz timer-check \
-	sgi-check hostile
+	sgi-check hostile gic-check
 BAREMETAL_VARIANTS := rt-latency-loop
 BAREMETAL_ALL    := $(BAREMETAL_GUESTS) $(BAREMETAL_VARIANTS)
 BAREMETAL_ELFS   := $(BAREMETAL_ALL:%=$(BAREMETAL_OUT)/%.elf)

@@ -119,6 +119,94 @@ static int find_lr(uint32_t intid, uint64_t empty, struct lr *out)
 	return -1;
 }
 
+/*
+ * What a guest's register access sees of its own list registers. They are
+ * live only on the core its vCPU runs on, so an access by that vCPU (the
+ * common case: a guest's own private interrupts, its SPIs routed to the
+ * vCPU that asks) sees and changes their pending and active state; for a
+ * vCPU running elsewhere it sees what has not reached them yet.
+ */
+static bool lrs_live(const struct vcpu *vcpu)
+{
+	return vcpu && vcpu == current_vcpu();
+}
+
+void vgic_lr_state(struct vcpu *vcpu, uint32_t intid, bool *pending, bool *active)
+{
+	uint64_t empty;
+
+	*pending = *active = false;
+	if (!lrs_live(vcpu))
+		return;
+	empty = vgic_hw_empty_lrs();
+	for (unsigned n = 0; n < vgic_hw_nr_lrs(); n++) {
+		struct lr lr;
+
+		if (empty & (1UL << n))
+			continue;
+		vgic_hw_read_lr(n, &lr);
+		if (lr.vintid != intid)
+			continue;
+		*pending |= lr.state & LR_PENDING;
+		*active |= lr.state & LR_ACTIVE;
+	}
+}
+
+/*
+ * ICPENDR (@drop LR_PENDING) or ICACTIVER (LR_ACTIVE) on the live list
+ * registers of @vcpu: the state goes, and a list register left with none
+ * is freed. One backed by a physical interrupt (hw, or ended through the
+ * maintenance interrupt) keeps the physical GIC's state: it is left alone.
+ */
+void vgic_lr_clear(struct vcpu *vcpu, uint32_t intid, unsigned drop)
+{
+	uint64_t empty;
+
+	if (!lrs_live(vcpu))
+		return;
+	empty = vgic_hw_empty_lrs();
+	for (unsigned n = 0; n < vgic_hw_nr_lrs(); n++) {
+		struct lr lr;
+
+		if (empty & (1UL << n))
+			continue;
+		vgic_hw_read_lr(n, &lr);
+		if (lr.vintid != intid || lr.hw || lr.eoi || !(lr.state & drop))
+			continue;
+		lr.state &= ~drop;
+		if (lr.state == LR_INVALID)
+			vgic_hw_set_raw_lr(n, 0);
+		else
+			vgic_hw_write_lr(n, &lr);
+	}
+}
+
+/* ISACTIVER on the live list registers of @vcpu: a pending one becomes
+ * pending and active, else a free one holds it active. */
+void vgic_lr_set_active(struct vcpu *vcpu, uint32_t intid, const struct vgic_irq *irq)
+{
+	uint64_t empty;
+	struct lr lr;
+	int n;
+
+	if (!lrs_live(vcpu) || irq->hw)
+		return;
+	empty = vgic_hw_empty_lrs();
+	n = find_lr(intid, empty, &lr);
+	if (n >= 0) {
+		if (!lr.eoi && !lr.hw) {
+			lr.state |= LR_ACTIVE;
+			vgic_hw_write_lr((unsigned)n, &lr);
+		}
+		return;
+	}
+	if (!empty)
+		return; /* no list register free: nothing to hold it in */
+	lr = (struct lr){ .vintid = intid, .prio = irq->prio,
+			  .group1 = vcpu->vm->vgic.version == 3, .state = LR_ACTIVE };
+	vgic_hw_write_lr((unsigned)__builtin_ctzl(empty), &lr);
+}
+
 /* The list register holding SGI @sgi from @source (GICv2). */
 static int find_sgi_lr(uint32_t sgi, uint8_t source, uint64_t empty, struct lr *out)
 {

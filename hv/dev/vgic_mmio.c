@@ -5,6 +5,7 @@
  * register is adding a row (the shape of Linux KVM's vgic-mmio tables).
  */
 #include <arch/gic.h>
+#include <arch/vgic_hw.h>
 #include <core/cpu.h>
 #include <core/vm.h>
 #include <dev/vgic.h>
@@ -57,8 +58,8 @@ static const struct irq_reg irq_regs[] = {
 	{ 0x0180, 0x080, 1, F_ENABLE, W_CLEAR },    /* ICENABLER */
 	{ 0x0200, 0x080, 1, F_PENDING, W_SET },     /* ISPENDR */
 	{ 0x0280, 0x080, 1, F_PENDING, W_CLEAR },   /* ICPENDR */
-	{ 0x0300, 0x080, 1, F_ACTIVE, W_IGNORE },   /* ISACTIVER */
-	{ 0x0380, 0x080, 1, F_ACTIVE, W_IGNORE },   /* ICACTIVER */
+	{ 0x0300, 0x080, 1, F_ACTIVE, W_SET },      /* ISACTIVER */
+	{ 0x0380, 0x080, 1, F_ACTIVE, W_CLEAR },    /* ICACTIVER */
 	{ 0x0400, 0x400, 8, F_PRIO, W_VALUE },      /* IPRIORITYR */
 	{ 0x0800, 0x400, 8, F_TARGET, W_VALUE },    /* ITARGETSR (v2) */
 	{ 0x0c00, 0x100, 2, F_CFG, W_VALUE },       /* ICFGR */
@@ -70,20 +71,33 @@ static bool vcpu_has_pending(struct vcpu *vcpu, uint32_t intid)
 	       (1UL << (intid % 64));
 }
 
+/* The vCPU whose list registers hold @intid: the frame's owner for a
+ * private interrupt, the routed one for an SPI. */
+static struct vcpu *holder(struct vm *vm, struct vcpu *vcpu, uint32_t intid)
+{
+	return intid < VGIC_NR_PRIVATE ? vcpu : vgic_irq_target(vm, intid);
+}
+
 static uint32_t field_read(struct vm *vm, struct vcpu *vcpu, struct vgic_irq *irq,
 			   uint32_t intid, enum field f)
 {
+	struct vcpu *t;
+	bool lr_pending, lr_active;
+
 	switch (f) {
 	case F_GROUP:
 		return vm->vgic.version == 3; /* v3 guests see group 1 only */
 	case F_ENABLE:
 		return irq->enabled;
-	case F_PENDING: {
-		struct vcpu *t = intid < VGIC_NR_PRIVATE ? vcpu : vgic_irq_target(vm, intid);
-		return t ? vcpu_has_pending(t, intid) : 0;
-	}
+	case F_PENDING:
 	case F_ACTIVE:
-		return 0;
+		t = holder(vm, vcpu, intid);
+		if (!t)
+			return 0;
+		vgic_lr_state(t, intid, &lr_pending, &lr_active);
+		if (f == F_ACTIVE)
+			return lr_active;
+		return lr_pending || vcpu_has_pending(t, intid);
 	case F_PRIO:
 		return irq->prio;
 	case F_TARGET:
@@ -107,20 +121,35 @@ static void field_write(struct vm *vm, struct vcpu *vcpu, struct vgic_irq *irq,
 		vgic_irq_enable_changed(vm, vcpu, intid);
 		return;
 	case F_PENDING: {
-		struct vcpu *t = intid < VGIC_NR_PRIVATE ? vcpu : vgic_irq_target(vm, intid);
+		struct vcpu *t = holder(vm, vcpu, intid);
 
 		if (!val || !t)
 			return;
-		if (reg->write == W_SET && intid < GIC_NR_SGIS)
+		if (reg->write == W_SET && intid < GIC_NR_SGIS) {
 			vgic_inject_sgi(t, intid, 0); /* no sender: as from CPU 0 */
-		else if (reg->write == W_SET)
+		} else if (reg->write == W_SET) {
 			vgic_inject(t, intid);
-		else
+		} else {
 			vgic_unpend(t, intid);
+			vgic_lr_clear(t, intid, LR_PENDING);
+		}
+		return;
+	}
+	case F_ACTIVE: {
+		struct vcpu *t = holder(vm, vcpu, intid);
+
+		if (!val || !t)
+			return;
+		if (reg->write == W_SET)
+			vgic_lr_set_active(t, intid, irq);
+		else
+			vgic_lr_clear(t, intid, LR_ACTIVE);
 		return;
 	}
 	case F_PRIO:
-		irq->prio = (uint8_t)val;
+		/* As many bits as a list register carries (GICv2's 5): what
+		 * the guest reads back is what orders its interrupts. */
+		irq->prio = (uint8_t)val & VGIC_PRIO_MASK;
 		return;
 	case F_TARGET:
 		if (vm->vgic.version == 2 && intid >= VGIC_NR_PRIVATE) {
@@ -133,7 +162,6 @@ static void field_write(struct vm *vm, struct vcpu *vcpu, struct vgic_irq *irq,
 			irq->cfg = (uint8_t)(val & 2);
 		return;
 	case F_GROUP:
-	case F_ACTIVE:
 		return;
 	}
 }

@@ -102,3 +102,25 @@ def test_physical_timer_survives_save_and_restore(qemu, tmp_path):
     got = re.search(rf"\[vm{new}\] timer-check: physical wait (ok after \d+ ms|FAILED.*)",
                     console_log(child)[mark:])
     assert got and got.group(1).startswith("ok"), got and got.group(0)
+
+
+@pytest.mark.parametrize("gic", [2, 3])
+def test_gic_and_psci_semantics(qemu, tmp_path, gic):
+    """gic-check (guests/baremetal/gic-check.c): enable, pending and active
+    state through the distributor and redistributors, what is and is not
+    signalled (disabled, withdrawn, active, masked, lower than the running
+    priority), priority bits, HPPIR, the distributor's enable, trigger
+    configuration, identification and routing registers, and PSCI CPU_ON /
+    CPU_OFF / AFFINITY_INFO with the entry state PSCI promises."""
+    child = boot_mvm_with_disk(qemu, tmp_path, gic=gic)
+    vm = configure(child, f"{GUESTS}/gic-check.json")
+    child.sendline(f"shyper vm boot {vm} >/dev/null && sleep 3")
+    expect(child, rf"\[vm{vm}\] gic-check: (\d+) passed, (\d+) failed", "the verdict",
+           timeout=60)
+    passed, failed = (int(x) for x in child.match.groups())
+    log = child.before
+    expect(child, rf"vm{vm} \(gic-check\): PSCI SYSTEM_OFF", "SYSTEM_OFF")
+    child.sendline("")
+    expect(child, PROMPT, "the MVM prompt")
+    assert f"gic-check: GICv{gic}" in log, log
+    assert "FAILED" not in log and (passed, failed) == (19, 0), log

@@ -110,6 +110,32 @@ void vgic_unpend(struct vcpu *vcpu, uint32_t intid)
 		vcpu->vgic.pending[intid / 64] &= ~(1UL << (intid % 64));
 }
 
+/* The list registers of the one vCPU "running here" (lr_live): per
+ * interrupt its state bits, pending 1 and active 2, as vgic.c reads and
+ * changes them on the live registers. */
+static struct vcpu *lr_live;
+static uint8_t lr_bits[VGIC_MAX_IRQS];
+
+void vgic_lr_state(struct vcpu *vcpu, uint32_t intid, bool *pending, bool *active)
+{
+	*pending = vcpu == lr_live && (lr_bits[intid] & 1);
+	*active = vcpu == lr_live && (lr_bits[intid] & 2);
+}
+
+void vgic_lr_clear(struct vcpu *vcpu, uint32_t intid, unsigned drop)
+{
+	assert_true(drop == 1 || drop == 2);
+	if (vcpu == lr_live)
+		lr_bits[intid] &= (uint8_t)~drop;
+}
+
+void vgic_lr_set_active(struct vcpu *vcpu, uint32_t intid, const struct vgic_irq *irq)
+{
+	assert_ptr_equal(irq, vgic_get_irq(vcpu->vm, vcpu, intid));
+	if (vcpu == lr_live)
+		lr_bits[intid] |= 2;
+}
+
 void vgic_irq_enable_changed(struct vm *vm, struct vcpu *vcpu, uint32_t intid)
 {
 	struct vgic_irq *irq = vgic_get_irq(vm, vcpu, intid);
@@ -139,6 +165,8 @@ static struct vm *make_vm(unsigned version, unsigned nr_vcpus, unsigned nr_irqs)
 	struct vm *vm = &the_vm;
 
 	memset(vm, 0, sizeof(*vm));
+	lr_live = NULL;
+	memset(lr_bits, 0, sizeof(lr_bits));
 	assert_true(nr_vcpus >= 1 && nr_vcpus <= VM_MAX_VCPUS);
 	vm->nr_vcpus = nr_vcpus;
 	vm->vgic.version = version;
@@ -533,16 +561,18 @@ static void priority(unsigned version)
 	assert_int_equal(spi(vm, 40)->prio, 0xa0);
 	assert_int_equal(spi(vm, 41)->prio, 0);
 	assert_int_equal(spi(vm, 39)->prio, 0);
+	/* Five priority bits, as a list register carries: the low three
+	 * read as zero. */
 	dwrite(vm, 1, GICD_IPRIORITYR + 44, 4, 0x11223344);
-	assert_int_equal(spi(vm, 44)->prio, 0x44);
-	assert_int_equal(spi(vm, 45)->prio, 0x33);
-	assert_int_equal(spi(vm, 46)->prio, 0x22);
-	assert_int_equal(spi(vm, 47)->prio, 0x11);
-	assert_int_equal(dread(vm, 0, GICD_IPRIORITYR + 46, 1), 0x22);
-	assert_int_equal(dread(vm, 0, GICD_IPRIORITYR + 44, 4), 0x11223344);
+	assert_int_equal(spi(vm, 44)->prio, 0x40);
+	assert_int_equal(spi(vm, 45)->prio, 0x30);
+	assert_int_equal(spi(vm, 46)->prio, 0x20);
+	assert_int_equal(spi(vm, 47)->prio, 0x10);
+	assert_int_equal(dread(vm, 0, GICD_IPRIORITYR + 46, 1), 0x20);
+	assert_int_equal(dread(vm, 0, GICD_IPRIORITYR + 44, 4), 0x10203040);
 	assert_int_equal(dread(vm, 1, GICD_IPRIORITYR + 40, 4), 0xa0);
-	dwrite(vm, 0, GICD_IPRIORITYR + 47, 1, 0xf0);
-	assert_int_equal(dread(vm, 0, GICD_IPRIORITYR + 44, 4), 0xf0223344);
+	dwrite(vm, 0, GICD_IPRIORITYR + 47, 1, 0xff);
+	assert_int_equal(dread(vm, 0, GICD_IPRIORITYR + 44, 4), 0xf8203040);
 	/* Last implemented byte, then past nr_irqs. */
 	dwrite(vm, 0, GICD_IPRIORITYR + 287, 1, 0x80);
 	assert_int_equal(spi(vm, 287)->prio, 0x80);
@@ -1107,6 +1137,76 @@ static void test_gicr_rd_sizes(void **state)
 	expect_rejected(vm, vgic_gicr_access, GICR_BASE, bad, sizeof(bad) / sizeof(bad[0]));
 }
 
+/* ---- state held in the list registers of the vCPU running here ---- */
+
+static void test_list_register_state(void **state)
+{
+	(void)state;
+
+	for (unsigned version = 2; version <= 3; version++) {
+		struct vm *vm = make_vm(version, 2, 64);
+
+		/* SPI 40 routed to vCPU 0, which runs here. */
+		if (version == 3)
+			dwrite(vm, 0, GICD_IROUTER + 40 * 8, 8, 0);
+		else
+			dwrite(vm, 0, GICD_ITARGETSR + 40, 1, 1);
+		lr_live = &vm->vcpus[0];
+
+		/* Pending in a list register: reads as pending; ICPENDR
+		 * withdraws it there and from the bitmap. */
+		lr_bits[40] = 1;
+		vm->vcpus[0].vgic.pending[0] = 1UL << 40;
+		assert_int_equal(dread(vm, 1, GICD_ISPENDR + 4, 4), 1U << 8);
+		vm->vcpus[0].vgic.pending[0] = 0;
+		assert_int_equal(dread(vm, 1, GICD_ICPENDR + 4, 4), 1U << 8);
+		dwrite(vm, 1, GICD_ICPENDR + 4, 4, 1U << 8);
+		assert_int_equal(lr_bits[40], 0);
+		assert_int_equal(dread(vm, 0, GICD_ISPENDR + 4, 4), 0);
+
+		/* Active: set, read through both registers, cleared. */
+		dwrite(vm, 0, GICD_ISACTIVER + 4, 4, 1U << 8);
+		assert_int_equal(lr_bits[40], 2);
+		assert_int_equal(dread(vm, 0, GICD_ISACTIVER + 4, 4), 1U << 8);
+		assert_int_equal(dread(vm, 0, GICD_ICACTIVER + 4, 4), 1U << 8);
+		lr_bits[40] = 3;
+		dwrite(vm, 0, GICD_ICACTIVER + 4, 4, 1U << 8);
+		assert_int_equal(lr_bits[40], 1); /* still pending */
+		assert_int_equal(dread(vm, 0, GICD_ISACTIVER + 4, 4), 0);
+
+		/* Zero bits change nothing. */
+		dwrite(vm, 0, GICD_ICPENDR + 4, 4, 0);
+		dwrite(vm, 0, GICD_ISACTIVER + 4, 4, 0);
+		assert_int_equal(lr_bits[40], 1);
+
+		/* Routed to vCPU 1, running elsewhere: its list registers are
+		 * not visible, and not touched. */
+		if (version == 3)
+			dwrite(vm, 0, GICD_IROUTER + 40 * 8, 8, 1);
+		else
+			dwrite(vm, 0, GICD_ITARGETSR + 40, 1, 2);
+		assert_int_equal(dread(vm, 0, GICD_ISPENDR + 4, 4), 0);
+		dwrite(vm, 0, GICD_ICPENDR + 4, 4, 1U << 8);
+		dwrite(vm, 0, GICD_ISACTIVER + 4, 4, 1U << 8);
+		assert_int_equal(lr_bits[40], 1);
+
+		/* Private interrupts: through the frame of the vCPU they
+		 * belong to (v3: its redistributor; v2: banked). */
+		lr_bits[3] = 2;
+		if (version == 3) {
+			assert_int_equal(rread(vm, 1, SGI_BASE + GICD_ISACTIVER, 4) &
+						 0xffff, 1U << 3);
+			assert_int_equal(rread(vm, 0, FRAME + SGI_BASE + GICD_ISACTIVER, 4), 0);
+			rwrite(vm, 1, SGI_BASE + GICD_ICACTIVER, 4, 1U << 3);
+		} else {
+			assert_int_equal(dread(vm, 0, GICD_ISACTIVER, 4), 1U << 3);
+			assert_int_equal(dread(vm, 1, GICD_ISACTIVER, 4), 0);
+			dwrite(vm, 0, GICD_ICACTIVER, 4, 1U << 3);
+		}
+		assert_int_equal(lr_bits[3], 0);
+	}
+}
+
 /* ---- reserved and read-only parts of the per-interrupt space ---- */
 
 static void test_group_active_reserved(void **state)
@@ -1264,6 +1364,7 @@ int main(void)
 		cmocka_unit_test(test_gicd_bad_accesses),
 		cmocka_unit_test(test_gicr_bad_accesses),
 		cmocka_unit_test(test_gicr_rd_sizes),
+		cmocka_unit_test(test_list_register_state),
 		cmocka_unit_test(test_group_active_reserved),
 		cmocka_unit_test(test_linux_v3_dist_init),
 		cmocka_unit_test(test_linux_v2_dist_init),

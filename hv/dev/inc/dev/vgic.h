@@ -21,6 +21,9 @@
 /* SGI the hypervisor sends to make a core refill its list registers. */
 #define SGI_VGIC_KICK 4
 
+/* Priority bits a virtual interrupt keeps: GICv2's list registers hold 5. */
+#define VGIC_PRIO_MASK 0xf8
+
 struct vgic_irq {
 	uint64_t route;  /* GICv3 IROUTER */
 	uint8_t prio;
@@ -71,6 +74,11 @@ void vgic_inject_sgi(struct vcpu *vcpu, uint32_t sgi, unsigned source);
 uint8_t *vgic_sgi_sources(struct vcpu *vcpu);
 /* No longer pending (a write of GICD_ICPENDR), from any sender. */
 void vgic_unpend(struct vcpu *vcpu, uint32_t intid);
+/* A guest's access to the pending and active state its own list registers
+ * hold (only those of the vCPU running on this core are visible). */
+void vgic_lr_state(struct vcpu *vcpu, uint32_t intid, bool *pending, bool *active);
+void vgic_lr_clear(struct vcpu *vcpu, uint32_t intid, unsigned drop);
+void vgic_lr_set_active(struct vcpu *vcpu, uint32_t intid, const struct vgic_irq *irq);
 /* Forgets the vCPU's pending interrupts, ending the hardware ones taken
  * for it (private ones only if it is on this core). */
 void vgic_drop_pending(struct vcpu *vcpu, bool private_too);
