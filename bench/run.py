@@ -21,6 +21,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import blk  # noqa: E402
+import hostile  # noqa: E402
 import hv_boot  # noqa: E402
 import linux_boot  # noqa: E402
 import mgmt_plane  # noqa: E402
@@ -40,6 +41,7 @@ WORKLOADS = {
     "blk": blk.run,
     "migrate": migrate.run,
     "update": update.run,
+    "hostile": hostile.run,
 }
 
 

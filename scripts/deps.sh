@@ -4,6 +4,8 @@
 #
 #   scripts/deps.sh          what `make run` and `make test` need
 #   scripts/deps.sh bench    that, plus what `make bench` adds (the plot)
+#   scripts/deps.sh coverage that, plus llvm-profdata and llvm-cov for
+#                            `make fuzz-coverage`
 #
 # Every tool the Makefiles, scripts, tests and benchmarks call is named here
 # by the package that brings it. Packages are installed without their
@@ -34,8 +36,10 @@ packages=(
 )
 if [ "${1:-}" = bench ]; then
 	packages+=(python3-matplotlib git)
+elif [ "${1:-}" = coverage ]; then
+	packages+=(llvm)
 elif [ -n "${1:-}" ]; then
-	echo "usage: $0 [bench]" >&2
+	echo "usage: $0 [bench|coverage]" >&2
 	exit 2
 fi
 

@@ -150,7 +150,31 @@ FUZZ_NAMES	:= $(basename $(notdir $(wildcard $(FUZZ_DIR)/fuzz_*.c)))
 # $(call fuzz_field,fuzz_x,sources): the "fuzz-sources:" line of fuzz_x.c.
 fuzz_field = $(shell sed -n 's|^[[:space:]/*]*fuzz-$(2):[[:space:]]*||p' $(FUZZ_DIR)/$(1).c)
 
+# Line coverage of what each harness's corpus reaches (`make fuzz-coverage`,
+# after `make fuzz` or `make fuzz-long` filled $(FUZZ_OUT)/X-corpus): the
+# harness again with clang's source-based coverage instead of the
+# sanitizers, its corpus and seeds replayed once (-runs=0), then llvm-cov's
+# table for the hypervisor and CLI files it fuzzes.
+FUZZ_COV_OUT	:= $(BUILD)/fuzz-cov
+FUZZ_COV_CFLAGS	:= $(filter-out -fsanitize=% -fno-sanitize-recover=all,$(FUZZ_CFLAGS)) \
+		   -fsanitize=fuzzer -fprofile-instr-generate -fcoverage-mapping
+
 define FUZZ_RULES
+$(FUZZ_COV_OUT)/$(1): $(FUZZ_DIR)/$(1).c $(call fuzz_field,$(1),sources) $$(UNIT_HEADERS)
+	@mkdir -p $$(dir $$@)
+	$$(FUZZ_CC) $$(FUZZ_COV_CFLAGS) $(call fuzz_field,$(1),cflags) -o $$@ \
+		$$(filter %.c,$$^) $(call fuzz_field,$(1),libs)
+
+.PHONY: fuzz-cov-$(1)
+fuzz-cov-$(1): $(FUZZ_COV_OUT)/$(1) $$(FUZZ_SEED_FILES_$(1))
+	@mkdir -p $(FUZZ_OUT)/$(1)-corpus
+	@LLVM_PROFILE_FILE=$(FUZZ_COV_OUT)/$(1).profraw $(FUZZ_COV_OUT)/$(1) -runs=0 \
+		$(FUZZ_OUT)/$(1)-corpus $$(FUZZ_SEED_DIRS_$(1)) >$(FUZZ_COV_OUT)/$(1).log 2>&1
+	@llvm-profdata merge -sparse -o $(FUZZ_COV_OUT)/$(1).profdata $(FUZZ_COV_OUT)/$(1).profraw
+	@echo "== $(1): $$$$(ls $(FUZZ_OUT)/$(1)-corpus | wc -l) inputs in its corpus, replayed with its seeds"
+	@llvm-cov report $(FUZZ_COV_OUT)/$(1) -instr-profile=$(FUZZ_COV_OUT)/$(1).profdata \
+		$(filter hv/% mvm/%,$(call fuzz_field,$(1),sources))
+
 $(FUZZ_OUT)/$(1): $(FUZZ_DIR)/$(1).c $(call fuzz_field,$(1),sources) $$(UNIT_HEADERS)
 	@mkdir -p $$(dir $$@)
 	$$(FUZZ_CC) $$(FUZZ_CFLAGS) $(call fuzz_field,$(1),cflags) -o $$@ \
@@ -168,6 +192,11 @@ endef
 $(foreach f,$(FUZZ_NAMES),$(eval $(call FUZZ_RULES,$(f))))
 
 fuzz: $(addprefix fuzz-run-,$(FUZZ_NAMES))
+
+.PHONY: fuzz-coverage
+fuzz-coverage:
+	@scripts/deps.sh coverage
+	@$(MAKE) --no-print-directory $(addprefix fuzz-cov-,$(FUZZ_NAMES))
 
 # The harnesses, built but not run (scripts/clean-room.sh build).
 .PHONY: fuzz-build
