@@ -11,6 +11,9 @@
  * access either completed or came back as the synchronous external abort
  * cshyper injects (FAR = the address), and the vCPUs kept running.
  *
+ *   spin        no attack: both vCPUs busy without an exit, the baseline of
+ *               what a busy neighbour costs the others (under emulation, a
+ *               good part of every figure)
  *   reset       SYSTEM_RESET in a loop (a count kept in RAM past the image
  *               survives the warm reset), the sibling flooding SGIs meanwhile
  *   psci        CPU_ON of every Aff0 and of wild MPIDRs, AFFINITY_INFO of
@@ -218,7 +221,7 @@ static void send_sgi(unsigned form, unsigned sgi, uint64_t r)
 /* ---- vCPU 1: takes orders from vCPU 0 ---- */
 
 enum order { ORDER_NONE, ORDER_SGI, ORDER_WFX, ORDER_TIMER, ORDER_NOACK, ORDER_OFF,
-	     ORDER_FLOOD, ORDER_GIC };
+	     ORDER_FLOOD, ORDER_GIC, ORDER_SPIN };
 
 static volatile unsigned order, order_done;
 static volatile uint64_t deadline;
@@ -234,6 +237,9 @@ static volatile enum irq_mode irq_mode;
 /* noack: never acknowledged before noack_half, acknowledged and never
  * ended from then on, IRQs masked on return once noack_end is past. */
 static volatile uint64_t noack_half, noack_end, acked[NR_VCPUS];
+/* Per vCPU: 1 until its first phase ended (at least one entry each: under
+ * emulation a vCPU may not run at all before noack_half), then 2. */
+static volatile unsigned noack_phase[NR_VCPUS];
 
 static void counters_clear(void)
 {
@@ -271,10 +277,12 @@ static void on_irq(void)
 
 	if (irq_mode == IRQ_NOACK) {
 		t = bm_now();
-		if (t < noack_half) {
+		if (noack_phase[c] == 1) {
 			taken[c]++; /* not acknowledged: taken again at once */
-			if (bm_now() >= noack_half)
+			if (t >= noack_half) {
+				noack_phase[c] = 2;
 				mask_on_return();
+			}
 		} else {
 			if (IAR_INTID(gic_ack()) < 1020)
 				acked[c]++; /* and never ended */
@@ -349,6 +357,15 @@ static void wfx_storm(void)
 	drain();
 }
 
+/* Busy and harmless: no exit at all until the deadline. */
+static void spin(void)
+{
+	unsigned c = bm_cpu() & 1;
+
+	while (bm_now() < deadline)
+		ops[c]++;
+}
+
 /* One random timer register write; every 16th arms both to fire at once. */
 static void timer_poke(uint64_t r)
 {
@@ -401,9 +418,9 @@ static void noack_storm(void)
 	SYSREG_WRITE("cntp_cval_el0", 0);
 	SYSREG_WRITE("cntp_ctl_el0", 1);
 	ISB();
-	bm_irqs_on(); /* the handler masks them again at noack_half */
-	while (bm_now() < noack_half)
-		ops[c]++;
+	bm_irqs_on(); /* the handler masks them again once past noack_half */
+	while (noack_phase[c] == 1 && bm_now() < noack_end + bm_ms_to_ticks(2000))
+		ops[c]++; /* nothing taken at all: reported, not a hang */
 	bm_irqs_on();
 	while (bm_now() < noack_end) {
 		send_sgi(0, (unsigned)ops[c], 0);
@@ -429,6 +446,7 @@ static void secondary(void *arg)
 		case ORDER_TIMER: timer_storm(); break;
 		case ORDER_NOACK: noack_storm(); break;
 		case ORDER_GIC: cpu_setup(); break;
+		case ORDER_SPIN: spin(); break;
 		case ORDER_FLOOD:
 			while (order == ORDER_FLOOD)
 				send_sgi(0, 1, 0);
@@ -651,6 +669,16 @@ static void attack_psci(void)
 
 /* ---- sgi, wfx, timer, noack: both vCPUs ---- */
 
+static void attack_spin(void)
+{
+	bool both;
+
+	begin("spin");
+	both = together(ORDER_SPIN, spin);
+	end("spin", both && ops[0] && ops[1], "vCPU 1 stuck");
+	bm_printf(" loops=%lu,%lu\n", ops[0], ops[1]);
+}
+
 static void attack_sgi(void)
 {
 	bool both;
@@ -688,6 +716,7 @@ static void attack_noack(void)
 	bool both;
 
 	begin("noack");
+	noack_phase[0] = noack_phase[1] = 1;
 	noack_half = bm_now() + bm_ms_to_ticks(budget_ms / 2);
 	noack_end = bm_now() + bm_ms_to_ticks(budget_ms);
 	irq_mode = IRQ_NOACK;
@@ -1037,6 +1066,8 @@ int main(void)
 		bm_system_off();
 	}
 	order = ORDER_NONE; /* a reset may have left it flooding */
+	if (wanted("spin"))
+		attack_spin();
 	if (wanted("psci"))
 		attack_psci();
 	if (wanted("sgi"))
