@@ -106,9 +106,10 @@ static bool dist_enabled(const struct vgic_dist *d)
 	return d->version == 3 ? (d->ctlr & 0x3) : (d->ctlr & 0x1);
 }
 
-static int find_lr(uint32_t intid, uint64_t empty, struct lr *out)
+/* The next list register from @from on that holds @intid, or -1. */
+static int next_lr(uint32_t intid, uint64_t empty, unsigned from, struct lr *out)
 {
-	for (unsigned n = 0; n < vgic_hw_nr_lrs(); n++) {
+	for (unsigned n = from; n < vgic_hw_nr_lrs(); n++) {
 		if (empty & (1UL << n))
 			continue;
 		vgic_hw_read_lr(n, out);
@@ -117,6 +118,11 @@ static int find_lr(uint32_t intid, uint64_t empty, struct lr *out)
 			return (int)n;
 	}
 	return -1;
+}
+
+static int find_lr(uint32_t intid, uint64_t empty, struct lr *out)
+{
+	return next_lr(intid, empty, 0, out);
 }
 
 /*
@@ -134,19 +140,15 @@ static bool lrs_live(const struct vcpu *vcpu)
 void vgic_lr_state(struct vcpu *vcpu, uint32_t intid, bool *pending, bool *active)
 {
 	uint64_t empty;
+	struct lr lr;
 
 	*pending = *active = false;
 	if (!lrs_live(vcpu))
 		return;
 	empty = vgic_hw_empty_lrs();
-	for (unsigned n = 0; n < vgic_hw_nr_lrs(); n++) {
-		struct lr lr;
-
-		if (empty & (1UL << n))
-			continue;
-		vgic_hw_read_lr(n, &lr);
-		if (lr.vintid != intid)
-			continue;
+	/* Every list register of it: GICv2 has one per sender of an SGI. */
+	for (int n = next_lr(intid, empty, 0, &lr); n >= 0;
+	     n = next_lr(intid, empty, (unsigned)n + 1, &lr)) {
 		*pending |= lr.state & LR_PENDING;
 		*active |= lr.state & LR_ACTIVE;
 	}
@@ -161,23 +163,20 @@ void vgic_lr_state(struct vcpu *vcpu, uint32_t intid, bool *pending, bool *activ
 void vgic_lr_clear(struct vcpu *vcpu, uint32_t intid, unsigned drop)
 {
 	uint64_t empty;
+	struct lr lr;
 
 	if (!lrs_live(vcpu))
 		return;
 	empty = vgic_hw_empty_lrs();
-	for (unsigned n = 0; n < vgic_hw_nr_lrs(); n++) {
-		struct lr lr;
-
-		if (empty & (1UL << n))
-			continue;
-		vgic_hw_read_lr(n, &lr);
-		if (lr.vintid != intid || lr.hw || lr.eoi || !(lr.state & drop))
+	for (int n = next_lr(intid, empty, 0, &lr); n >= 0;
+	     n = next_lr(intid, empty, (unsigned)n + 1, &lr)) {
+		if (lr.hw || lr.eoi || !(lr.state & drop))
 			continue;
 		lr.state &= ~drop;
 		if (lr.state == LR_INVALID)
-			vgic_hw_set_raw_lr(n, 0);
+			vgic_hw_set_raw_lr((unsigned)n, 0);
 		else
-			vgic_hw_write_lr(n, &lr);
+			vgic_hw_write_lr((unsigned)n, &lr);
 	}
 }
 

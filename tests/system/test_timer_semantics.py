@@ -36,23 +36,30 @@ def test_virtual_timer_semantics(qemu, tmp_path, gic):
     assert vm_list(child)[vm]["state"] == "stopped"
 
 
+def run_check_guest(qemu, tmp_path, gic, name):
+    """Boots the bare-metal check guest `name` from the MVM and waits for its
+    verdict: (passed, failed, its console lines)."""
+    child = boot_mvm_with_disk(qemu, tmp_path, gic=gic)
+    vm = configure(child, f"{GUESTS}/{name}.json")
+    child.sendline(f"shyper vm boot {vm} >/dev/null && sleep 3")
+    expect(child, rf"\[vm{vm}\] {name}: (\d+) passed, (\d+) failed", "the verdict",
+           timeout=60)
+    passed, failed = (int(x) for x in child.match.groups())
+    log = child.before
+    expect(child, rf"vm{vm} \({name}\): PSCI SYSTEM_OFF", "SYSTEM_OFF")
+    child.sendline("")
+    expect(child, PROMPT, "the MVM prompt")
+    assert f"{name}: GICv{gic}" in log, log
+    return passed, failed, log
+
+
 @pytest.mark.parametrize("gic", [2, 3])
 def test_sgis_between_vcpus(qemu, tmp_path, gic):
     """sgi-check (guests/baremetal/sgi-check.c): SGIs from the other vCPU,
     from itself, and from both at once. On GICv2 the acknowledge names the
     sender (GICC_IAR.CPUID), and the same SGI from two senders is two
     interrupts; before, every SGI read as from CPU 0 and the two merged."""
-    child = boot_mvm_with_disk(qemu, tmp_path, gic=gic)
-    vm = configure(child, f"{GUESTS}/sgi-check.json")
-    child.sendline(f"shyper vm boot {vm} >/dev/null && sleep 3")
-    expect(child, rf"\[vm{vm}\] sgi-check: (\d+) passed, (\d+) failed", "the verdict",
-           timeout=60)
-    passed, failed = (int(x) for x in child.match.groups())
-    log = child.before
-    expect(child, rf"vm{vm} \(sgi-check\): PSCI SYSTEM_OFF", "SYSTEM_OFF")
-    child.sendline("")
-    expect(child, PROMPT, "the MVM prompt")
-    assert f"sgi-check: GICv{gic}" in log, log
+    passed, failed, log = run_check_guest(qemu, tmp_path, gic, "sgi-check")
     for check in ("from other", "from self", "two senders"):
         assert f"sgi-check: {check} ok" in log, log
     assert (passed, failed) == (3, 0), log
@@ -112,15 +119,5 @@ def test_gic_and_psci_semantics(qemu, tmp_path, gic):
     priority), priority bits, HPPIR, the distributor's enable, trigger
     configuration, identification and routing registers, and PSCI CPU_ON /
     CPU_OFF / AFFINITY_INFO with the entry state PSCI promises."""
-    child = boot_mvm_with_disk(qemu, tmp_path, gic=gic)
-    vm = configure(child, f"{GUESTS}/gic-check.json")
-    child.sendline(f"shyper vm boot {vm} >/dev/null && sleep 3")
-    expect(child, rf"\[vm{vm}\] gic-check: (\d+) passed, (\d+) failed", "the verdict",
-           timeout=60)
-    passed, failed = (int(x) for x in child.match.groups())
-    log = child.before
-    expect(child, rf"vm{vm} \(gic-check\): PSCI SYSTEM_OFF", "SYSTEM_OFF")
-    child.sendline("")
-    expect(child, PROMPT, "the MVM prompt")
-    assert f"gic-check: GICv{gic}" in log, log
+    passed, failed, log = run_check_guest(qemu, tmp_path, gic, "gic-check")
     assert "FAILED" not in log and (passed, failed) == (19, 0), log
