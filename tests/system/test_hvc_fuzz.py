@@ -136,8 +136,10 @@ def test_hypercall_fuzzers_harm_nothing(qemu, tmp_path):
     assert found, report
     guest_line = found.group(0)
     guest = counts(guest_line)
-    # Its cores, for the VMs the MVM's fuzzer builds.
-    rc, out = busy_sh(child, f"shyper vm remove {fuzz_vm}")
+    # Its cores, for the VMs the MVM's fuzzer builds. That fuzzer is still
+    # running (four threads on the MVM's one vCPU, each call a console
+    # line): on a busy host the shell may wait for it to end.
+    rc, out = busy_sh(child, f"shyper vm remove {fuzz_vm}", timeout=MVM_SECONDS + 120)
     assert rc == 0, out
     wait_in_mvm(child, "grep -q '^rc=' /tmp/mvm-fuzz", "the MVM's fuzzer", MVM_SECONDS + 120)
     rc, out = busy_sh(child, "cat /tmp/mvm-fuzz")
