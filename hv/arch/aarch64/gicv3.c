@@ -12,6 +12,14 @@ static volatile struct gicd_regs *gicd;
 static uint64_t gicr_base, gicr_size;
 static uint32_t nr_irqs;
 static volatile struct gicr_sgi_regs *gicr_sgi[HV_MAX_CPUS];
+/*
+ * Private interrupts enabled for a core before its redistributor is known:
+ * a live update's new image (or the old one, rolling back) registers its
+ * handlers on the leading core before the other cores have attached, and
+ * before the leader itself has. Applied when the core attaches; empty
+ * otherwise, so nothing here outlives an image's start.
+ */
+static uint32_t early_enable[HV_MAX_CPUS];
 static uint64_t cpu_mpidr[HV_MAX_CPUS];
 
 #define POLL_LIMIT 1000000
@@ -83,8 +91,12 @@ static int v3_cpu_init(unsigned cpu, uint64_t mpidr, bool attach)
 	sgi = (volatile void *)((uint64_t)rd + GICR_SGI_OFFSET);
 	gicr_sgi[cpu] = sgi;
 	cpu_mpidr[cpu] = mpidr;
-	if (attach)
+	if (attach) {
+		if (early_enable[cpu])
+			sgi->isenabler0 = early_enable[cpu];
+		early_enable[cpu] = 0;
 		return 0;
+	}
 
 	rd->waker &= ~GICR_WAKER_PROCESSOR_SLEEP;
 	for (i = 0; i < POLL_LIMIT && (rd->waker & GICR_WAKER_CHILDREN_ASLEEP); i++)
@@ -97,6 +109,9 @@ static int v3_cpu_init(unsigned cpu, uint64_t mpidr, bool attach)
 	sgi->igroupr0 = ~0U;
 	for (i = 0; i < GIC_FIRST_SPI; i++)
 		sgi->ipriorityr[i] = GIC_PRIO_HV;
+	if (early_enable[cpu])
+		sgi->isenabler0 = early_enable[cpu];
+	early_enable[cpu] = 0;
 
 	sysreg_write(ICC_SRE_EL2, sysreg_read(ICC_SRE_EL2) | ICC_SRE_EL2_SRE |
 					  ICC_SRE_EL2_ENABLE);
@@ -112,7 +127,12 @@ static int v3_cpu_init(unsigned cpu, uint64_t mpidr, bool attach)
 static void v3_enable(uint32_t intid, unsigned cpu)
 {
 	if (intid < GIC_FIRST_SPI) {
-		gicr_sgi[cpu]->isenabler0 = 1U << intid;
+		if (cpu >= HV_MAX_CPUS)
+			return;
+		if (!gicr_sgi[cpu])
+			early_enable[cpu] |= 1U << intid;
+		else
+			gicr_sgi[cpu]->isenabler0 = 1U << intid;
 		return;
 	}
 	if (intid >= nr_irqs)
@@ -124,9 +144,14 @@ static void v3_enable(uint32_t intid, unsigned cpu)
 
 static void v3_disable(uint32_t intid, unsigned cpu)
 {
-	if (intid < GIC_FIRST_SPI)
-		gicr_sgi[cpu]->icenabler0 = 1U << intid;
-	else if (intid < nr_irqs)
+	if (intid < GIC_FIRST_SPI) {
+		if (cpu >= HV_MAX_CPUS)
+			return;
+		if (!gicr_sgi[cpu])
+			early_enable[cpu] &= ~(1U << intid);
+		else
+			gicr_sgi[cpu]->icenabler0 = 1U << intid;
+	} else if (intid < nr_irqs)
 		gicd->icenabler[intid / 32] = 1U << (intid % 32);
 }
 
